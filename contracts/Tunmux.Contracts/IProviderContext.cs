@@ -1,0 +1,122 @@
+namespace Tunmux.Contracts;
+
+/// <summary>Services the host hands a provider.</summary>
+public interface IProviderContext
+{
+    /// <summary>The provider's section of config.toml (<c>[proton]</c> for proton); empty when absent.</summary>
+    IConfigSection Config { get; }
+
+    /// <summary>Where the provider keeps passwords, tokens and keys (file or OS keyring, chosen by the user).</summary>
+    ICredentialStore Credentials { get; }
+
+    /// <summary>Creates HTTP clients with the host's defaults (timeouts, user agent).</summary>
+    IHttpClientProvider Http { get; }
+
+    /// <summary>The provider's logger. Never pass secrets to it.</summary>
+    IPluginLogger Log { get; }
+
+    /// <summary>Terminal input and output: prompts (with and without echo), tables and JSON.</summary>
+    IConsoleIO Console { get; }
+
+    /// <summary>A folder the provider may use for caches that hold no secrets (manifests), created 0700.</summary>
+    string CacheDirectory { get; }
+
+    /// <summary>Cancelled when the user interrupts the command (Ctrl-C).</summary>
+    CancellationToken Cancellation { get; }
+}
+
+/// <summary>One section of config.toml, as read by the host.</summary>
+public interface IConfigSection
+{
+    /// <summary>Path of the config file the values came from (for error messages).</summary>
+    string SourceFile { get; }
+
+    /// <summary>Keys present in the section.</summary>
+    IReadOnlyCollection<string> Keys { get; }
+
+    /// <summary>A string value, or null when the key is absent. Throws <see cref="ProviderException"/> for another type.</summary>
+    string? GetString(string key);
+
+    /// <summary>A boolean value, or null when absent.</summary>
+    bool? GetBool(string key);
+
+    /// <summary>An integer value, or null when absent.</summary>
+    long? GetInteger(string key);
+
+    /// <summary>An array of strings, or null when absent.</summary>
+    IReadOnlyList<string>? GetStringList(string key);
+}
+
+/// <summary>
+/// Secret storage scoped to one provider. Items are named like files (<c>session.json</c>);
+/// the file store keeps them as 0600 files under the config folder, the keyring store as
+/// Secret Service items. Values are opaque strings (usually JSON).
+/// </summary>
+public interface ICredentialStore
+{
+    /// <summary>Human description of where items live (<c>file ~/.config/tunmux/proton</c>, <c>keyring (Secret Service)</c>).</summary>
+    string Description { get; }
+
+    /// <summary>Reads an item; null when absent.</summary>
+    Task<string?> GetAsync(string item, CancellationToken cancellationToken);
+
+    /// <summary>Creates or replaces an item atomically.</summary>
+    Task SetAsync(string item, string value, CancellationToken cancellationToken);
+
+    /// <summary>Deletes an item; returns false when it was absent.</summary>
+    Task<bool> DeleteAsync(string item, CancellationToken cancellationToken);
+}
+
+/// <summary>Creates HTTP clients.</summary>
+public interface IHttpClientProvider
+{
+    /// <summary>A client with the host's user agent and the given timeout (default 30 s).</summary>
+    HttpClient Create(TimeSpan? timeout = null, HttpMessageHandler? handler = null);
+}
+
+/// <summary>A logger for plugins. Message templates use <c>{Name}</c> holes like Serilog.</summary>
+public interface IPluginLogger
+{
+    /// <summary>Detail useful when debugging (<c>-v</c>).</summary>
+    void Debug(string messageTemplate, params object?[] args);
+
+    /// <summary>Normal progress.</summary>
+    void Information(string messageTemplate, params object?[] args);
+
+    /// <summary>Something the user should know about.</summary>
+    void Warning(string messageTemplate, params object?[] args);
+
+    /// <summary>
+    /// Registers a secret (password, token, private key) so that it is masked wherever it
+    /// might appear in a log line.
+    /// </summary>
+    void RegisterSecret(string secret);
+}
+
+/// <summary>Terminal input and output.</summary>
+public interface IConsoleIO
+{
+    /// <summary>Standard output.</summary>
+    TextWriter Out { get; }
+
+    /// <summary>Standard error.</summary>
+    TextWriter Error { get; }
+
+    /// <summary>True when standard input is a terminal (prompts can be answered).</summary>
+    bool IsInteractive { get; }
+
+    /// <summary>Prompts on standard error and reads one line with echo; null at end of input.</summary>
+    string? Prompt(string prompt);
+
+    /// <summary>Prompts on standard error and reads one line without echo; null at end of input.</summary>
+    string? PromptSecret(string prompt);
+
+    /// <summary>Reads the first line of standard input (for <c>--password-stdin</c>).</summary>
+    string? ReadStdinLine();
+
+    /// <summary>Writes rows as an aligned table with a header line.</summary>
+    void WriteTable(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows);
+
+    /// <summary>Writes a value as indented JSON with snake_case field names.</summary>
+    void WriteJson(object? value);
+}

@@ -1,0 +1,29 @@
+namespace Tunmux.Privileged;
+
+/// <summary>The one place that knows where the privileged side keeps its files.</summary>
+public sealed class PrivilegedPaths
+{
+    public PrivilegedPaths(string runtimeDir, string stateDir)
+    {
+        RuntimeDir = runtimeDir;
+        StateDir = stateDir;
+    }
+
+    /// <summary>From <c>TUNMUX_RUNTIME_DIR</c> and <c>TUNMUX_STATE_DIR</c>, else <c>/run/tunmux</c> and <c>/var/lib/tunmux</c>.</summary>
+    public static PrivilegedPaths FromEnvironment() => new(
+        NonEmpty(Environment.GetEnvironmentVariable("TUNMUX_RUNTIME_DIR")) ?? "/run/tunmux",
+        NonEmpty(Environment.GetEnvironmentVariable("TUNMUX_STATE_DIR")) ?? "/var/lib/tunmux");
+
+    public string RuntimeDir { get; }
+    public string StateDir { get; }
+    public string SocketPath => Path.Combine(RuntimeDir, "ctl.sock");
+    public string ManagedPidsDir => Path.Combine(RuntimeDir, "managed-pids");
+    public string ProxyDir => Path.Combine(StateDir, "proxy");
+    public string ProxyPidFile(string instance) => Path.Combine(ProxyDir, instance + ".pid");
+    public string ProxyLogFile(string instance) => Path.Combine(ProxyDir, instance + ".log");
+    public string WgDir(string provider) => Path.Combine(StateDir, "wg", provider);
+    public string TunnelsDir => Path.Combine(StateDir, "tunnels");
+    public string DaemonLogFile => Path.Combine(StateDir, "daemon.log");
+
+    private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}

@@ -1,0 +1,198 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tunmux.Privileged.Protocol;
+
+/// <summary>
+/// Wire protocol between the host and the privileged daemon: frames of a 4-byte big-endian
+/// length followed by that many bytes of UTF-8 JSON. Every request names an intent
+/// (bring a tunnel up, take it down, ...), never a shell primitive.
+/// </summary>
+public static class ProtocolInfo
+{
+    public const int Version = 1;
+    public const int MaxMessageBytes = 1 << 20;
+}
+
+public static class Ops
+{
+    public const string Ping = "ping";
+    public const string Version = "version";
+    public const string TunnelUp = "tunnel.up";
+    public const string TunnelDown = "tunnel.down";
+    public const string TunnelList = "tunnel.list";
+    public const string TunnelInspect = "tunnel.inspect";
+    public const string KillPid = "pid.kill";
+    public const string LeaseAcquire = "lease.acquire";
+    public const string LeaseRelease = "lease.release";
+    public const string ShutdownIfIdle = "shutdown_if_idle";
+}
+
+public static class ErrorCodes
+{
+    public const string BadFrame = "bad_frame";
+    public const string TooLarge = "too_large";
+    public const string VersionMismatch = "version_mismatch";
+    public const string UnknownOperation = "unknown_operation";
+    public const string InvalidArgument = "invalid_argument";
+    public const string Unauthorized = "unauthorized";
+    public const string NotFound = "not_found";
+    public const string Conflict = "conflict";
+    public const string NotImplemented = "not_implemented";
+    public const string Failed = "failed";
+}
+
+public sealed class Request
+{
+    [JsonPropertyName("v")] public int V { get; set; } = ProtocolInfo.Version;
+    [JsonPropertyName("id")] public long Id { get; set; }
+    [JsonPropertyName("op")] public string Op { get; set; } = "";
+    [JsonPropertyName("args")] public JsonElement? Args { get; set; }
+}
+
+public sealed class Response
+{
+    [JsonPropertyName("v")] public int V { get; set; } = ProtocolInfo.Version;
+    [JsonPropertyName("id")] public long Id { get; set; }
+    [JsonPropertyName("ok")] public bool Ok { get; set; }
+    [JsonPropertyName("result")] public JsonElement? Result { get; set; }
+    [JsonPropertyName("error")] public ErrorInfo? Error { get; set; }
+}
+
+public sealed record ErrorInfo(
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("message")] string Message);
+
+/// <summary>An error the daemon reports to the client as <see cref="ErrorInfo"/>.</summary>
+public sealed class PrivilegedException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
+
+public sealed record PeerDto
+{
+    [JsonPropertyName("public_key")] public required string PublicKey { get; init; }
+    [JsonPropertyName("preshared_key")] public string? PresharedKey { get; init; }
+    [JsonPropertyName("endpoint")] public required string Endpoint { get; init; }
+    [JsonPropertyName("allowed_ips")] public required IReadOnlyList<string> AllowedIps { get; init; }
+    [JsonPropertyName("persistent_keepalive")] public int? PersistentKeepalive { get; init; }
+
+    public override string ToString() =>
+        $"PeerDto {{ PublicKey = {PublicKey}, PresharedKey = {(PresharedKey is null ? "none" : "***")}, Endpoint = {Endpoint}, AllowedIps = [{string.Join(", ", AllowedIps)}] }}";
+}
+
+public sealed record ProfileDto
+{
+    [JsonPropertyName("private_key")] public required string PrivateKey { get; init; }
+    [JsonPropertyName("addresses")] public required IReadOnlyList<string> Addresses { get; init; }
+    [JsonPropertyName("dns")] public IReadOnlyList<string> Dns { get; init; } = [];
+    [JsonPropertyName("mtu")] public int? Mtu { get; init; }
+    [JsonPropertyName("peers")] public required IReadOnlyList<PeerDto> Peers { get; init; }
+
+    public override string ToString() =>
+        $"ProfileDto {{ PrivateKey = ***, Addresses = [{string.Join(", ", Addresses)}], Dns = [{string.Join(", ", Dns)}], Mtu = {Mtu}, Peers = [{string.Join(", ", Peers)}] }}";
+}
+
+public sealed record ProxyArgs
+{
+    [JsonPropertyName("socks_port")] public int SocksPort { get; init; }
+    [JsonPropertyName("http_port")] public int HttpPort { get; init; }
+    [JsonPropertyName("access_log")] public bool AccessLog { get; init; }
+    [JsonPropertyName("username")] public string? Username { get; init; }
+    [JsonPropertyName("password")] public string? Password { get; init; }
+
+    public override string ToString() =>
+        $"ProxyArgs {{ SocksPort = {SocksPort}, HttpPort = {HttpPort}, AccessLog = {AccessLog}, Auth = {(Username is null ? "none" : "***")} }}";
+}
+
+/// <summary>Intent: bring <see cref="Profile"/> up as <see cref="Instance"/>.</summary>
+public sealed record TunnelUpArgs
+{
+    [JsonPropertyName("instance")] public required string Instance { get; init; }
+    [JsonPropertyName("provider")] public required string Provider { get; init; }
+    /// <summary><c>direct</c> or <c>proxy</c>.</summary>
+    [JsonPropertyName("mode")] public required string Mode { get; init; }
+    /// <summary><c>auto</c>, <c>wg-quick</c>, <c>userspace</c> or <c>kernel</c>.</summary>
+    [JsonPropertyName("backend")] public string Backend { get; init; } = "auto";
+    /// <summary>Userspace implementation preferred by config (<c>wireguard-go</c>, <c>boringtun</c>), or null.</summary>
+    [JsonPropertyName("userspace_implementation")] public string? UserspaceImplementation { get; init; }
+    [JsonPropertyName("profile")] public required ProfileDto Profile { get; init; }
+    [JsonPropertyName("proxy")] public ProxyArgs? Proxy { get; init; }
+    [JsonPropertyName("handshake_timeout_ms")] public int? HandshakeTimeoutMs { get; init; }
+}
+
+public sealed record InstanceArgs
+{
+    [JsonPropertyName("instance")] public required string Instance { get; init; }
+}
+
+public sealed record KillPidArgs
+{
+    [JsonPropertyName("pid")] public int Pid { get; init; }
+}
+
+public sealed record LeaseArgs
+{
+    [JsonPropertyName("lease_id")] public string? LeaseId { get; init; }
+}
+
+public sealed record LeaseResult
+{
+    [JsonPropertyName("lease_id")] public required string LeaseId { get; init; }
+}
+
+public sealed record VersionResult
+{
+    [JsonPropertyName("protocol")] public int Protocol { get; init; } = ProtocolInfo.Version;
+    [JsonPropertyName("version")] public required string Version { get; init; }
+}
+
+public sealed record ShutdownResult
+{
+    [JsonPropertyName("shutting_down")] public bool ShuttingDown { get; init; }
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
+}
+
+/// <summary>What the daemon knows of one instance.</summary>
+public sealed record TunnelInfo
+{
+    [JsonPropertyName("instance")] public required string Instance { get; init; }
+    [JsonPropertyName("provider")] public required string Provider { get; init; }
+    [JsonPropertyName("mode")] public required string Mode { get; init; }
+    [JsonPropertyName("backend")] public required string Backend { get; init; }
+    [JsonPropertyName("backend_reason")] public string? BackendReason { get; init; }
+    [JsonPropertyName("interface")] public required string Interface { get; init; }
+    [JsonPropertyName("namespace")] public string? Namespace { get; init; }
+    [JsonPropertyName("endpoint")] public string? Endpoint { get; init; }
+    [JsonPropertyName("proxy_pid")] public int? ProxyPid { get; init; }
+    [JsonPropertyName("socks_port")] public int? SocksPort { get; init; }
+    [JsonPropertyName("http_port")] public int? HttpPort { get; init; }
+    [JsonPropertyName("latest_handshake")] public DateTimeOffset? LatestHandshake { get; init; }
+    [JsonPropertyName("alive")] public bool Alive { get; init; }
+    [JsonPropertyName("problems")] public IReadOnlyList<string> Problems { get; init; } = [];
+}
+
+public sealed record TunnelListResult
+{
+    [JsonPropertyName("tunnels")] public required IReadOnlyList<TunnelInfo> Tunnels { get; init; }
+}
+
+public sealed record TunnelDownResult
+{
+    [JsonPropertyName("instance")] public required string Instance { get; init; }
+    /// <summary>False when there was nothing left to take down (down is idempotent).</summary>
+    [JsonPropertyName("was_up")] public bool WasUp { get; init; }
+}
+
+public static class ProtocolJson
+{
+    /// <summary>Strict options: unknown fields are errors, so a typo never silently does less.</summary>
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+        MaxDepth = 16,
+    };
+}

@@ -1,0 +1,19 @@
+using Tunmux.Privileged.Protocol;
+
+namespace Tunmux.Privileged.Tunnels;
+
+/// <summary>
+/// The system side of a connection. The daemon hands it validated intents; it brings them up
+/// transactionally (all or nothing) and takes them down idempotently.
+/// </summary>
+public interface ITunnelService
+{
+    Task<TunnelInfo> UpAsync(TunnelUpArgs args, CancellationToken cancellationToken);
+
+    /// <summary>Takes an instance down, cleaning whatever is left of it; false when nothing was there.</summary>
+    Task<bool> DownAsync(string instance, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<TunnelInfo>> ListAsync(CancellationToken cancellationToken);
+
+    Task<TunnelInfo?> InspectAsync(string instance, CancellationToken cancellationToken);
+}
