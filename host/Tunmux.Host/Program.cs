@@ -1,3 +1,5 @@
+using Tunmux.Host.Cli;
+using Tunmux.Host.Output;
 using Tunmux.Privileged;
 
 namespace Tunmux.Host;
@@ -6,12 +8,17 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        // Provisional routing until the CLI lands: the root side's entry points.
+        // The proxy process is started by the daemon inside a namespace; it needs none of the CLI.
         if (args.Length >= 2 && args[0] == "privileged" && args[1] == "proxy")
             return await PrivilegedEntry.RunProxyAsync(args[2..], CancellationToken.None);
-        if (args.Length >= 1 && args[0] == "privileged")
-            return await Cli.PrivilegedCommand.RunAsync(args[1..], CancellationToken.None);
-        Console.Error.WriteLine("error: CLI not implemented yet");
-        return 2;
+
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        var app = new CliApp(TunmuxPaths.FromEnvironment(), ConsoleIO.System());
+        return await app.RunAsync(args, cts.Token);
     }
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the release layout into dist/ (or $1): the tunmux executable (ReadyToRun) and each
+# provider plugin under plugins/<name>/<name>.dll, which is where the host looks for them.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$root/dist}
+config=${TUNMUX_BUILD_CONFIGURATION:-Release}
+rid=${TUNMUX_RID:-linux-x64}
+
+rm -rf "$out"
+mkdir -p "$out/plugins"
+dotnet publish "$root/host/Tunmux.Host/Tunmux.Host.csproj" -c "$config" -r "$rid" --self-contained false \
+  -p:PublishReadyToRun=true -o "$out" -nologo -v quiet
+for csproj in "$root"/plugins/*/*.csproj; do
+  name=$(basename "$csproj" .csproj)
+  dotnet publish "$csproj" -c "$config" -r "$rid" --self-contained false -p:PublishReadyToRun=true \
+    -o "$out/plugins/$name" -nologo -v quiet
+  # The host provides the contracts; a private copy would split the plugin API into two types.
+  rm -f "$out/plugins/$name/Tunmux.Contracts.dll"
+done
+echo "$out"

@@ -1,0 +1,26 @@
+namespace Tunmux.Host.Config;
+
+/// <summary>The <c>[general]</c> section, with the defaults that apply when a key is absent.</summary>
+public sealed record GeneralConfig
+{
+    public static readonly string[] Backends = ["auto", "wg-quick", "userspace", "kernel"];
+    public static readonly string[] CredentialStores = ["file", "keyring"];
+    public static readonly string[] Transports = ["socket", "stdio"];
+    public static readonly string[] AutostopModes = ["never", "command", "timeout"];
+
+    public string Backend { get; init; } = "auto";
+    public string CredentialStore { get; init; } = "file";
+    public bool ProxyAccessLog { get; init; }
+    public string PrivilegedTransport { get; init; } = "socket";
+    public bool PrivilegedAutostart { get; init; } = true;
+    public int PrivilegedAutostartTimeoutMs { get; init; } = 5000;
+    public string PrivilegedAuthorizedGroup { get; init; } = "tunmux";
+    public string PrivilegedAutostopMode { get; init; } = "never";
+    public int PrivilegedAutostopTimeoutMs { get; init; } = 30000;
+
+    /// <summary>Userspace WireGuard implementation for the userspace backend (<c>wireguard-go</c>, <c>boringtun</c>); null picks what is installed.</summary>
+    public string? UserspaceImplementation { get; init; }
+
+    /// <summary>Seconds to wait for the first WireGuard handshake before giving up on a connect.</summary>
+    public int HandshakeTimeoutMs { get; init; } = 8000;
+}

@@ -1,0 +1,125 @@
+using Tunmux.Contracts;
+using Tunmux.Host.Config;
+using Tunmux.Host.Logging;
+using Tunmux.Host.State;
+using Tunmux.Privileged.Naming;
+using Tunmux.Privileged.Protocol;
+
+namespace Tunmux.Host.Connections;
+
+/// <summary>
+/// <c>connect</c> for every provider: the plugin picks the server and hands back a profile;
+/// the host names the instance, assigns ports, asks the daemon to bring it up and records it.
+/// </summary>
+internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console)
+{
+    public async Task<int> RunAsync(ParsedOptions options, CancellationToken ct)
+    {
+        var proxy = options.Has("proxy");
+        if (!proxy && (options.Has("socks-port") || options.Has("http-port")))
+            throw new UsageException("--socks-port and --http-port need --proxy", "usage: tunmux " + provider.Name + " connect --proxy [--socks-port N] [--http-port N]");
+
+        var plan = await provider.PrepareConnectAsync(new ConnectRequest
+        {
+            ServerName = options.Positional(0),
+            Country = options.Get("country"),
+            ProxyMode = proxy,
+            Options = options,
+        }, ct);
+        SecretMask.Register(plan.Profile.PrivateKey);
+        foreach (var peer in plan.Profile.Peers) SecretMask.Register(peer.PresharedKey);
+        LogSetup.Logger.Debug("profile for {Server}: {Profile}", plan.Server.Name, plan.Profile);
+
+        var general = config.General;
+        var backend = options.Get("backend") ?? general.Backend;
+        var mtu = options.GetInteger("mtu") is { } m ? (int)m : plan.Profile.Mtu;
+        var store = new ConnectionStore(paths);
+
+        using var gate = await store.LockAsync(ct);
+        var local = store.List();
+        if (!proxy && local.FirstOrDefault(s => s.Instance == InstanceNames.Direct) is { } active)
+            throw new InvalidOperationException(
+                $"a direct connection is already active ({active.Provider} {active.Server}); disconnect it first with 'tunmux disconnect {InstanceNames.Direct}' or use --proxy");
+
+        await using var daemon = await DaemonAccess.ConnectAsync(general, ct);
+        var remote = await daemon.TunnelListAsync(ct);
+        var taken = local.Select(s => s.Instance).Concat(remote.Select(t => t.Instance)).ToHashSet();
+        var instance = proxy ? InstanceNames.Unique(InstanceNames.FromServerName(plan.Server.Name), taken) : InstanceNames.Direct;
+        if (!proxy && taken.Contains(InstanceNames.Direct))
+            throw new InvalidOperationException($"a direct connection is already active on this machine; disconnect it first with 'tunmux disconnect {InstanceNames.Direct}'");
+
+        (int Socks, int Http)? ports = null;
+        if (proxy)
+        {
+            var held = local.Concat(remote.Select(t => new ConnectionState
+            {
+                Instance = t.Instance, Provider = t.Provider, Server = "", Mode = t.Mode, Backend = t.Backend,
+                Interface = t.Interface, SocksPort = t.SocksPort, HttpPort = t.HttpPort,
+            })).ToList();
+            ports = new PortAllocator().Assign(held,
+                options.GetInteger("socks-port") is { } s ? (int)s : null,
+                options.GetInteger("http-port") is { } h ? (int)h : null);
+        }
+
+        var info = await daemon.TunnelUpAsync(new TunnelUpArgs
+        {
+            Instance = instance,
+            Provider = provider.Name,
+            Mode = proxy ? "proxy" : "direct",
+            Backend = backend,
+            UserspaceImplementation = general.UserspaceImplementation,
+            HandshakeTimeoutMs = general.HandshakeTimeoutMs,
+            Profile = ToDto(plan.Profile, mtu),
+            Proxy = ports is { } p
+                ? new ProxyArgs { SocksPort = p.Socks, HttpPort = p.Http, AccessLog = options.Has("proxy-access-log") || general.ProxyAccessLog }
+                : null,
+        }, ct);
+
+        var state = new ConnectionState
+        {
+            Instance = instance,
+            Provider = provider.Name,
+            Server = plan.Server.Name,
+            Country = plan.Server.Country,
+            Mode = proxy ? "proxy" : "direct",
+            Backend = info.Backend,
+            BackendReason = info.BackendReason,
+            Interface = info.Interface,
+            Namespace = info.Namespace,
+            Endpoint = info.Endpoint ?? plan.Profile.Peers.FirstOrDefault()?.Endpoint,
+            SocksPort = info.SocksPort ?? ports?.Socks,
+            HttpPort = info.HttpPort ?? ports?.Http,
+            ProxyPid = info.ProxyPid,
+            ConnectedAt = DateTimeOffset.UtcNow,
+        };
+        store.Save(state);
+
+        if (proxy)
+        {
+            console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, proxy mode, backend {state.Backend})");
+            console.Out.WriteLine($"  SOCKS5  127.0.0.1:{state.SocksPort}");
+            console.Out.WriteLine($"  HTTP    127.0.0.1:{state.HttpPort}");
+        }
+        else
+        {
+            console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}); all traffic goes through the tunnel");
+        }
+        return 0;
+    }
+
+    private static ProfileDto ToDto(WireGuardProfile p, int? mtu) => new()
+    {
+        PrivateKey = p.PrivateKey,
+        Addresses = p.Addresses,
+        Dns = p.Dns,
+        Mtu = mtu,
+        Peers = p.Peers.Select(x => new PeerDto
+        {
+            PublicKey = x.PublicKey,
+            PresharedKey = x.PresharedKey,
+            Endpoint = x.Endpoint,
+            AllowedIps = x.AllowedIps,
+            PersistentKeepalive = x.PersistentKeepalive,
+        }).ToList(),
+    };
+}

@@ -1,0 +1,69 @@
+using Tunmux.Contracts;
+using Tunmux.Host.Config;
+using Tunmux.Host.State;
+
+namespace Tunmux.Host.Connections;
+
+/// <summary>
+/// <c>disconnect</c> for every provider: one instance, all of them, or — without arguments and
+/// with several active — the list to choose from, in the original tool's format.
+/// </summary>
+internal sealed class DisconnectCommand(TunmuxPaths paths, IConsoleIO console, Func<GeneralConfig> general)
+{
+    public async Task<int> RunAsync(string? instance, string? provider, bool all, string commandPath, CancellationToken ct)
+    {
+        var store = new ConnectionStore(paths);
+        using var gate = await store.LockAsync(ct);
+        var candidates = store.List().Where(s => provider is null || s.Provider == provider).ToList();
+
+        List<ConnectionState> targets;
+        if (instance is not null)
+        {
+            if (all) throw new UsageException("give an instance or --all, not both", $"usage: {commandPath} [instance] [--all]");
+            var match = candidates.FirstOrDefault(s => s.Instance == instance);
+            if (match is null)
+            {
+                var known = candidates.Count == 0 ? "there are none" : "active: " + string.Join(", ", candidates.Select(c => c.Instance));
+                throw new InvalidOperationException($"no connection named '{instance}'{(provider is null ? "" : $" for {provider}")}; {known}");
+            }
+            targets = [match];
+        }
+        else if (all || candidates.Count == 1)
+        {
+            targets = candidates;
+        }
+        else if (candidates.Count == 0)
+        {
+            console.Out.WriteLine(provider is null ? "No active connections." : $"No active {provider} connections.");
+            return 0;
+        }
+        else
+        {
+            console.Out.WriteLine("Multiple active connections. Specify which to disconnect:");
+            console.Out.WriteLine();
+            var w1 = candidates.Max(c => c.Instance.Length);
+            var w2 = candidates.Max(c => c.Server.Length);
+            foreach (var c in candidates)
+                console.Out.WriteLine($"  {c.Instance.PadRight(w1)}  {c.Server.PadRight(w2)}  {(c.IsProxy ? StatusCommand.ProxyText(c) : "direct")}".TrimEnd());
+            console.Out.WriteLine();
+            console.Out.WriteLine($"Usage: {commandPath} <instance>");
+            console.Out.WriteLine($"       {commandPath} --all");
+            return 1;
+        }
+
+        if (targets.Count == 0)
+        {
+            console.Out.WriteLine("No active connections.");
+            return 0;
+        }
+
+        await using var daemon = await DaemonAccess.ConnectAsync(general(), ct);
+        foreach (var t in targets)
+        {
+            await daemon.TunnelDownAsync(t.Instance, ct);
+            store.Delete(t.Instance);
+            console.Out.WriteLine($"Disconnected {t.Instance} ({t.Provider} {t.Server})");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,67 @@
+using Tunmux.Contracts;
+using Tunmux.Host.State;
+
+namespace Tunmux.Host.Connections;
+
+/// <summary>
+/// <c>tunmux status</c>: every recorded connection and whether it is really alive. Reads only
+/// state files, sysfs and /proc, so it needs neither a plugin nor the daemon.
+/// </summary>
+public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
+{
+    public Task<int> RunAsync(string? provider, bool json, CancellationToken ct)
+    {
+        var rows = new ConnectionStore(paths).List()
+            .Where(s => provider is null || s.Provider == provider)
+            .Select(s => new StatusRow(s, Liveness.Problems(s)))
+            .ToList();
+
+        if (json)
+        {
+            console.WriteJson(new { connections = rows.Select(r => r.ToJson()) });
+            return Task.FromResult(0);
+        }
+        if (rows.Count == 0)
+        {
+            console.Out.WriteLine(provider is null ? "No active connections." : $"No active {provider} connections.");
+            return Task.FromResult(0);
+        }
+        console.WriteTable(
+            ["INSTANCE", "PROVIDER", "SERVER", "MODE", "BACKEND", "PROXY", "STATE"],
+            rows.Select(r => (IReadOnlyList<string>)
+            [
+                r.State.Instance, r.State.Provider, r.State.Server, r.State.Mode, r.State.Backend,
+                ProxyText(r.State), r.Problems.Count == 0 ? "up" : "stale: " + string.Join(", ", r.Problems),
+            ]));
+        var stale = rows.Where(r => r.Problems.Count > 0).ToList();
+        if (stale.Count > 0)
+            console.Out.WriteLine($"\n{stale.Count} stale connection(s); clean up with 'tunmux disconnect <instance>'.");
+        return Task.FromResult(0);
+    }
+
+    public static string ProxyText(ConnectionState s) =>
+        s.SocksPort is { } socks ? $"SOCKS5 :{socks}, HTTP :{s.HttpPort}" : "-";
+
+    private sealed record StatusRow(ConnectionState State, IReadOnlyList<string> Problems)
+    {
+        public object ToJson() => new
+        {
+            instance = State.Instance,
+            provider = State.Provider,
+            server = State.Server,
+            country = State.Country,
+            mode = State.Mode,
+            backend = State.Backend,
+            backend_reason = State.BackendReason,
+            @interface = State.Interface,
+            @namespace = State.Namespace,
+            endpoint = State.Endpoint,
+            socks_port = State.SocksPort,
+            http_port = State.HttpPort,
+            proxy_pid = State.ProxyPid,
+            connected_at = State.ConnectedAt,
+            alive = Problems.Count == 0,
+            problems = Problems,
+        };
+    }
+}

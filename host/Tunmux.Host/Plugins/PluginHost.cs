@@ -1,0 +1,107 @@
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using McMaster.NETCore.Plugins;
+using Tunmux.Contracts;
+
+namespace Tunmux.Host.Plugins;
+
+/// <summary>A plugin loaded in its own load context.</summary>
+public sealed class LoadedPlugin(PluginCandidate candidate, IVpnProvider provider, string version, PluginLoader loader) : IDisposable
+{
+    public PluginCandidate Candidate { get; } = candidate;
+    public IVpnProvider Provider { get; } = provider;
+    public string Version { get; } = version;
+    public void Dispose() => loader.Dispose();
+}
+
+/// <summary>
+/// Loads one plugin with McMaster.NETCore.Plugins: each plugin in its own AssemblyLoadContext,
+/// sharing only the contracts with the host, so a plugin may carry its own version of any other
+/// dependency. The contracts major version is read from the plugin's metadata before anything of
+/// it is loaded.
+/// </summary>
+public static class PluginHost
+{
+    private static readonly Type[] SharedTypes = [typeof(IVpnProvider)];
+
+    public static LoadedPlugin Load(PluginCandidate candidate)
+    {
+        if (!File.Exists(candidate.AssemblyPath))
+            throw new PluginLoadException("missing", $"plugin '{candidate.Name}' is broken: {candidate.AssemblyPath} does not exist; reinstall the plugin or remove {candidate.Directory}");
+
+        CheckContractsVersion(candidate);
+
+        PluginLoader loader;
+        Assembly assembly;
+        try
+        {
+            loader = PluginLoader.CreateFromAssemblyFile(candidate.AssemblyPath, SharedTypes, config => config.PreferSharedTypes = true);
+            assembly = loader.LoadDefaultAssembly();
+        }
+        catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or IOException or InvalidOperationException)
+        {
+            throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: cannot load {candidate.AssemblyPath}: {e.Message}", e);
+        }
+
+        try
+        {
+            var attribute = assembly.GetCustomAttribute<TunmuxPluginAttribute>()
+                ?? throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {Path.GetFileName(candidate.AssemblyPath)} has no [assembly: TunmuxPlugin(...)] attribute");
+            if (!typeof(IVpnProvider).IsAssignableFrom(attribute.ProviderType))
+                throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {attribute.ProviderType.FullName} does not implement IVpnProvider");
+
+            IVpnProvider provider;
+            try
+            {
+                provider = (IVpnProvider)Activator.CreateInstance(attribute.ProviderType)!;
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: its provider failed to start: {e.InnerException.Message}", e.InnerException);
+            }
+            catch (MissingMethodException e)
+            {
+                throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {attribute.ProviderType.FullName} needs a public parameterless constructor", e);
+            }
+            if (provider.Name != candidate.Name)
+                throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: its provider calls itself '{provider.Name}'; the folder and assembly must carry the provider's name");
+
+            var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+                ?? assembly.GetName().Version?.ToString() ?? "unknown";
+            return new LoadedPlugin(candidate, provider, version, loader);
+        }
+        catch
+        {
+            loader.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Refuses a plugin built against another contracts major, without loading it.</summary>
+    public static void CheckContractsVersion(PluginCandidate candidate)
+    {
+        Version? referenced = null;
+        try
+        {
+            using var stream = File.OpenRead(candidate.AssemblyPath);
+            using var pe = new PEReader(stream);
+            var md = pe.GetMetadataReader();
+            foreach (var handle in md.AssemblyReferences)
+            {
+                var reference = md.GetAssemblyReference(handle);
+                if (md.GetString(reference.Name) == "Tunmux.Contracts") referenced = reference.Version;
+            }
+        }
+        catch (Exception e) when (e is BadImageFormatException or InvalidOperationException)
+        {
+            throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {candidate.AssemblyPath} is not a .NET assembly", e);
+        }
+
+        if (referenced is null)
+            throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: it does not reference Tunmux.Contracts, so it is not a tunmux plugin");
+        if (referenced.Major != ContractsVersion.Major)
+            throw new PluginLoadException("incompatible",
+                $"plugin '{candidate.Name}' is incompatible: built for plugin API {referenced.Major}.x, this tunmux provides {ContractsVersion.Major}.{ContractsVersion.Minor}; install a build of the plugin for API {ContractsVersion.Major}.x");
+    }
+}

@@ -1,0 +1,28 @@
+using System.Text.Json.Serialization;
+
+namespace Tunmux.Host.State;
+
+/// <summary>
+/// What the host remembers of one connection (<c>connections/&lt;instance&gt;.json</c>).
+/// Never holds a private key: the daemon has the tunnel, this is for status and disconnect.
+/// </summary>
+public sealed record ConnectionState
+{
+    [JsonPropertyName("instance")] public required string Instance { get; init; }
+    [JsonPropertyName("provider")] public required string Provider { get; init; }
+    [JsonPropertyName("server")] public required string Server { get; init; }
+    [JsonPropertyName("country")] public string? Country { get; init; }
+    /// <summary><c>direct</c> or <c>proxy</c>.</summary>
+    [JsonPropertyName("mode")] public required string Mode { get; init; }
+    [JsonPropertyName("backend")] public required string Backend { get; init; }
+    [JsonPropertyName("backend_reason")] public string? BackendReason { get; init; }
+    [JsonPropertyName("interface")] public required string Interface { get; init; }
+    [JsonPropertyName("namespace")] public string? Namespace { get; init; }
+    [JsonPropertyName("endpoint")] public string? Endpoint { get; init; }
+    [JsonPropertyName("socks_port")] public int? SocksPort { get; init; }
+    [JsonPropertyName("http_port")] public int? HttpPort { get; init; }
+    [JsonPropertyName("proxy_pid")] public int? ProxyPid { get; init; }
+    [JsonPropertyName("connected_at")] public DateTimeOffset ConnectedAt { get; init; }
+
+    [JsonIgnore] public bool IsProxy => Mode == "proxy";
+}
