@@ -21,6 +21,18 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
 
     private readonly PluginCatalog _catalog = new(paths.PluginDirs);
 
+    /// <summary>Parse and resolve the command line, load the named plugin, but run nothing (tests of the grammar).</summary>
+    internal bool ParseOnly { get; init; }
+
+    /// <summary>With <see cref="ParseOnly"/>: the resolved command path of the last run.</summary>
+    internal string? LastParsed { get; private set; }
+
+    private int Parsed(string path)
+    {
+        LastParsed = path;
+        return 0;
+    }
+
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var i = 0;
@@ -40,7 +52,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
                     return Usage(new UsageException($"unknown flag '{args[i]}'", HelpWriter.UsageLine(RootSpec(), "tunmux")));
             }
         }
-        LogSetup.Configure(verbose);
+        LogSetup.Configure(verbose, console.Error);
         var rest = args[i..];
         if (rest.Length == 0)
         {
@@ -77,19 +89,27 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
             case "status":
                 if (wantsHelp) return Help(HostVerbs.Status, "tunmux status");
                 var status = HostOptionsParser.Parse<StatusOptions>(args, HostVerbs.Status);
+                if (ParseOnly) return Parsed("status");
                 return await new StatusCommand(paths, console).RunAsync(null, status.Json, ct);
             case "plugins":
                 if (wantsHelp) return Help(HostVerbs.Plugins, "tunmux plugins");
                 var plugins = HostOptionsParser.Parse<PluginsOptions>(args, HostVerbs.Plugins);
+                if (ParseOnly) return Parsed("plugins");
                 return new PluginsCommand(_catalog, console).Run(plugins.Json);
             case "disconnect":
                 if (wantsHelp) return Help(HostVerbs.Disconnect, "tunmux disconnect");
                 var d = HostOptionsParser.Parse<DisconnectOptions>(args, HostVerbs.Disconnect);
                 if (d.Provider is not null && _catalog.Find(d.Provider) is null && !HasConnections(d.Provider))
                     throw new UsageException($"unknown provider '{d.Provider}'", HelpWriter.UsageLine(HostVerbs.Disconnect, "tunmux disconnect"));
+                if (ParseOnly) return Parsed("disconnect");
                 return await NewDisconnect().RunAsync(d.Instance, d.Provider, d.All, "tunmux disconnect", ct);
             case "privileged":
                 if (wantsHelp && !args.Contains("--serve")) return Help(HostVerbs.Privileged, "tunmux privileged");
+                if (ParseOnly)
+                {
+                    ArgParser.Parse(HostVerbs.Privileged, args[1..], "tunmux privileged");
+                    return Parsed("privileged");
+                }
                 return await PrivilegedCommand.RunAsync(args[1..], ct);
             case "connect":
                 if (args.Length < 2 || args[1].StartsWith('-'))
@@ -115,6 +135,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
             var generic = HostVerbs.Provider(name, name, new ProviderSpec());
             var spec = generic.Subverbs.First(v => v.Name == args[0]);
             var parsed = ArgParser.Parse(spec, args[1..], $"tunmux {name} {args[0]}");
+            if (ParseOnly) return Parsed($"{name} {args[0]}");
             return args[0] == "status"
                 ? await new StatusCommand(paths, console).RunAsync(name, parsed.Has("json"), ct)
                 : await NewDisconnect().RunAsync(parsed.Positional(0), name, parsed.Has("all"), $"tunmux {name} disconnect", ct);
@@ -127,7 +148,10 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         var providerSpec = provider.Describe();
         WarnUnknownKeys(config, name, providerSpec);
         var root = HostVerbs.Provider(name, provider.DisplayName, providerSpec);
-        return await new ProviderCommand(provider, root, config, paths, console).RunAsync(args, ct);
+        var command = new ProviderCommand(provider, root, config, paths, console) { ParseOnly = ParseOnly };
+        var code = await command.RunAsync(args, ct);
+        if (ParseOnly) LastParsed = command.LastParsed;
+        return code;
     }
 
     private TunmuxConfig LoadConfig()

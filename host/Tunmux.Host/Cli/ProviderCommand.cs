@@ -9,6 +9,9 @@ namespace Tunmux.Host.Cli;
 /// <summary>Runs one verb of a loaded provider: the standard ones through the contracts, its own through RunVerbAsync.</summary>
 internal sealed class ProviderCommand(IVpnProvider provider, VerbSpec root, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console)
 {
+    internal bool ParseOnly { get; init; }
+    internal string? LastParsed { get; private set; }
+
     public async Task<int> RunAsync(string[] args, CancellationToken ct)
     {
         var name = provider.Name;
@@ -29,6 +32,11 @@ internal sealed class ProviderCommand(IVpnProvider provider, VerbSpec root, Tunm
         var commandPath = string.Join(' ', path);
         var options = ArgParser.Parse(verb, rest, commandPath);
         var verbPath = path.Skip(2).ToList();
+        if (ParseOnly)
+        {
+            LastParsed = string.Join(' ', path.Skip(1));
+            return 0;
+        }
         switch (verbPath)
         {
             case ["login"]:

@@ -31,7 +31,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         LogSetup.Logger.Debug("profile for {Server}: {Profile}", plan.Server.Name, plan.Profile);
 
         var general = config.General;
-        var backend = options.Get("backend") ?? general.Backend;
+        var backend = ConnectSettings.Backend(options, general);
         var mtu = options.GetInteger("mtu") is { } m ? (int)m : plan.Profile.Mtu;
         var store = new ConnectionStore(paths);
 
@@ -71,7 +71,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             HandshakeTimeoutMs = general.HandshakeTimeoutMs,
             Profile = ToDto(plan.Profile, mtu),
             Proxy = ports is { } p
-                ? new ProxyArgs { SocksPort = p.Socks, HttpPort = p.Http, AccessLog = options.Has("proxy-access-log") || general.ProxyAccessLog }
+                ? new ProxyArgs { SocksPort = p.Socks, HttpPort = p.Http, AccessLog = ConnectSettings.AccessLog(options, general) }
                 : null,
         }, ct);
 
@@ -122,4 +122,12 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             PersistentKeepalive = x.PersistentKeepalive,
         }).ToList(),
     };
+}
+
+/// <summary>Command-line flags over config.toml over defaults, for connect.</summary>
+internal static class ConnectSettings
+{
+    public static string Backend(ParsedOptions options, GeneralConfig general) => options.Get("backend") ?? general.Backend;
+
+    public static bool AccessLog(ParsedOptions options, GeneralConfig general) => options.Has("proxy-access-log") || general.ProxyAccessLog;
 }

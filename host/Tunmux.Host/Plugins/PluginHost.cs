@@ -36,7 +36,9 @@ public static class PluginHost
         Assembly assembly;
         try
         {
-            loader = PluginLoader.CreateFromAssemblyFile(candidate.AssemblyPath, SharedTypes, config => config.PreferSharedTypes = true);
+            // Only the contracts are unified with the host; every other dependency resolves to the
+            // plugin's own copy first, so a plugin may ship another version of a library the host uses.
+            loader = PluginLoader.CreateFromAssemblyFile(candidate.AssemblyPath, SharedTypes, config => config.PreferSharedTypes = false);
             assembly = loader.LoadDefaultAssembly();
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or IOException or InvalidOperationException)

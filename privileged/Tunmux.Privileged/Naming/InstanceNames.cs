@@ -47,27 +47,31 @@ public static partial class InstanceNames
     /// </summary>
     public static string Unique(string baseName, IReadOnlySet<string> taken)
     {
-        if (!taken.Contains(baseName)) return baseName;
+        // Shortened interface names carry a 40-bit hash; checking them too makes a clash impossible, not just unlikely.
+        var takenInterfaces = taken.Select(Interface).ToHashSet(StringComparer.Ordinal);
+        bool Free(string name) => !taken.Contains(name) && !takenInterfaces.Contains(Interface(name));
+        if (Free(baseName)) return baseName;
         for (var i = 2; ; i++)
         {
             var candidate = $"{baseName}_{i}";
-            if (!taken.Contains(candidate)) return candidate;
+            if (Free(candidate)) return candidate;
         }
     }
 
     public static string Namespace(string instance) => NamespacePrefix + instance;
 
     /// <summary>
-    /// <c>wg-&lt;instance&gt;</c> when it fits in 15 characters; otherwise the first 6 characters of the
-    /// instance, a dash and 5 characters of a SHA-256 of the full name, so distinct long names stay
-    /// distinct and the same name always gives the same interface.
+    /// <c>wg-&lt;instance&gt;</c> when it fits in 15 characters; otherwise the first 3 characters of the
+    /// instance, a dash and 8 base32 characters (40 bits) of a SHA-256 of the full name, so the same
+    /// name always gives the same interface and distinct names practically never meet
+    /// (<see cref="Unique"/> rules out the rest).
     /// </summary>
     public static string Interface(string instance)
     {
         var full = InterfacePrefix + instance;
         if (full.Length <= MaxInterfaceLength) return full;
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(instance));
-        return InterfacePrefix + instance[..6] + "-" + Base32(hash)[..5];
+        return InterfacePrefix + instance[..3] + "-" + Base32(hash)[..8];
     }
 
     private static string Base32(byte[] data)
