@@ -88,21 +88,22 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
                 return await RunAsync(args.Length > 1 ? [.. args[1..], "--help"] : ["--help"], ct);
             case "status":
                 if (wantsHelp) return Help(HostVerbs.Status, "tunmux status");
-                var status = HostOptionsParser.Parse<StatusOptions>(args, HostVerbs.Status);
+                var status = ArgParser.Parse(HostVerbs.Status, args[1..], "tunmux status");
                 if (ParseOnly) return Parsed("status");
-                return await new StatusCommand(paths, console).RunAsync(null, status.Json, ct);
+                return await new StatusCommand(paths, console).RunAsync(null, status.Has("json"), ct);
             case "plugins":
                 if (wantsHelp) return Help(HostVerbs.Plugins, "tunmux plugins");
-                var plugins = HostOptionsParser.Parse<PluginsOptions>(args, HostVerbs.Plugins);
+                var plugins = ArgParser.Parse(HostVerbs.Plugins, args[1..], "tunmux plugins");
                 if (ParseOnly) return Parsed("plugins");
-                return new PluginsCommand(_catalog, console).Run(plugins.Json);
+                return new PluginsCommand(_catalog, console).Run(plugins.Has("json"));
             case "disconnect":
                 if (wantsHelp) return Help(HostVerbs.Disconnect, "tunmux disconnect");
-                var d = HostOptionsParser.Parse<DisconnectOptions>(args, HostVerbs.Disconnect);
-                if (d.Provider is not null && _catalog.Find(d.Provider) is null && !HasConnections(d.Provider))
-                    throw new UsageException($"unknown provider '{d.Provider}'", HelpWriter.UsageLine(HostVerbs.Disconnect, "tunmux disconnect"));
+                var d = ArgParser.Parse(HostVerbs.Disconnect, args[1..], "tunmux disconnect");
+                var only = d.Get("provider");
+                if (only is not null && _catalog.Find(only) is null && !HasConnections(only))
+                    throw new UsageException($"unknown provider '{only}'", HelpWriter.UsageLine(HostVerbs.Disconnect, "tunmux disconnect"));
                 if (ParseOnly) return Parsed("disconnect");
-                return await NewDisconnect().RunAsync(d.Instance, d.Provider, d.All, "tunmux disconnect", ct);
+                return await NewDisconnect().RunAsync(d.Positional(0), only, d.Has("all"), "tunmux disconnect", ct);
             case "privileged":
                 if (wantsHelp && !args.Contains("--serve")) return Help(HostVerbs.Privileged, "tunmux privileged");
                 if (ParseOnly)

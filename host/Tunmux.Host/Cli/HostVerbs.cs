@@ -70,7 +70,7 @@ public static class HostVerbs
         };
         var verbs = standard.Where(v => !hidden.Contains(v.Name)).ToList();
         foreach (var own in spec.Verbs)
-            if (verbs.All(v => v.Name != own.Name)) verbs.Add(own);
+            if (verbs.All(v => v.Name != own.Name)) verbs.Add(WithJson(own));
         return new VerbSpec(name, $"{displayName} commands") { Subverbs = verbs };
     }
 
@@ -84,6 +84,13 @@ public static class HostVerbs
         OptionSpec.Value("backend", "BACKEND", "WireGuard backend") with { AllowedValues = GeneralConfig.Backends },
         OptionSpec.Value("mtu", "N", "tunnel MTU (default: the profile's, else 1420)") with { IsInteger = true, Min = 576, Max = 9000 },
     ];
+
+    /// <summary>A plugin verb that lists things gets the host's <c>--json</c> flag, at every level.</summary>
+    private static VerbSpec WithJson(VerbSpec verb) => verb with
+    {
+        Options = verb.SupportsJson ? Merge([Json], verb.Options) : verb.Options,
+        Subverbs = verb.Subverbs.Select(WithJson).ToList(),
+    };
 
     /// <summary>Host flags win; a plugin flag with the same name is dropped rather than shadowing the host's.</summary>
     private static List<OptionSpec> Merge(IReadOnlyList<OptionSpec> host, IReadOnlyList<OptionSpec> plugin) =>

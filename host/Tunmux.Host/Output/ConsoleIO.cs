@@ -12,14 +12,17 @@ public sealed class ConsoleIO(TextWriter output, TextWriter error, TextReader in
     public static ConsoleIO System() =>
         new(Console.Out, Console.Error, Console.In, !Console.IsInputRedirected && Native.IsATty(0) == 1);
 
-    public static readonly JsonSerializerOptions JsonOptions = new()
+    // Built on first use: most commands print no JSON, and loading System.Text.Json costs start-up time.
+    private static readonly Lazy<JsonSerializerOptions> LazyJsonOptions = new(() => new JsonSerializerOptions
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = null,
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+    });
+
+    public static JsonSerializerOptions JsonOptions => LazyJsonOptions.Value;
 
     public TextWriter Out { get; } = output;
     public TextWriter Error { get; } = error;

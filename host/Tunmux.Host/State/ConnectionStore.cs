@@ -7,7 +7,6 @@ namespace Tunmux.Host.State;
 /// <summary>The one store of connection state: one JSON file per instance under <c>connections/</c>.</summary>
 public sealed class ConnectionStore(TunmuxPaths paths)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     public IReadOnlyList<ConnectionState> List()
     {
@@ -29,7 +28,7 @@ public sealed class ConnectionStore(TunmuxPaths paths)
     public void Save(ConnectionState state)
     {
         if (!InstanceNames.IsValidInstance(state.Instance)) throw new ArgumentException($"invalid instance name '{state.Instance}'");
-        AtomicFile.Write(paths.ConnectionFile(state.Instance), JsonSerializer.SerializeToUtf8Bytes(state, Json));
+        AtomicFile.Write(paths.ConnectionFile(state.Instance), JsonSerializer.SerializeToUtf8Bytes(state, StateJson.Default.ConnectionState));
     }
 
     public void Delete(string instance)
@@ -63,9 +62,14 @@ public sealed class ConnectionStore(TunmuxPaths paths)
     {
         try
         {
-            return JsonSerializer.Deserialize<ConnectionState>(File.ReadAllBytes(file));
+            return JsonSerializer.Deserialize(File.ReadAllBytes(file), StateJson.Default.ConnectionState);
         }
         catch (FileNotFoundException) { return null; }
         catch (JsonException) { return null; }
     }
 }
+
+/// <summary>Source-generated serialization: <c>status</c> runs on every prompt of some users, so no reflection at start-up.</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ConnectionState))]
+internal sealed partial class StateJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -12,8 +12,8 @@ public sealed class GoodProvider : TestProviderBase
     {
         if (invocation.Path is ["whoami"])
         {
-            var parser = typeof(CommandLine.Parser).Assembly.GetName();
-            Context.Console.Out.WriteLine($"CommandLine {parser.Version}");
+            var serilog = typeof(Serilog.Log).Assembly.GetName();
+            Context.Console.Out.WriteLine($"Serilog {serilog.Version}");
             return Task.FromResult(0);
         }
         return base.RunVerbAsync(invocation, cancellationToken);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Start-up cost of the CLI against a trivial .NET console app built the same way (framework-
+# dependent, ReadyToRun, Release), measured in one run with hyperfine: median of N runs each.
+# Target: tunmux at most 2.0x the trivial app. Usage: build/bench/startup.sh [runs]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+runs=${1:-20}
+work=$(mktemp -d /tmp/tunmux-bench-startup.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+dist=${TUNMUX_DIST:-$root/dist}
+[ -x "$dist/tunmux" ] || bash "$root/build/publish.sh" "$dist" >/dev/null
+
+# The trivial peer: prints a line, like --help does.
+mkdir -p "$work/trivial"
+cat > "$work/trivial/trivial.csproj" <<'XML'
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <InvariantGlobalization>true</InvariantGlobalization>
+    <UseSystemResourceKeys>true</UseSystemResourceKeys>
+  </PropertyGroup>
+</Project>
+XML
+echo 'System.Console.WriteLine("hello");' > "$work/trivial/Program.cs"
+dotnet publish "$work/trivial/trivial.csproj" -c Release -r linux-x64 --self-contained false \
+  -p:PublishReadyToRun=true -o "$work/trivial/out" -nologo -v quiet >/dev/null
+
+export TUNMUX_CONFIG_DIR="$work/config"
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/result.json" \
+  -n trivial "$work/trivial/out/trivial" \
+  -n "tunmux --help" "$dist/tunmux --help" \
+  -n "tunmux status" "$dist/tunmux status" >/dev/null
+
+python3 - "$work/result.json" "$runs" <<'PY'
+import json, statistics, sys
+results = {r["command"]: statistics.median(r["times"]) * 1000 for r in json.load(open(sys.argv[1]))["results"]}
+base = results["trivial"]
+print(f"median of {sys.argv[2]} runs each (ms)")
+print(f"| command | median ms | ratio to trivial app |")
+print(f"|---|---|---|")
+for name, ms in results.items():
+    print(f"| {name} | {ms:.1f} | {ms / base:.2f}x |")
+PY

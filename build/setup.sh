@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what tunmux, its tests, its lab and its benchmarks need on a Debian machine, then
+# restores NuGet packages. Safe to run again: it installs only what is missing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+packages=(
+  ca-certificates iproute2 iptables nftables procps util-linux psmisc
+  wireguard-tools wireguard-go
+  sudo curl jq python3 dnsmasq socat
+  microsocks iperf3 hyperfine
+  dbus gnome-keyring libsecret-tools
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: packages missing (${missing[*]}) and not root; run this script with sudo" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "error: the .NET 10 SDK is not installed; install it (https://dot.net) and run again" >&2
+  exit 1
+fi
+
+dotnet restore "$root/tunmux.sln" -nologo -v quiet
