@@ -243,6 +243,13 @@ public sealed class ProtonProvider : IVpnProvider
             session.Apply(tokens);
             await _sessions.SaveAsync(session, ct).ConfigureAwait(false);
         };
+        _api.ReloadTokens = session is null ? null : async ct =>
+        {
+            var stored = await _sessions.LoadAsync(ct).ConfigureAwait(false);
+            if (stored is null) return null;
+            session.Apply(stored.Tokens);
+            return stored.Tokens;
+        };
         return _api;
     }
 

@@ -116,3 +116,31 @@ public sealed class SessionTests : ProtonFixture
         Assert.That(Context.Logger.Lines.Any(l => l.StartsWith("WRN", StringComparison.Ordinal)), Is.True);
     }
 }
+
+public sealed class ConcurrentRefreshTests : ProtonFixture
+{
+    [Test]
+    public async Task A_refresh_done_by_another_process_is_picked_up_from_the_store()
+    {
+        await LoginAsync(Plain);
+        Api.ExpireAccessTokens();
+
+        // Another process with the same credential store refreshes first...
+        var other = NewProviderOn(Context);
+        var stale = Context.Store.Items["session.json"];
+        await other.GetInfoAsync(new InfoRequest { Options = Options() }, CancellationToken.None);
+        var fresh = Context.Store.Items["session.json"];
+
+        // ...while this one still holds the spent refresh token: it must use the stored tokens.
+        var client = new Api.ProtonApiClient(Context.HttpFactory.Create(), Api.Url!, Context.Logger);
+        var staleSession = System.Text.Json.JsonDocument.Parse(stale).RootElement;
+        client.Tokens = new Api.ApiTokens(staleSession.GetProperty("Uid").GetString()!, staleSession.GetProperty("AccessToken").GetString()!, staleSession.GetProperty("RefreshToken").GetString()!);
+        var freshSession = System.Text.Json.JsonDocument.Parse(fresh).RootElement;
+        var freshTokens = new Api.ApiTokens(freshSession.GetProperty("Uid").GetString()!, freshSession.GetProperty("AccessToken").GetString()!, freshSession.GetProperty("RefreshToken").GetString()!);
+        client.ReloadTokens = _ => Task.FromResult<Api.ApiTokens?>(freshTokens);
+
+        var answer = await client.GetAsync("/vpn/v2", Plugins.Proton.Api.ApiJson.Default.VpnInfoResponse, CancellationToken.None);
+        Assert.That(answer.Vpn!.PlanTitle, Is.EqualTo("VPN Plus"));
+        Assert.That(client.Tokens, Is.EqualTo(freshTokens));
+    }
+}

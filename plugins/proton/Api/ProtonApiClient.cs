@@ -48,6 +48,12 @@ public sealed class ProtonApiClient
     /// <summary>Called after a refresh so the caller can store the new tokens.</summary>
     public Func<ApiTokens, CancellationToken, Task>? TokensRefreshed { get; set; }
 
+    /// <summary>
+    /// Reads the stored tokens again. Proton's refresh tokens are single-use: when another tunmux
+    /// process refreshed first, ours is spent, and the stored one is the one to use.
+    /// </summary>
+    public Func<CancellationToken, Task<ApiTokens?>>? ReloadTokens { get; set; }
+
     /// <summary>Base URL in use (for messages).</summary>
     public Uri BaseUri => _base;
 
@@ -84,7 +90,7 @@ public sealed class ProtonApiClient
         if (status == HttpStatusCode.Unauthorized && Tokens is not null && mayRefresh && !IsLoginStep(method, path))
         {
             _log.Debug("Proton answered 401 on {Path}; refreshing the session", path);
-            await RefreshAsync(ct).ConfigureAwait(false);
+            await RefreshOrReloadAsync(ct).ConfigureAwait(false);
             (status, bytes) = await SendOnceAsync(method, path, content, ct).ConfigureAwait(false);
             if (status == HttpStatusCode.Unauthorized) throw SessionGone();
         }
@@ -95,6 +101,22 @@ public sealed class ProtonApiClient
     /// <summary>Steps of a login (info, proof, 2FA, refresh) answer 401 for wrong input, not for an expired token.</summary>
     private static bool IsLoginStep(HttpMethod method, string path) =>
         path.StartsWith("/auth/v4/", StringComparison.Ordinal) || (method == HttpMethod.Post && path == "/auth/v4");
+
+    private async Task RefreshOrReloadAsync(CancellationToken ct)
+    {
+        var spent = Tokens;
+        try
+        {
+            await RefreshAsync(ct).ConfigureAwait(false);
+        }
+        catch (ProviderException) when (ReloadTokens is not null)
+        {
+            var stored = await ReloadTokens(ct).ConfigureAwait(false);
+            if (stored is null || stored == spent) throw;
+            _log.Debug("Another process refreshed the Proton session; using its tokens");
+            Tokens = stored;
+        }
+    }
 
     /// <summary>Exchanges the refresh token for new tokens.</summary>
     public async Task RefreshAsync(CancellationToken ct)
