@@ -146,8 +146,8 @@ public sealed class ProtonProvider : IVpnProvider
 
         int? maxTier = session?.MaxTier;
         var filter = Filter(query.Country, query.Options);
-        var selected = ServerSelector.Select(list.Servers, filter);
-        if (selected.Count == 0) throw new ProviderException(NoMatch(list.Servers, filter, maxTier));
+        var selected = ServerSelector.Select(list.InCountry(filter.Country), filter);
+        if (selected.Count == 0) throw new ProviderException(NoMatch(list.All(), filter, maxTier));
 
         var rows = new ServerInfo[selected.Count];
         for (var i = 0; i < rows.Length; i++) rows[i] = ServerSelector.ToInfo(selected[i], maxTier);
@@ -167,13 +167,13 @@ public sealed class ProtonProvider : IVpnProvider
         LogicalServer server;
         if (request.ServerName is { Length: > 0 } name)
         {
-            server = ServerSelector.FindByName(list.Servers, name);
+            server = ServerSelector.FindByName(list.All(), name);
             ServerSelector.EnsureUsable(server, session.MaxTier);
         }
         else
         {
             var country = request.Country ?? _context.Config.GetString("default_country");
-            server = ServerSelector.ChooseBest(list.Servers, Filter(country, request.Options), session.MaxTier);
+            server = ServerSelector.ChooseBest(list.All(), Filter(country, request.Options), session.MaxTier);
         }
 
         if (await Certificates(api).EnsureFreshAsync(session, keys, DeviceName(), cancellationToken).ConfigureAwait(false))

@@ -73,3 +73,24 @@ public sealed class KeysAndParserTests
         Assert.Throws<Tunmux.Contracts.ProviderException>(() => LogicalsParser.Parse("{\"Code\":1000}"u8));
     }
 }
+
+public sealed class CountryParseTests
+{
+    [Test]
+    public void Country_parse_materializes_only_that_country_and_agrees_with_a_full_parse()
+    {
+        var json = LogicalsGenerator.Generate(2000, seed: 7);
+        var all = LogicalsParser.Parse(json);
+        var us = LogicalsParser.Parse(json, "us");
+        Assert.That(us.Select(s => s.Name), Is.EqualTo(all.Where(s => s.ExitCountry == "US").Select(s => s.Name)));
+        Assert.That(us, Is.Not.Empty);
+        Assert.That(us[0].Servers, Is.Not.Empty);
+    }
+
+    [Test]
+    public void Country_parse_still_refuses_broken_json_elsewhere_in_the_list()
+    {
+        var broken = "{\"Code\":1000,\"LogicalServers\":[{\"ExitCountry\":\"NL\",\"Name\":\"NL#1\",\"X\":[1,}]}"u8.ToArray();
+        Assert.Throws<Tunmux.Contracts.ProviderException>(() => LogicalsParser.Parse(broken, "US"));
+    }
+}

@@ -11,11 +11,16 @@ namespace Tunmux.Plugins.Proton.Servers;
 public static class LogicalsParser
 {
     /// <summary>Parses a complete answer (<c>{"Code":1000,"LogicalServers":[...]}</c>).</summary>
-    public static List<LogicalServer> Parse(ReadOnlySpan<byte> json)
+    /// <param name="json">The answer.</param>
+    /// <param name="exitCountry">
+    /// When given, only logicals with this exit country are materialized; the others are only
+    /// scanned (still fully validated), which saves most of the allocations of a filtered listing.
+    /// </param>
+    public static List<LogicalServer> Parse(ReadOnlySpan<byte> json, string? exitCountry = null)
     {
         try
         {
-            return ParseCore(json);
+            return ParseCore(json, exitCountry is null ? null : System.Text.Encoding.UTF8.GetBytes(exitCountry.ToUpperInvariant()));
         }
         catch (JsonException ex)
         {
@@ -27,7 +32,7 @@ public static class LogicalsParser
         }
     }
 
-    private static List<LogicalServer> ParseCore(ReadOnlySpan<byte> json)
+    private static List<LogicalServer> ParseCore(ReadOnlySpan<byte> json, byte[]? exitCountry)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
         Expect(ref reader, JsonTokenType.StartObject);
@@ -40,7 +45,15 @@ public static class LogicalsParser
                 Expect(ref reader, JsonTokenType.StartArray);
                 result = new List<LogicalServer>(4096);
                 while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    if (exitCountry is not null)
+                    {
+                        var start = reader;
+                        if (!HasExitCountry(ref reader, exitCountry)) continue;
+                        reader = start;
+                    }
                     result.Add(ReadLogical(ref reader));
+                }
             }
             else if (reader.ValueTextEquals("Code"u8))
             {
@@ -55,6 +68,20 @@ public static class LogicalsParser
         }
         if (code is { } c && c != 1000) throw new JsonException($"answer code {c}");
         return result ?? throw new JsonException("no LogicalServers");
+    }
+
+    /// <summary>Scans one logical to its end; true when its exit country is <paramref name="country"/> (Proton writes codes upper-case).</summary>
+    private static bool HasExitCountry(ref Utf8JsonReader reader, byte[] country)
+    {
+        var match = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isCountry = reader.ValueTextEquals("ExitCountry"u8);
+            reader.Read();
+            if (isCountry && reader.TokenType == JsonTokenType.String) match = reader.ValueTextEquals(country);
+            else reader.Skip();
+        }
+        return match;
     }
 
     private static LogicalServer ReadLogical(ref Utf8JsonReader reader)

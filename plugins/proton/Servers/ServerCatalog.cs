@@ -3,8 +3,15 @@ using Tunmux.Plugins.Proton.Api;
 
 namespace Tunmux.Plugins.Proton.Servers;
 
-/// <summary>The server list with where it came from and how old it is.</summary>
-public sealed record ServerList(List<LogicalServer> Servers, TimeSpan Age, bool FromCache);
+/// <summary>The server list as Proton sent it, with where it came from and how old it is.</summary>
+public sealed record ServerList(byte[] Json, TimeSpan Age, bool FromCache)
+{
+    /// <summary>Every logical.</summary>
+    public List<LogicalServer> All() => LogicalsParser.Parse(Json);
+
+    /// <summary>The logicals of one exit country (all when null).</summary>
+    public List<LogicalServer> InCountry(string? country) => LogicalsParser.Parse(Json, country);
+}
 
 /// <summary>
 /// <c>/vpn/v1/logicals</c>, kept as Proton sent it in <c>manifest.json</c> of the cache folder (no
@@ -31,11 +38,11 @@ public sealed class ServerCatalog(string cacheDirectory, IPluginLogger log, Time
             return new ServerList(ReadCache(), age, FromCache: true);
 
         byte[] body;
-        List<LogicalServer> servers;
         try
         {
             body = await api.GetBytesAsync(LogicalsPath, ct).ConfigureAwait(false);
-            servers = LogicalsParser.Parse(body);
+            // Validates the whole answer (the scan reads every token) before it may replace the cache.
+            LogicalsParser.Parse(body, exitCountry: "--");
         }
         catch (ProviderException ex) when (cached && !refresh)
         {
@@ -44,12 +51,9 @@ public sealed class ServerCatalog(string cacheDirectory, IPluginLogger log, Time
         }
 
         Save(body);
-        log.Debug("Fetched {Count} Proton servers", servers.Count);
-        return new ServerList(servers, TimeSpan.Zero, FromCache: false);
+        log.Debug("Fetched the Proton server list ({Bytes} bytes)", body.Length);
+        return new ServerList(body, TimeSpan.Zero, FromCache: false);
     }
-
-    /// <summary>The cached list only (no network), or null when there is none.</summary>
-    public ServerList? TryReadCache() => File.Exists(ManifestPath) ? new ServerList(ReadCache(), Age(), true) : null;
 
     public void Delete()
     {
@@ -62,7 +66,7 @@ public sealed class ServerCatalog(string cacheDirectory, IPluginLogger log, Time
         return age < TimeSpan.Zero ? TimeSpan.Zero : age;
     }
 
-    private List<LogicalServer> ReadCache() => LogicalsParser.Parse(File.ReadAllBytes(ManifestPath));
+    private byte[] ReadCache() => File.ReadAllBytes(ManifestPath);
 
     private void Save(byte[] body)
     {
