@@ -125,7 +125,7 @@ public sealed class ProtonProvider : IVpnProvider
             if (cert.DeviceName is { } device) details.Add(new("Device", device));
         }
         if (session.Ed25519PrivateKey.Length > 0)
-            details.Add(new("WireGuard public key", VpnKeys.FromBase64(session.Ed25519PrivateKey).WireGuardPublicKeyBase64));
+            details.Add(new("WireGuard public key", KeysOf(session).WireGuardPublicKeyBase64));
         details.Add(new("Credentials", _context.Credentials.Description));
         details.Add(new("API", api.BaseUri.ToString()));
 
@@ -157,10 +157,8 @@ public sealed class ProtonProvider : IVpnProvider
     public async Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken)
     {
         var session = await _sessions.RequireAsync(cancellationToken).ConfigureAwait(false);
-        if (session.Ed25519PrivateKey.Length == 0)
-            throw new ProviderException("the stored Proton session has no key; log in again with `tunmux proton login <username>`");
         var api = Api(session);
-        var keys = VpnKeys.FromBase64(session.Ed25519PrivateKey);
+        var keys = KeysOf(session);
         _context.Log.RegisterSecret(keys.WireGuardPrivateKeyBase64);
 
         var list = await _catalog.GetAsync(api, refresh: false, cancellationToken).ConfigureAwait(false);
@@ -226,6 +224,18 @@ public sealed class ProtonProvider : IVpnProvider
         session.MaxConnect = vpn.MaxConnect ?? 1;
         session.SubscriptionExpires = vpn.ExpirationTime;
         if (api.Tokens is { } t) session.Apply(t);
+    }
+
+    private static VpnKeys KeysOf(ProtonSession session)
+    {
+        try
+        {
+            return VpnKeys.FromBase64(session.Ed25519PrivateKey);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw new ProviderException("the stored Proton session has no usable key; log in again with `tunmux proton login <username>`", ex);
+        }
     }
 
     private CertificateManager Certificates(ProtonApiClient api) => new(api, _context.Log, Time);
