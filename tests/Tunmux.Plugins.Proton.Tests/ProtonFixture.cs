@@ -1,0 +1,79 @@
+using System.Text;
+using Tunmux.Contracts;
+using Tunmux.Fakes.Proton;
+
+namespace Tunmux.Plugins.Proton.Tests;
+
+/// <summary>A clock tests can move.</summary>
+internal sealed class ManualTime : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>One fake Proton API for all tests of a fixture, and a fresh provider and context per test.</summary>
+public abstract class ProtonFixture
+{
+    public const string TotpSecret = "JBSWY3DPEHPK3PXP";
+    protected static readonly FakeAccount Plain = new("alice", "correct horse", MaxTier: 2);
+    protected static readonly FakeAccount WithTotp = new("bob", "b0b-pass", TotpSecret, MaxTier: 2);
+    protected static readonly FakeAccount Free = new("carol", "carol-pass", MaxTier: 0);
+
+    protected FakeProtonApi Api = null!;
+    protected InMemoryProviderContext Context = null!;
+    protected ProtonProvider Provider = null!;
+    internal ManualTime Clock = null!;
+
+    [OneTimeSetUp]
+    public async Task StartApiAsync()
+    {
+        Api = new FakeProtonApi { LogicalsJson = Encoding.UTF8.GetBytes(TestLogicals.Json) };
+        Api.AddAccount(Plain);
+        Api.AddAccount(WithTotp);
+        Api.AddAccount(Free);
+        await Api.StartAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopApiAsync() => await Api.DisposeAsync();
+
+    [SetUp]
+    public void NewProvider()
+    {
+        Api.LogicalsJson = Encoding.UTF8.GetBytes(TestLogicals.Json);
+        Context = new InMemoryProviderContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "test-device" });
+        Context.HttpFactory.Timeout = TimeSpan.FromSeconds(10);
+        Clock = new ManualTime();
+        Provider = NewProviderOn(Context);
+        while (Api.Requests.TryDequeue(out _)) { }
+    }
+
+    [TearDown]
+    public void DisposeContext() => Context.Dispose();
+
+    internal ProtonProvider NewProviderOn(InMemoryProviderContext context)
+    {
+        var provider = new ProtonProvider { Environment = _ => null, Time = Clock };
+        provider.Initialize(context);
+        return provider;
+    }
+
+    protected static ParsedOptions Options(params string[] flags)
+    {
+        var values = new Dictionary<string, IReadOnlyList<string>>();
+        for (var i = 0; i < flags.Length; i++)
+        {
+            var name = flags[i].TrimStart('-');
+            if (i + 1 < flags.Length && !flags[i + 1].StartsWith("--", StringComparison.Ordinal)) values[name] = [flags[++i]];
+            else values[name] = [];
+        }
+        return new ParsedOptions(values, []);
+    }
+
+    protected Task LoginAsync(FakeAccount account, params string[] flags) =>
+        Provider.LoginAsync(new LoginRequest { Username = account.Username, Password = account.Password, Options = Options(flags) }, CancellationToken.None);
+
+    protected List<string> Requests() => [.. Api.Requests];
+
+    protected string? StoredSession => Context.Store.Items.TryGetValue("session.json", out var v) ? v : null;
+}

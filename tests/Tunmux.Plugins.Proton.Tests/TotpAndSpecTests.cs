@@ -1,0 +1,50 @@
+using OtpNet;
+using Tunmux.Contracts;
+using Tunmux.Fakes.Proton;
+using Tunmux.Plugins.Proton.Auth;
+using Tunmux.TestSupport;
+
+namespace Tunmux.Plugins.Proton.Tests;
+
+public sealed class TotpAndSpecTests
+{
+    private readonly InMemoryProviderContext.CapturingLog _log = new();
+
+    [Test]
+    public void Secret_file_with_a_plain_base32_secret_gives_the_rfc6238_code()
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("secret");
+        File.WriteAllText(file, "jbsw y3dp ehpk 3pxp\n");
+        var at = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        var expected = new Totp(Base32Encoding.ToBytes("JBSWY3DPEHPK3PXP")).ComputeTotp(at);
+        Assert.That(TotpSource.FromSecretFile(file, _log, at), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Unreadable_or_bad_secret_files_are_clear_errors()
+    {
+        using var dir = new TempDir();
+        var missing = Assert.Throws<ProviderException>(() => TotpSource.FromSecretFile(dir.Combine("none"), _log));
+        Assert.That(missing!.Message, Does.StartWith("cannot read the TOTP secret file"));
+        var bad = dir.Combine("bad");
+        File.WriteAllText(bad, "otpauth://totp/x?issuer=y");
+        Assert.That(Assert.Throws<ProviderException>(() => TotpSource.FromSecretFile(bad, _log))!.Message, Does.Contain("holds no secret"));
+        File.WriteAllText(bad, "!!!!");
+        Assert.That(Assert.Throws<ProviderException>(() => TotpSource.FromSecretFile(bad, _log))!.Message, Does.Contain("not base32"));
+    }
+
+    [Test]
+    public void Spec_declares_the_provider_flags_and_config_keys()
+    {
+        var spec = new ProtonProvider().Describe();
+        Assert.Multiple(() =>
+        {
+            Assert.That(spec.LoginOptions.Select(o => o.Name), Is.EquivalentTo(new[] { "totp", "totp-secret-file" }));
+            Assert.That(spec.ServerOptions.Select(o => o.Name), Is.SupersetOf(new[] { "free", "p2p", "secure-core", "tor", "streaming", "city" }));
+            Assert.That(spec.ConnectOptions.Select(o => o.Name), Is.SupersetOf(new[] { "free", "p2p" }));
+            Assert.That(spec.ServerOptions.Select(o => o.Name), Has.None.EqualTo("country").And.None.EqualTo("refresh"));
+            Assert.That(spec.ConfigKeys, Is.SupersetOf(new[] { "default_country", "api_url" }));
+        });
+    }
+}
