@@ -1,0 +1,116 @@
+using System.Security.Cryptography;
+using System.Text;
+using NUnit.Framework;
+using Tunmux.Contracts;
+using Tunmux.Fakes.AirVpn;
+using Tunmux.Plugins.AirVpn.Api;
+using Tunmux.Plugins.AirVpn.Verbs;
+using Tunmux.Plugins.AirVpn.Web;
+
+namespace Tunmux.Plugins.AirVpn.Tests;
+
+/// <summary>Pieces checked on their own: the request seal, protocol names, page scraping, keys.</summary>
+public sealed class UnitTests
+{
+    [Test]
+    public void A_sealed_request_opens_with_the_server_key_into_assoc_lines()
+    {
+        using var server = RSA.Create(2048);
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, server.ExportSubjectPublicKeyInfoPem());
+            using var sealer = RequestSealer.Create(file);
+            var sealedRequest = sealer.Seal([KeyValuePair.Create("act", "user"), KeyValuePair.Create("login", "ü-user")]);
+
+            var sParams = Assoc.Decode(server.Decrypt(Convert.FromBase64String(sealedRequest.S), RSAEncryptionPadding.Pkcs1));
+            Assert.That(sParams["key"], Has.Length.EqualTo(32));
+            Assert.That(sParams["iv"], Has.Length.EqualTo(16));
+            using var aes = Aes.Create();
+            aes.Key = sParams["key"];
+            var plain = aes.DecryptCbc(Convert.FromBase64String(sealedRequest.D), sParams["iv"], PaddingMode.PKCS7);
+            Assert.That(Encoding.UTF8.GetString(plain), Is.EqualTo("YWN0:dXNlcg==\nbG9naW4=:w7wtdXNlcg==\n"));
+
+            var answer = aes.EncryptCbc(Encoding.UTF8.GetBytes("<user login=\"x\"/>"), sParams["iv"], PaddingMode.PKCS7);
+            Assert.That(Encoding.UTF8.GetString(sealedRequest.Open(answer)), Is.EqualTo("<user login=\"x\"/>"));
+
+            var second = sealer.Seal([KeyValuePair.Create("act", "user")]);
+            Assert.That(second.S, Is.Not.EqualTo(sealedRequest.S), "a fresh AES session per request");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    public void The_built_in_key_is_airvpns_rsa_4096()
+    {
+        using var sealer = RequestSealer.Create(null);
+        var s = Convert.FromBase64String(sealer.Seal([KeyValuePair.Create("act", "manifest")]).S);
+        Assert.That(s, Has.Length.EqualTo(512));
+    }
+
+    [TestCase("wg", "wireguard_3_udp_1637", "wg-1637")]
+    [TestCase("wg-51820", "wireguard_3_udp_51820", "wg-51820")]
+    [TestCase("WireGuard-1637", "wireguard_3_udp_1637", "wg-1637")]
+    [TestCase("openvpn-udp-443", "openvpn_1_udp_443", "openvpn-udp-443")]
+    [TestCase("openvpn-TCP-80", "openvpn_1_tcp_80", "openvpn-tcp-80")]
+    [TestCase("wireguard_1_udp_1637", "wireguard_1_udp_1637", "wg-1637")]
+    public void Protocol_names_map_to_generator_values(string input, string generator, string shortName)
+    {
+        var p = ProtocolSpec.Parse(input);
+        Assert.That((p.GeneratorValue, p.ShortName), Is.EqualTo((generator, shortName)));
+    }
+
+    [TestCase("wg-0")]
+    [TestCase("wg-65536")]
+    [TestCase("openvpn-443")]
+    [TestCase("openvpn-udp-")]
+    [TestCase("ssh-22")]
+    [TestCase("")]
+    public void Bad_protocol_names_are_refused(string input) =>
+        Assert.Throws<ProviderException>(() => ProtocolSpec.Parse(input));
+
+    [Test]
+    public void Scraper_reads_form_fields_tokens_and_session_cards()
+    {
+        const string page = """
+            <form><input type='hidden' value="abc&amp;1" name="csrfKey"><input name="ref" type="hidden" value=""></form>
+            <div class="x" id="eui_data" data-json="{&quot;ecsrf&quot;:&quot;tok123&quot;,&quot;n&quot;:1}"></div>
+            """;
+        Assert.That(HtmlScraper.InputValue(page, "csrfKey"), Is.EqualTo("abc&1"));
+        Assert.That(HtmlScraper.InputValue(page, "ref"), Is.Empty);
+        Assert.That(HtmlScraper.InputValue(page, "missing"), Is.Null);
+        Assert.That(HtmlScraper.Ecsrf(page), Is.EqualTo("tok123"));
+        Assert.That(HtmlScraper.Ecsrf("<div id=\"other\" data-json=\"{}\">"), Is.Null);
+
+        const string card = "<div class=\"air_card_server_info_name2\"><a href=\"/s\">Castor</a></div><div class=\"air_card_server_info_location\"><div>Amsterdam</div><div>NL</div></div>";
+        Assert.That(HtmlScraper.TextOfClass(card, "air_card_server_info_name2", link: true), Is.EqualTo("Castor"));
+        Assert.That(HtmlScraper.TextOfClass(card, "air_card_server_info_location", link: false), Is.EqualTo("Amsterdam"));
+    }
+
+    [Test]
+    public void Entry_gate_cookie_matches_between_client_and_fake()
+    {
+        var gate = EntryGate.Solve(new Uri("https://airvpn.org/entry/?aek_id=abc123&aek_url=%2Flogin%2F"));
+        Assert.That(gate!.Value.Target, Is.EqualTo("/login/"));
+        Assert.That(gate.Value.Cookie, Is.EqualTo(WebSite.Af3("abc123").ToString()));
+        Assert.That(EntryGate.Af3("a"), Is.EqualTo(97L * 97 * 30 + 18));
+    }
+
+    [Test]
+    public void X25519_matches_rfc_7748()
+    {
+        var alice = Convert.ToBase64String(Convert.FromHexString("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
+        Assert.That(Convert.ToHexString(Convert.FromBase64String(X25519.PublicKeyOf(alice))).ToLowerInvariant(),
+            Is.EqualTo("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"));
+    }
+
+    [Test]
+    public void Ddns_names_drop_the_airdns_suffix()
+    {
+        Assert.That(AirSite.DdnsPrefix("home.airdns.org."), Is.EqualTo("home"));
+        Assert.That(AirSite.DdnsPrefix("home"), Is.EqualTo("home"));
+    }
+}
