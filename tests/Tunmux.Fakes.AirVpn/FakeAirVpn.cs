@@ -54,6 +54,9 @@ public sealed class FakeAirVpn : IAsyncDisposable
     /// <summary>Ends every web session, so the next page request is sent to the login form.</summary>
     public void ExpireWebSessions() => _site.ExpireSessions();
 
+    /// <summary>Replaces the per-page ecsrf tokens of every web session; the sessions stay valid.</summary>
+    public void RotateCsrfTokens() => _site.RotateTokens();
+
     public static async Task<FakeAirVpn> StartAsync(FakeOptions options, CancellationToken ct = default)
     {
         var key = options.Key ?? RSA.Create(2048);

@@ -34,6 +34,13 @@ internal sealed class WebSite(FakeState state, KeyHook hook)
         lock (state.Lock) _sessions.Clear();
     }
 
+    /// <summary>Issues new page tokens to every session, as the site does from time to time.</summary>
+    public void RotateTokens()
+    {
+        lock (state.Lock)
+            foreach (var s in _sessions.Values) s.Ecsrf.Clear();
+    }
+
     public static long Af3(string id)
     {
         long r = 0;

@@ -158,6 +158,16 @@ public sealed class WebVerbTests : AirVpnFixture
     }
 
     [Test]
+    public async Task A_rotated_page_token_is_fetched_again_without_a_new_login()
+    {
+        await VerbAsync("ports list");
+        Fake.RotateCsrfTokens();
+        await VerbAsync("ports add", "41234");
+        Assert.That(Account.Ports, Has.Count.EqualTo(1));
+        Assert.That(Fake.State.WebLogins, Is.EqualTo(1));
+    }
+
+    [Test]
     public void A_locked_web_login_is_one_clear_line()
     {
         Account.WebLocked = true;
