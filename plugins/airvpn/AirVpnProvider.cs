@@ -99,7 +99,6 @@ public sealed class AirVpnProvider : IVpnProvider
         return new AccountInfo
         {
             Username = session.Username,
-            Plan = "AirVPN",
             ExpiresAt = session.ExpiresAt is > 0 ? DateTimeOffset.FromUnixTimeSeconds(session.ExpiresAt.Value) : null,
             Details = details,
         };
@@ -136,6 +135,8 @@ public sealed class AirVpnProvider : IVpnProvider
         AirServer server;
         if (request.ServerName is { Length: > 0 } name)
         {
+            if (!manifest.Servers.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
+                manifest = await account.ManifestAsync(session, refresh: true, cancellationToken); // maybe a server newer than the cache
             server = AirAccount.ServerNamed(manifest, name);
             if (!server.Online) throw new ProviderException($"airvpn: server {server.Name} is closed ({server.WarningClosed}); pick another");
         }

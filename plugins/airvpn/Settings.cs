@@ -9,6 +9,8 @@ namespace Tunmux.Plugins.AirVpn;
 internal sealed record Settings(IReadOnlyList<Uri> ApiUrls, Uri WebUrl, string? RsaKeyFile, string? DefaultCountry, string? DefaultDevice)
 {
     public const string EnvApiUrls = "TUNMUX_AIRVPN_API_URLS";
+    /// <summary>The singular form every provider accepts (TUNMUX_&lt;PROVIDER&gt;_API_URL); same meaning.</summary>
+    public const string EnvApiUrl = "TUNMUX_AIRVPN_API_URL";
     public const string EnvWebUrl = "TUNMUX_AIRVPN_WEB_URL";
     public const string EnvRsaKeyFile = "TUNMUX_AIRVPN_RSA_KEY_FILE";
 
@@ -32,7 +34,7 @@ internal sealed record Settings(IReadOnlyList<Uri> ApiUrls, Uri WebUrl, string? 
     {
         env ??= Environment.GetEnvironmentVariable;
 
-        IReadOnlyList<string> urls = env(EnvApiUrls) is { Length: > 0 } e
+        IReadOnlyList<string> urls = (env(EnvApiUrls) is { Length: > 0 } plural ? plural : env(EnvApiUrl)) is { Length: > 0 } e
             ? e.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : config.GetStringList("api_urls") ?? DefaultApiUrls;
         if (urls.Count == 0) throw new ProviderException($"airvpn: api_urls in {config.SourceFile} is empty; give at least one bootstrap URL or remove the key");

@@ -98,22 +98,26 @@ public sealed class AccountTests : AirVpnFixture
     }
 
     [Test]
-    public async Task Environment_overrides_config_for_api_urls_and_key_file()
+    public async Task Environment_overrides_config_for_api_urls_web_url_and_key_file()
     {
         Context.ConfigValues["api_urls"] = new List<string> { $"http://127.0.0.1:{ClosedPort()}" };
         Context.ConfigValues["rsa_key_file"] = "/nonexistent/key.pem";
+        Context.ConfigValues["web_url"] = $"http://127.0.0.1:{ClosedPort()}";
         Environment.SetEnvironmentVariable("TUNMUX_AIRVPN_API_URLS", Fake.Url);
         Environment.SetEnvironmentVariable("TUNMUX_AIRVPN_RSA_KEY_FILE", PublicKeyFile);
+        Environment.SetEnvironmentVariable("TUNMUX_AIRVPN_WEB_URL", Fake.Url + "/");
         try
         {
             await LoginAsync();
+            await VerbAsync("devices list");
         }
         finally
         {
             Environment.SetEnvironmentVariable("TUNMUX_AIRVPN_API_URLS", null);
             Environment.SetEnvironmentVariable("TUNMUX_AIRVPN_RSA_KEY_FILE", null);
+            Environment.SetEnvironmentVariable("TUNMUX_AIRVPN_WEB_URL", null);
         }
-        Assert.That(Context.Store.Items, Does.ContainKey("session.json"));
+        Assert.That(Context.Store.Items.Keys, Is.EquivalentTo(new[] { "session.json", "web_session.json" }));
     }
 
     [Test]
@@ -237,6 +241,18 @@ public sealed class AccountTests : AirVpnFixture
 
         var noCountry = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { Country = "jp", Options = ParsedOptions.Empty }, CancellationToken.None))!;
         Assert.That(noCountry.Message, Does.Contain("countries: de, nl, us"));
+    }
+
+    [Test]
+    public async Task Connect_to_a_server_missing_from_the_cache_refreshes_it_once()
+    {
+        await LoginAsync();
+        Fake.State.Catalog.Servers.Add(new Tunmux.Fakes.AirVpn.CatalogServer { Name = "Sirius", CountryCode = "se", Location = "Stockholm", IpsEntry = ["198.18.14.2"] });
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Sirius", Options = ParsedOptions.Empty }, CancellationToken.None);
+        Assert.That(plan.Profile.Peers[0].Endpoint, Is.EqualTo("198.18.14.2:1637"));
+        var requests = Fake.State.ApiRequests;
+        Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Nowhere", Options = ParsedOptions.Empty }, CancellationToken.None));
+        Assert.That(Fake.State.ApiRequests, Is.EqualTo(requests + 1), "one refresh, then the list of servers");
     }
 
     [Test]
