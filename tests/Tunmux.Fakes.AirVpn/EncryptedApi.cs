@@ -66,7 +66,10 @@ internal sealed class EncryptedApi(FakeState state, RSA rsa, KeyHook hook)
     private async Task<XElement> UserAsync(Dictionary<string, string> p, CancellationToken ct)
     {
         var account = Authenticate(p);
+        // Eddie shows any "message" on the user element as the reason the login failed.
         if (account is null) return new XElement("user", new XAttribute("message", "Wrong username or password."));
+        if (account.ExpiresAt < DateTimeOffset.UtcNow.ToUnixTimeSeconds())
+            return new XElement("user", new XAttribute("message", "Your account has expired. Renew your plan to continue."));
 
         List<FakeDevice> devices;
         lock (state.Lock) devices = [.. account.Devices];

@@ -43,7 +43,7 @@ public sealed class AccountTests : AirVpnFixture
         Account.ExpiresAt = DateTimeOffset.UtcNow.AddDays(-3).ToUnixTimeSeconds();
         var e = Assert.ThrowsAsync<ProviderException>(LoginAsync)!;
         AssertOneLine(e);
-        Assert.That(e.Message, Does.Contain("expired on").And.Contain("renew"));
+        Assert.That(e.Message, Is.EqualTo("airvpn: the account 'labuser' is not active (Your account has expired. Renew your plan to continue); renew the subscription at airvpn.org"));
     }
 
     [Test]

@@ -108,6 +108,45 @@ public sealed class UnitTests
     }
 
     [Test]
+    public void A_user_answer_with_a_past_expiration_date_is_refused()
+    {
+        var past = DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds();
+        var e = Assert.Throws<ProviderException>(() => UserParser.Parse(
+            System.Xml.Linq.XElement.Parse($"<user login=\"u\" expirationdate=\"{past}\"><keys /></user>"), "u"))!;
+        Assert.That(e.Message, Does.Contain("expired on").And.Contain("renew"));
+    }
+
+    [Test]
+    public void A_user_answer_lists_every_device_key()
+    {
+        var user = UserParser.Parse(System.Xml.Linq.XElement.Parse("""
+            <user login="u" wg_public_key="PUB"><keys>
+              <key name="A" wg_private_key="PA" wg_ipv4="10.1.0.2/32" wg_ipv6="fd00::2/128" wg_dns_ipv4="10.1.0.1" wg_dns_ipv6="fd00::1" wg_preshared="PSK" />
+              <key name="B" wg_private_key="PB" wg_ipv4="10.1.0.3/32" />
+            </keys></user>
+            """), "u");
+        Assert.That(user.WgPublicKey, Is.EqualTo("PUB"));
+        Assert.That(user.Keys.Select(k => (k.Name, k.WgPrivateKey, k.WgIpv4)), Is.EqualTo(new[] { ("A", "PA", "10.1.0.2/32"), ("B", "PB", "10.1.0.3/32") }));
+        Assert.That(user.Keys[0].WgPreshared, Is.EqualTo("PSK"));
+    }
+
+    [Test]
+    public void A_manifest_fills_servers_from_their_group()
+    {
+        var m = ManifestParser.Parse(System.Xml.Linq.XElement.Parse("""
+            <manifest>
+              <servers_groups><servers_group group="g1" ips_entry="1.2.3.4,5.6.7.8" bw_max="1000" users_max="200" scorebase="4" /></servers_groups>
+              <servers><server name="Castor" country_code="NL" location="Amsterdam" bw="50000" users="15" group="g1" /></servers>
+              <modes><mode type="wireguard" protocol="UDP" port="1637" entry_index="1" /><mode type="openvpn" protocol="TCP" port="443" entry_index="0" /></modes>
+            </manifest>
+            """));
+        var s = m.Servers.Single();
+        Assert.That((s.CountryCode, s.BandwidthMax, s.UsersMax, s.ScoreBase), Is.EqualTo(("nl", 1000L, 200L, 4L)));
+        Assert.That(s.EntryFor(m.WireGuardModes.Single()), Is.EqualTo("5.6.7.8"), "entry_index picks the address");
+        Assert.That(m.Modes.Select(x => x.UserName), Is.EqualTo(new[] { "wg-1637", "openvpn-tcp-443" }));
+    }
+
+    [Test]
     public void Ddns_names_drop_the_airdns_suffix()
     {
         Assert.That(AirSite.DdnsPrefix("home.airdns.org."), Is.EqualTo("home"));
