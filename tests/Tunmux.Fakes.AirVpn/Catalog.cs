@@ -16,6 +16,12 @@ public sealed record Catalog
     public string AddressPool { get; init; } = "10.2.0.0/16";
     /// <summary>Device IPv6 prefix (a /64 written as <c>fd7d:76ee:e68f:a993::</c>); empty for none.</summary>
     public string AddressPoolV6 { get; init; } = "";
+    /// <summary>
+    /// True to give each device a WireGuard preshared key, as AirVPN does. Off by default so a lab
+    /// server registering peers from the hook's arguments alone accepts the handshake; when on, the
+    /// hook reads the key on its standard input (never on its command line).
+    /// </summary>
+    public bool PresharedKeys { get; init; }
     public List<CatalogAccount> Accounts { get; init; } = [];
     public List<CatalogServer> Servers { get; init; } = [];
     public List<CatalogMode> Modes { get; init; } = [];
@@ -59,6 +65,7 @@ public sealed record Catalog
             WgPublicKey = A(root, "wg_public_key"),
             DnsIpv4 = A(root, "dns_ipv4", "10.2.0.1"),
             AddressPool = A(root, "address_pool", "10.2.0.0/16"),
+            PresharedKeys = A(root, "preshared_keys") == "true",
             Servers = root.Descendants("server").Select(s => new CatalogServer
             {
                 Name = A(s, "name"), CountryCode = A(s, "country_code"), Location = A(s, "location"),

@@ -54,7 +54,7 @@ public sealed class FakeState
             Name = name,
             PrivateKey = priv,
             PublicKey = pub,
-            Preshared = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            Preshared = Catalog.PresharedKeys ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : "",
             Ipv4 = v4,
             Ipv6 = v6,
         };

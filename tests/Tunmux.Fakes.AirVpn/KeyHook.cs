@@ -4,7 +4,8 @@ namespace Tunmux.Fakes.AirVpn;
 
 /// <summary>
 /// Runs the configured command (argv, no shell) with DEVICE PUBKEY ADDRESS appended the first time a
-/// device key is created or handed out, so a lab can register it as a peer on its servers.
+/// device key is created or handed out, so a lab can register it as a peer on its servers. A preshared
+/// key, when devices have one, comes on standard input.
 /// </summary>
 public sealed class KeyHook(IReadOnlyList<string> argv, TextWriter log)
 {
@@ -18,8 +19,9 @@ public sealed class KeyHook(IReadOnlyList<string> argv, TextWriter log)
         try
         {
             if (!_done.Add(device.PublicKey)) return;
+            // The preshared key is a secret: standard input, not the command line.
             var result = await ProcessRunner.Default.RunAsync(argv[0], [.. argv.Skip(1), device.Name, device.PublicKey, device.Ipv4],
-                timeout: TimeSpan.FromSeconds(30), cancellationToken: ct);
+                stdin: device.Preshared.Length > 0 ? device.Preshared + "\n" : null, timeout: TimeSpan.FromSeconds(30), cancellationToken: ct);
             if (!result.Succeeded)
             {
                 _done.Remove(device.PublicKey);

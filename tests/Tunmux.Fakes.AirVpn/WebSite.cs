@@ -346,44 +346,47 @@ internal sealed class WebSite(FakeState state, KeyHook hook)
         var c = state.Catalog;
         var mtu = Field("wireguard_mtu") is { Length: > 0 } m ? m : "1320";
         var keepalive = Field("wireguard_persistent_keepalive") is { Length: > 0 } ka ? ka : "15";
-        var text = protocol[0] == "wireguard"
-            ? $"""
-              # AirVPN configuration for {server.Name} ({server.Location}, {server.CountryCode.ToUpperInvariant()}), device {device.Name}
-              [Interface]
-              Address = {string.Join(", ", new[] { device.Ipv4, device.Ipv6 }.Where(a => a.Length > 0))}
-              PrivateKey = {device.PrivateKey}
-              MTU = {mtu}
-              DNS = {string.Join(", ", new[] { c.DnsIpv4, c.DnsIpv6 }.Where(a => a.Length > 0))}
-
-              [Peer]
-              PublicKey = {state.ServerKey(server)}
-              PresharedKey = {device.Preshared}
-              Endpoint = {ip}:{port}
-              AllowedIPs = {(device.Ipv6.Length > 0 ? "0.0.0.0/0, ::/0" : "0.0.0.0/0")}
-              PersistentKeepalive = {keepalive}
-
-              """
-            : $"""
-              # AirVPN configuration for {server.Name}, device {device.Name}
-              client
-              dev tun
-              remote {ip} {port}
-              proto {protocol[2]}
-              resolv-retry infinite
-              nobind
-              persist-key
-              persist-tun
-              auth-nocache
-              verb 3
-              <ca>
-              -----BEGIN CERTIFICATE-----
-              {Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(server.Name)))}
-              -----END CERTIFICATE-----
-              </ca>
-
-              """;
+        var text = protocol[0] == "wireguard" ? WireGuardFile() : OpenVpnFile();
         http.Response.ContentType = "text/plain; charset=utf-8";
         await http.Response.WriteAsync(text, http.RequestAborted);
+
+        string WireGuardFile()
+        {
+            var sb = new StringBuilder()
+                .Append($"# AirVPN configuration for {server.Name} ({server.Location}, {server.CountryCode.ToUpperInvariant()}), device {device.Name}\n")
+                .Append("[Interface]\n")
+                .Append($"Address = {string.Join(", ", new[] { device.Ipv4, device.Ipv6 }.Where(a => a.Length > 0))}\n")
+                .Append($"PrivateKey = {device.PrivateKey}\n")
+                .Append($"MTU = {mtu}\n")
+                .Append($"DNS = {string.Join(", ", new[] { c.DnsIpv4, c.DnsIpv6 }.Where(a => a.Length > 0))}\n")
+                .Append("\n[Peer]\n")
+                .Append($"PublicKey = {state.ServerKey(server)}\n");
+            if (device.Preshared.Length > 0) sb.Append($"PresharedKey = {device.Preshared}\n");
+            return sb.Append($"Endpoint = {ip}:{port}\n")
+                .Append($"AllowedIPs = {(device.Ipv6.Length > 0 ? "0.0.0.0/0, ::/0" : "0.0.0.0/0")}\n")
+                .Append($"PersistentKeepalive = {keepalive}\n")
+                .ToString();
+        }
+
+        string OpenVpnFile() => $"""
+            # AirVPN configuration for {server.Name}, device {device.Name}
+            client
+            dev tun
+            remote {ip} {port}
+            proto {protocol[2]}
+            resolv-retry infinite
+            nobind
+            persist-key
+            persist-tun
+            auth-nocache
+            verb 3
+            <ca>
+            -----BEGIN CERTIFICATE-----
+            {Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(server.Name)))}
+            -----END CERTIFICATE-----
+            </ca>
+
+            """;
     }
 
     private WebSession? SessionOf(HttpContext http) =>

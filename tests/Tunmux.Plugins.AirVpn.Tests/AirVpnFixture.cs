@@ -28,6 +28,7 @@ public abstract class AirVpnFixture
     {
         WgPublicKey = AccountKey,
         DnsIpv4 = "10.2.0.1",
+        PresharedKeys = true,
         Accounts = [new CatalogAccount { Username = User, Password = Password, Devices = ["Default", "Laptop"] }],
         Servers =
         [

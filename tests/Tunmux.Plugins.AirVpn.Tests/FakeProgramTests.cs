@@ -54,6 +54,7 @@ public sealed class FakeProgramTests
             var plan = await provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", ProxyMode = true, Options = ParsedOptions.Empty }, CancellationToken.None);
             Assert.That(plan.Profile.Peers[0].PublicKey, Is.EqualTo("4u3GZ8oI4TVi3bA0u0nXoQXbLZd0AakuVbwPpyyfqUk="));
             Assert.That(plan.Profile.Peers[0].Endpoint, Is.EqualTo("198.18.10.2:1637"));
+            Assert.That(plan.Profile.Peers[0].PresharedKey, Is.Null, "no preshared key unless the servers file asks for them");
 
             // act=user handed out the Default key: the hook registered it once, with its public key and address.
             var lines = File.ReadAllLines(hookOut);
@@ -62,6 +63,12 @@ public sealed class FakeProgramTests
 
             await provider.RunVerbAsync(new VerbInvocation { Path = ["devices", "add"], Options = new ParsedOptions(new Dictionary<string, IReadOnlyList<string>> { ["name"] = ["Phone"] }, []) }, CancellationToken.None);
             Assert.That(File.ReadAllLines(hookOut), Has.Length.EqualTo(2), "a created key is registered too");
+
+            context.Io.TakeOut();
+            await provider.RunVerbAsync(new VerbInvocation { Path = ["generate"], Options = new ParsedOptions(new Dictionary<string, IReadOnlyList<string>> { ["server"] = ["de"] }, []) }, CancellationToken.None);
+            var peer = WireGuardConfig.Parse(context.Io.TakeOut())[1].Values;
+            Assert.That(peer.Keys, Is.EquivalentTo(new[] { "PublicKey", "Endpoint", "AllowedIPs", "PersistentKeepalive" }));
+            Assert.That(peer["Endpoint"], Is.EqualTo("198.18.11.2:1637"));
         }
         finally
         {
