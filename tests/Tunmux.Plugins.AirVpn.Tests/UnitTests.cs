@@ -147,6 +147,16 @@ public sealed class UnitTests
     }
 
     [Test]
+    public void The_assembly_names_its_provider_for_the_host()
+    {
+        var attribute = (TunmuxPluginAttribute)Attribute.GetCustomAttribute(typeof(AirVpnProvider).Assembly, typeof(TunmuxPluginAttribute))!;
+        Assert.That(attribute.ProviderType, Is.EqualTo(typeof(AirVpnProvider)));
+        var provider = (IVpnProvider)Activator.CreateInstance(attribute.ProviderType)!;
+        Assert.That((provider.Name, provider.DisplayName), Is.EqualTo(("airvpn", "AirVPN")));
+        Assert.That(typeof(AirVpnProvider).Assembly.GetName().Name, Is.EqualTo("airvpn"));
+    }
+
+    [Test]
     public void Ddns_names_drop_the_airdns_suffix()
     {
         Assert.That(AirSite.DdnsPrefix("home.airdns.org."), Is.EqualTo("home"));

@@ -140,6 +140,7 @@ public sealed class WebVerbTests : AirVpnFixture
         await VerbAsync("sessions");
         Assert.That(Fake.State.WebLogins, Is.EqualTo(1));
         Assert.That(Context.Store.Items["web_session.json"], Does.Contain("ips4_IPSSessionFront"));
+        AssertNoSecretInLogs();
     }
 
     [Test]
@@ -155,6 +156,7 @@ public sealed class WebVerbTests : AirVpnFixture
         Provider = NewProvider();
         await VerbAsync("api list");
         Assert.That(Fake.State.WebLogins, Is.EqualTo(3));
+        AssertNoSecretInLogs();
     }
 
     [Test]
