@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using Tunmux.Contracts;
+using Tunmux.Plugins.AirVpn.Connect;
 using Tunmux.Plugins.AirVpn.Model;
 using Tunmux.Plugins.AirVpn.Web;
 
@@ -19,7 +20,7 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
     {
         var o = inv.Options;
         // Input first: nothing is asked of AirVPN for a malformed request.
-        var protocols = (o.GetAll("protocol") is { Count: > 0 } ps ? ps : ["wg-1637"]).Select(ProtocolSpec.Parse).DistinctBy(p => p.GeneratorValue).ToList();
+        var protocols = o.GetAll("protocol").Select(ProtocolSpec.Parse).DistinctBy(p => p.GeneratorValue).ToList();
         var targets = o.GetAll("server").Select(s => Input.Name(s, "server")).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (targets.Count == 0) throw new ProviderException("airvpn: generate needs at least one -s SERVER or -s COUNTRY");
         var output = o.Get("output");
@@ -28,6 +29,8 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
         var manifest = await account.ManifestAsync(session, refresh: false, ct);
         var servers = targets.Select(t => Resolve(manifest, t)).ToList();
         foreach (var p in protocols) CheckOffered(manifest, p);
+        // Without -p: the WireGuard mode connect uses.
+        if (protocols.Count == 0) protocols.Add(ProtocolSpec.Parse($"wg-{ProfileBuilder.WireGuardMode(manifest).Port}"));
         (session, var key) = await account.KeyAsync(session, o.Get("key"), ct);
 
         var files = new List<(string Name, string Text)>();

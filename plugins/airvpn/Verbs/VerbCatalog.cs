@@ -68,7 +68,7 @@ internal static class VerbCatalog
                 Options =
                 [
                     OptionSpec.Value("server", "SERVER|COUNTRY", "Server name or country code; repeatable", 's') with { Repeatable = true, Required = true },
-                    OptionSpec.Value("protocol", "PROTO-PORT", "wg, wg-PORT, openvpn-udp-PORT or openvpn-tcp-PORT (default wg-1637); repeatable", 'p') with { Repeatable = true },
+                    OptionSpec.Value("protocol", "PROTO-PORT", "wg, wg-PORT, openvpn-udp-PORT or openvpn-tcp-PORT (default: the WireGuard mode connect uses); repeatable", 'p') with { Repeatable = true },
                     OptionSpec.Value("output", "FILE", "File to write (default: standard output for one config, airvpn-configs.zip for several)", 'o'),
                     OptionSpec.Value("key", "DEVICE", "Device whose key the configs use; default: default_device or the first"),
                 ],

@@ -44,9 +44,16 @@ internal sealed class AirWeb : IDisposable
             {
                 if (c.Expires is { } exp && exp < DateTimeOffset.UtcNow) continue;
                 context.Log.RegisterSecret(c.Value);
-                var cookie = new Cookie(c.Name, c.Value, c.Path, c.Domain) { Secure = c.Secure, HttpOnly = c.HttpOnly };
-                if (c.Expires is { } e) cookie.Expires = e.UtcDateTime;
-                web._cookies.Add(cookie);
+                try
+                {
+                    var cookie = new Cookie(c.Name, c.Value, c.Path, c.Domain) { Secure = c.Secure, HttpOnly = c.HttpOnly };
+                    if (c.Expires is { } e) cookie.Expires = e.UtcDateTime;
+                    web._cookies.Add(cookie);
+                }
+                catch (CookieException)
+                {
+                    // A cookie the jar will not take back is dropped; at worst the session is renewed.
+                }
             }
             foreach (var t in saved.Ecsrf.Values) context.Log.RegisterSecret(t);
             web._ecsrf = new Dictionary<string, string>(saved.Ecsrf, StringComparer.Ordinal);
