@@ -58,7 +58,8 @@ internal sealed class AccountStore(IProviderContext context)
 
     public void SaveManifest(AirManifest manifest)
     {
-        Directory.CreateDirectory(context.CacheDirectory);
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(context.CacheDirectory);
+        else Directory.CreateDirectory(context.CacheDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var temp = ManifestPath + ".tmp" + Environment.ProcessId;
         File.WriteAllText(temp, JsonSerializer.Serialize(manifest, AirSession.Json));
         File.Move(temp, ManifestPath, overwrite: true);
