@@ -137,7 +137,7 @@ internal sealed class AirSite(AirWeb web)
         }).ToList();
     }
 
-    // ---- JSON helpers: the site mixes numbers and strings for the same fields ----
+    // ---- JSON readers: the site mixes numbers and strings for the same fields ----
 
     private static IReadOnlyList<KeyValuePair<string, string>> PortForm(string action, ForwardedPort p, string value) =>
         [Kv("action", action), Kv("port", Num(p.Port)), Kv("pool", Num(p.Pool)), Kv("value", value)];
