@@ -1,10 +1,18 @@
+using System.Globalization;
 using Tunmux.Contracts;
+using Tunmux.Plugins.AirVpn.Connect;
+using Tunmux.Plugins.AirVpn.Model;
+using Tunmux.Plugins.AirVpn.Verbs;
+using Tunmux.Plugins.AirVpn.Web;
 
 [assembly: TunmuxPlugin(typeof(Tunmux.Plugins.AirVpn.AirVpnProvider))]
 
 namespace Tunmux.Plugins.AirVpn;
 
-/// <summary>AirVPN.</summary>
+/// <summary>
+/// AirVPN: the encrypted API (act=user, act=manifest) for login, servers and WireGuard profiles,
+/// and the airvpn.org web session for ports, devices, API keys, sessions and config generation.
+/// </summary>
 public sealed class AirVpnProvider : IVpnProvider
 {
     private IProviderContext _context = null!;
@@ -14,18 +22,154 @@ public sealed class AirVpnProvider : IVpnProvider
 
     public void Initialize(IProviderContext context) => _context = context;
 
-    public ProviderSpec Describe() => new()
+    public ProviderSpec Describe() => VerbCatalog.Spec;
+
+    // Settings are read per call so that environment overrides set after start-up (tests, wrappers) apply.
+    private AirAccount Account() => new(Settings.From(_context.Config), _context);
+
+    public async Task LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
-        ConnectOptions = [OptionSpec.Value("key", "DEVICE", "WireGuard key (device) to use")],
-        ConfigKeys = ["default_country", "default_device", "api_urls", "web_url", "rsa_key_file"],
-    };
+        var username = request.Username.Trim();
+        if (username.Length == 0) throw new ProviderException("airvpn: empty user name; run 'tunmux airvpn login USER'");
+        var password = request.Password;
+        if (password is null)
+        {
+            if (!_context.Console.IsInteractive)
+                throw new ProviderException("airvpn: no password given; pipe it with --password-stdin or set TUNMUX_AIRVPN_PASSWORD");
+            password = _context.Console.PromptSecret($"AirVPN password for {username}: ");
+        }
+        if (string.IsNullOrEmpty(password)) throw new ProviderException("airvpn: empty password; login cancelled");
+        _context.Log.RegisterSecret(password);
 
-    public Task LoginAsync(LoginRequest request, CancellationToken cancellationToken) => throw NotYet();
-    public Task LogoutAsync(CancellationToken cancellationToken) => throw NotYet();
-    public Task<AccountInfo> GetInfoAsync(InfoRequest request, CancellationToken cancellationToken) => throw NotYet();
-    public Task<IReadOnlyList<ServerInfo>> ListServersAsync(ServerQuery query, CancellationToken cancellationToken) => throw NotYet();
-    public Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken) => throw NotYet();
-    public Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken) => throw NotYet();
+        var account = Account();
+        var user = await account.Api.UserAsync(username, password, cancellationToken);
+        var previous = await account.Store.LoadAsync(cancellationToken);
+        var sameUser = previous is not null && string.Equals(previous.Username, user.Username, StringComparison.OrdinalIgnoreCase);
+        var session = new AirSession
+        {
+            Username = user.Username,
+            Password = password,
+            WgPublicKey = user.WgPublicKey,
+            ExpiresAt = user.ExpiresAt,
+            Keys = user.Keys,
+            ApiKey = sameUser ? previous!.ApiKey : null,
+        };
+        await account.Store.SaveAsync(session, cancellationToken);
+        // A web session of another account (or with an old password) must not be reused.
+        await _context.Credentials.DeleteAsync(AirWeb.Item, cancellationToken);
 
-    private static ProviderException NotYet() => new("airvpn: not implemented yet");
+        var manifest = await account.ManifestAsync(session, refresh: true, cancellationToken);
+        if (user.Keys.Count == 0)
+            _context.Log.Warning("airvpn: the account has no device key yet; add one with 'tunmux airvpn devices add --name NAME' before connecting");
+        _context.Console.Out.WriteLine($"Logged in to AirVPN as {user.Username} ({user.Keys.Count} device key(s), {manifest.Servers.Count} servers)");
+    }
+
+    public async Task LogoutAsync(CancellationToken cancellationToken)
+    {
+        // AirVPN's API has no session to revoke: forgetting the credentials is the logout.
+        var account = Account();
+        await account.Store.DeleteAsync(cancellationToken);
+        await _context.Credentials.DeleteAsync(AirWeb.Item, cancellationToken);
+        account.Store.DeleteManifest();
+    }
+
+    public async Task<AccountInfo> GetInfoAsync(InfoRequest request, CancellationToken cancellationToken)
+    {
+        var account = Account();
+        var session = await account.Store.RequireAsync(cancellationToken);
+        try
+        {
+            session = await account.RefreshUserAsync(session, cancellationToken);
+        }
+        catch (ProviderException e) when (e.Message.StartsWith("airvpn: no bootstrap server", StringComparison.Ordinal))
+        {
+            _context.Log.Warning("airvpn: showing stored account data; {Reason}", e.Message);
+        }
+
+        var details = new List<KeyValuePair<string, string>>
+        {
+            new("Device keys", session.Keys.Count.ToString(CultureInfo.InvariantCulture)),
+        };
+        foreach (var k in session.Keys)
+            details.Add(new($"Device {k.Name}", string.Join(", ", new[] { k.WgIpv4, k.WgIpv6 }.Where(a => a.Length > 0))));
+        if (account.Settings.DefaultDevice is { } dd) details.Add(new("Default device", dd));
+        if (account.Settings.DefaultCountry is { } dc) details.Add(new("Default country", dc));
+        details.Add(new("Credentials", _context.Credentials.Description));
+
+        return new AccountInfo
+        {
+            Username = session.Username,
+            ExpiresAt = session.ExpiresAt is > 0 ? DateTimeOffset.FromUnixTimeSeconds(session.ExpiresAt.Value) : null,
+            Details = details,
+        };
+    }
+
+    public async Task<IReadOnlyList<ServerInfo>> ListServersAsync(ServerQuery query, CancellationToken cancellationToken)
+    {
+        var account = Account();
+        var session = await account.Store.RequireAsync(cancellationToken);
+        var manifest = await account.ManifestAsync(session, query.Refresh, cancellationToken);
+        IEnumerable<AirServer> servers = query.Country is { } cc ? AirAccount.ServersIn(manifest, cc) : manifest.Servers;
+        return servers.OrderBy(s => s.CountryCode, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.OrdinalIgnoreCase).Select(s => new ServerInfo
+        {
+            Name = s.Name,
+            Country = s.CountryCode.ToUpperInvariant(),
+            City = s.Location,
+            Load = (int)Math.Min(100, s.LoadPercent),
+            Score = s.Score,
+            Online = s.Online,
+            Extra =
+            [
+                new("Users", $"{s.Users}/{s.UsersMax}"),
+                new("Bandwidth", $"{s.Bandwidth * 8 / 1_000_000}/{s.BandwidthMax} Mbit/s"),
+            ],
+        }).ToList();
+    }
+
+    public async Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken)
+    {
+        var account = Account();
+        var session = await account.Store.RequireAsync(cancellationToken);
+        var manifest = await account.ManifestAsync(session, refresh: false, cancellationToken);
+
+        AirServer server;
+        if (request.ServerName is { Length: > 0 } name)
+        {
+            if (!manifest.Servers.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
+                manifest = await account.ManifestAsync(session, refresh: true, cancellationToken); // maybe a server newer than the cache
+            server = AirAccount.ServerNamed(manifest, name);
+            if (!server.Online) throw new ProviderException($"airvpn: server {server.Name} is closed ({server.WarningClosed}); pick another");
+        }
+        else
+        {
+            var country = request.Country ?? account.Settings.DefaultCountry;
+            var candidates = country is null ? manifest.Servers.OrderBy(s => s.Score).ToList() : AirAccount.ServersIn(manifest, country);
+            server = candidates.FirstOrDefault(s => s.Online)
+                ?? throw new ProviderException(country is null
+                    ? "airvpn: no server is open; refresh the list with 'tunmux airvpn servers --refresh'"
+                    : $"airvpn: every server in '{country}' is closed; pick another country");
+        }
+
+        (session, var key) = await account.KeyAsync(session, request.Options.Get("key"), cancellationToken);
+        var mode = ProfileBuilder.WireGuardMode(manifest);
+        var profile = ProfileBuilder.Build(session, key, server, mode);
+        _context.Log.Debug("airvpn: connecting device {Device} to {Server}", key.Name, server.Name);
+        return new ConnectPlan(profile, new ServerIdentity(server.Name, server.CountryCode.ToUpperInvariant(), server.Location));
+    }
+
+    public Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken)
+    {
+        var account = Account();
+        var path = invocation.Path;
+        var sub = path.Count > 1 ? path[1] : "";
+        return (path.Count > 0 ? path[0] : "") switch
+        {
+            "sessions" => new SessionsVerb(account, _context).RunAsync(invocation, cancellationToken),
+            "ports" => new PortsVerbs(account, _context).RunAsync(sub, invocation, cancellationToken),
+            "devices" => new DevicesVerbs(account, _context).RunAsync(sub, invocation, cancellationToken),
+            "api" => new ApiKeysVerbs(account, _context).RunAsync(sub, invocation, cancellationToken),
+            "generate" => new GenerateVerb(account, _context).RunAsync(invocation, cancellationToken),
+            var other => throw new ProviderException($"airvpn: unknown verb '{string.Join(' ', path)}'; verbs: sessions, ports, devices, api, generate"),
+        };
+    }
 }

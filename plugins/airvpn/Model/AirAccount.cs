@@ -1,0 +1,80 @@
+using Tunmux.Contracts;
+using Tunmux.Plugins.AirVpn.Api;
+
+namespace Tunmux.Plugins.AirVpn.Model;
+
+/// <summary>The account as the verbs see it: the stored session, the manifest, keys and servers by name.</summary>
+internal sealed class AirAccount(Settings settings, IProviderContext context)
+{
+    public Settings Settings => settings;
+    public AccountStore Store { get; } = new(context);
+    public AirApiClient Api { get; } = new(settings, context);
+
+    /// <summary>The manifest from the cache, or fetched (and cached) when absent or when <paramref name="refresh"/>.</summary>
+    public async Task<AirManifest> ManifestAsync(AirSession session, bool refresh, CancellationToken ct)
+    {
+        if (!refresh && Store.LoadManifest() is { Servers.Count: > 0 } cached) return cached;
+        var manifest = await Api.ManifestAsync(session.Username, session.Password, ct);
+        Store.SaveManifest(manifest);
+        return manifest;
+    }
+
+    /// <summary>Asks act=user again (new devices, expiry) and stores the result.</summary>
+    public async Task<AirSession> RefreshUserAsync(AirSession session, CancellationToken ct)
+    {
+        var user = await Api.UserAsync(session.Username, session.Password, ct);
+        var updated = session with { WgPublicKey = user.WgPublicKey, ExpiresAt = user.ExpiresAt, Keys = user.Keys };
+        await Store.SaveAsync(updated, ct);
+        return updated;
+    }
+
+    /// <summary>
+    /// The device key named <paramref name="name"/> (or default_device, or the first one). A name not in
+    /// the stored session may be a device added since login, so act=user is asked once before giving up.
+    /// </summary>
+    public async Task<(AirSession Session, AirKey Key)> KeyAsync(AirSession session, string? name, CancellationToken ct)
+    {
+        name ??= settings.DefaultDevice;
+        if (name is null)
+        {
+            if (session.Keys.Count == 0) session = await RefreshUserAsync(session, ct);
+            return session.Keys.Count > 0
+                ? (session, session.Keys[0])
+                : throw new ProviderException("airvpn: the account has no WireGuard key; add a device with 'tunmux airvpn devices add --name NAME'");
+        }
+
+        var key = Find(session, name);
+        if (key is null)
+        {
+            session = await RefreshUserAsync(session, ct);
+            key = Find(session, name);
+        }
+        return key is not null
+            ? (session, key)
+            : throw new ProviderException($"airvpn: no device (WireGuard key) named '{name}'; devices: {Names(session.Keys.Select(k => k.Name))}");
+
+        static AirKey? Find(AirSession s, string n) => s.Keys.FirstOrDefault(k => string.Equals(k.Name, n, StringComparison.OrdinalIgnoreCase));
+    }
+
+    public static AirServer ServerNamed(AirManifest manifest, string name) =>
+        manifest.Servers.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ProviderException($"airvpn: no server named '{name}'; servers: {Names(manifest.Servers.Select(s => s.Name))}");
+
+    /// <summary>Servers of a country, best score first; refuses a country with no server, listing those that have some.</summary>
+    public static IReadOnlyList<AirServer> ServersIn(AirManifest manifest, string country)
+    {
+        var list = manifest.Servers.Where(s => string.Equals(s.CountryCode, country.Trim(), StringComparison.OrdinalIgnoreCase)).ToList();
+        return list.Count > 0
+            ? list.OrderBy(s => s.Online ? 0 : 1).ThenBy(s => s.Score).ThenBy(s => s.Name, StringComparer.Ordinal).ToList()
+            : throw new ProviderException($"airvpn: no server in country '{country}'; countries: {Names(Countries(manifest))}");
+    }
+
+    public static IEnumerable<string> Countries(AirManifest manifest) =>
+        manifest.Servers.Select(s => s.CountryCode).Where(c => c.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal);
+
+    public static string Names(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        return list.Count == 0 ? "(none)" : string.Join(", ", list);
+    }
+}
