@@ -1,0 +1,28 @@
+namespace Tunmux.Host.Credentials;
+
+/// <summary>The one-line errors of the keyring store; each ends with the fix.</summary>
+internal static class SecretServiceErrors
+{
+    public const string Fix = "unlock the keyring or set credential_store = \"file\" in config.toml";
+
+    public static CredentialStoreException Locked(Exception? inner = null) =>
+        Make($"keyring: the Secret Service keyring is locked; {Fix}", inner);
+
+    public static CredentialStoreException NoDefaultCollection() =>
+        Make($"keyring: the Secret Service has no default keyring; create one (for example with Seahorse) or set credential_store = \"file\" in config.toml", null);
+
+    public static CredentialStoreException Absent(Exception inner) =>
+        Make($"keyring: no Secret Service is running on the D-Bus session (org.freedesktop.secrets); start gnome-keyring or KeePassXC, {Fix}", inner);
+
+    public static CredentialStoreException NoSession() =>
+        Make($"keyring: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset); run from a desktop session, or set credential_store = \"file\" in config.toml", null);
+
+    public static CredentialStoreException NoBus(string address, Exception inner) =>
+        Make($"keyring: cannot reach the D-Bus session at {address} ({inner.Message}); {Fix}", inner);
+
+    public static CredentialStoreException NotAnswering(string address, TimeSpan timeout, Exception inner) =>
+        Make($"keyring: the D-Bus session at {address} did not answer within {timeout.TotalSeconds:0.#} s; {Fix}", inner);
+
+    private static CredentialStoreException Make(string message, Exception? inner) =>
+        inner is null ? new CredentialStoreException(message) : new CredentialStoreException(message, inner);
+}
