@@ -36,7 +36,7 @@ public sealed class WgConfProvider : IVpnProvider
         ],
         Verbs =
         [
-            new VerbSpec("save", "check a WireGuard config file and save it as a profile")
+            new VerbSpec("save", "Check a WireGuard config file and save it as a profile")
             {
                 Options =
                 [
@@ -44,8 +44,8 @@ public sealed class WgConfProvider : IVpnProvider
                     OptionSpec.Value("name", "NAME", "the profile's name", 'n') with { Required = true },
                 ],
             },
-            new VerbSpec("list", "list saved profiles") { SupportsJson = true },
-            new VerbSpec("remove", "delete a saved profile") { Arguments = [new ArgumentSpec("name", "the profile to delete")] },
+            new VerbSpec("list", "List saved profiles") { SupportsJson = true },
+            new VerbSpec("remove", "Delete a saved profile") { Arguments = [new ArgumentSpec("name", "the profile to delete")] },
         ],
         UnsupportedStandardVerbs = ["login", "logout", "info"],
     };
