@@ -19,6 +19,9 @@ internal sealed class PrivateSecretService : IDisposable
 
     public string Address { get; private set; } = "";
 
+    /// <summary>PID of the gnome-keyring-daemon, or 0 without one.</summary>
+    public int KeyringPid { get; private set; }
+
     public static PrivateSecretService Start(bool withKeyring)
     {
         Requires.Command("dbus-daemon", "dbus");
@@ -77,6 +80,7 @@ internal sealed class PrivateSecretService : IDisposable
     {
         foreach (var d in new[] { "data", "run", "config" }) Directory.CreateDirectory(_dir.Combine(d));
         var keyring = Launch("gnome-keyring-daemon", ["--foreground", "--unlock", "--components=secrets"], stdin: KeyringPassword);
+        KeyringPid = keyring.Id;
         // The daemon is ready when it owns org.freedesktop.secrets on our bus.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (DateTime.UtcNow < deadline)
@@ -156,8 +160,15 @@ internal sealed class PrivateSecretService : IDisposable
         Assert.That(prompt, Is.EqualTo("/"), "locking should not need a prompt");
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
+    /// <summary>Freezes (SIGSTOP) or thaws (SIGCONT) the keyring daemon: a service that stops answering.</summary>
+    public void FreezeKeyring(bool frozen) => Kill(KeyringPid, frozen ? 19 : 18);
+
     public void Dispose()
     {
+        if (KeyringPid != 0) FreezeKeyring(false); // a stopped process would not act on SIGKILL until continued on some kernels
         // Newest first: the keyring daemon before the bus it talks to.
         for (var i = _processes.Count - 1; i >= 0; i--)
         {

@@ -146,6 +146,25 @@ public sealed class SecretServiceFailureTests
     }
 
     [Test]
+    public void SecretServiceThatStopsAnsweringIsOneClearErrorWithinTheTimeout()
+    {
+        using var service = PrivateSecretService.Start(withKeyring: true);
+        var store = new SecretServiceCredentialStore("proton", service.Address, TimeSpan.FromSeconds(1));
+        service.FreezeKeyring(true);
+        try
+        {
+            var started = DateTime.UtcNow;
+            var e = Assert.ThrowsAsync<CredentialStoreException>(() => store.GetAsync("session.json", default));
+            Assert.That(e!.Message, Does.Contain("did not answer within 1 s").And.Contain("credential_store = \"file\""));
+            Assert.That(DateTime.UtcNow - started, Is.LessThan(TimeSpan.FromSeconds(5)));
+        }
+        finally
+        {
+            service.FreezeKeyring(false);
+        }
+    }
+
+    [Test]
     public void AbsentSecretServiceIsOneClearError()
     {
         using var bus = PrivateSecretService.Start(withKeyring: false);

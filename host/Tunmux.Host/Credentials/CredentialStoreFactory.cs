@@ -2,7 +2,7 @@ using Tunmux.Contracts;
 
 namespace Tunmux.Host.Credentials;
 
-/// <summary>Chooses the credential store named by <c>credential_store</c> in config.toml.</summary>
+/// <summary>Chooses the credential store named by <c>credential_store</c> in the <c>[general]</c> section of config.toml.</summary>
 public static class CredentialStoreFactory
 {
     /// <summary>

@@ -23,14 +23,16 @@ internal sealed class SecretServiceClient : IAsyncDisposable
     private delegate void BodyWriter(ref MessageWriter writer);
 
     private readonly DBusConnection _connection;
+    private readonly string _address;
     private readonly TimeSpan _timeout;
     private readonly CancellationToken _cancellation;
     private string _session = NoObject;
     private SecretTransport? _transport;
 
-    private SecretServiceClient(DBusConnection connection, TimeSpan timeout, CancellationToken cancellation)
+    private SecretServiceClient(DBusConnection connection, string address, TimeSpan timeout, CancellationToken cancellation)
     {
         _connection = connection;
+        _address = address;
         _timeout = timeout;
         _cancellation = cancellation;
     }
@@ -42,7 +44,7 @@ internal sealed class SecretServiceClient : IAsyncDisposable
     public static async Task<SecretServiceClient> OpenAsync(string address, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var connection = new DBusConnection(address);
-        var client = new SecretServiceClient(connection, timeout, cancellationToken);
+        var client = new SecretServiceClient(connection, address, timeout, cancellationToken);
         try
         {
             await connection.ConnectAsync().AsTask().WaitAsync(timeout, cancellationToken);
@@ -211,7 +213,7 @@ internal sealed class SecretServiceClient : IAsyncDisposable
         }
         catch (TimeoutException e)
         {
-            throw SecretServiceErrors.NotAnswering("the session bus", _timeout, e);
+            throw SecretServiceErrors.NotAnswering(_address, _timeout, e);
         }
         catch (DBusErrorReplyException e) when (e.ErrorName is "org.freedesktop.DBus.Error.ServiceUnknown" or "org.freedesktop.DBus.Error.NameHasNoOwner")
         {
@@ -223,7 +225,7 @@ internal sealed class SecretServiceClient : IAsyncDisposable
         }
         catch (DBusExceptionBase e) when (e is not DBusErrorReplyException)
         {
-            throw SecretServiceErrors.NoBus("the session bus", e);
+            throw SecretServiceErrors.NoBus(_address, e);
         }
     }
 

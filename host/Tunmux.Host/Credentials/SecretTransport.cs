@@ -49,7 +49,7 @@ internal sealed class SecretTransport : IDisposable
     {
         var peer = new BigInteger(servicePublic, isUnsigned: true, isBigEndian: true);
         if (peer <= 1 || peer >= Prime - 1)
-            throw new CredentialStoreException("keyring: the Secret Service sent an invalid key exchange value; restart the keyring daemon or set credential_store = \"file\"");
+            throw new CredentialStoreException("keyring: the Secret Service sent an invalid key exchange value; restart the keyring daemon or " + SecretServiceErrors.SwitchToFile);
         var shared = BigInteger.ModPow(peer, _private, Prime).ToByteArray(isUnsigned: true, isBigEndian: true);
         var padded = new byte[PrimeBytes];
         shared.CopyTo(padded, PrimeBytes - shared.Length);
@@ -75,7 +75,7 @@ internal sealed class SecretTransport : IDisposable
         }
         catch (CryptographicException e)
         {
-            throw new CredentialStoreException("keyring: a secret from the Secret Service could not be decrypted; restart the keyring daemon or set credential_store = \"file\"", e);
+            throw new CredentialStoreException("keyring: a secret from the Secret Service could not be decrypted; restart the keyring daemon or " + SecretServiceErrors.SwitchToFile, e);
         }
     }
 
