@@ -59,7 +59,7 @@ public sealed class ProxyModeTests : LabFixture
         Assert.That(dns.Output, Does.Contain(Lab.WhoamiIp));
         // The interface lives in the VPN namespace; the host stand-in has no new link, route or rule.
         Assert.That(Lab.Run("ip", ["-n", InstanceNames.Namespace(a), "link", "show", InstanceNames.Interface(a)]).Ok, Is.True);
-        Assert.That(NetworkSnapshot.Of(Lab.HostNamespace), Is.EqualTo(hostBefore));
+        SnapshotAssert.Unchanged(Lab.HostNamespace, hostBefore);
         // No IPv6 in the profile: IPv6 is unreachable inside, never leaked.
         Assert.That(Lab.Run("ip", ["-n", InstanceNames.Namespace(a), "-6", "route", "show"]).Output, Does.Contain("unreachable default"));
 
@@ -68,7 +68,7 @@ public sealed class ProxyModeTests : LabFixture
         Assert.That(_driver.Down(a), Is.False, "down is idempotent");
         AssertNothingLeft(a);
         AssertNothingLeft(b);
-        Assert.That(NetworkSnapshot.Of(Lab.HostNamespace), Is.EqualTo(hostBefore));
+        SnapshotAssert.Unchanged(Lab.HostNamespace, hostBefore);
     }
 
     [Test]
@@ -148,7 +148,7 @@ public sealed class ProxyModeTests : LabFixture
             Assert.That(r.Error, Does.Contain("injected failure"), $"step {k}");
             AssertNothingLeft(a, $"failure before step {k}");
         }
-        Assert.That(NetworkSnapshot.Of(Lab.HostNamespace), Is.EqualTo(hostBefore));
+        SnapshotAssert.Unchanged(Lab.HostNamespace, hostBefore);
         // And after all that, the same instance comes up fine.
         Assert.That(_driver.Up(args).Alive, Is.True);
     }
