@@ -21,7 +21,7 @@ public static class Program
     {
         if (argv.Length < 2 || argv[0] != "tunnel")
         {
-            await Console.Error.WriteLineAsync("usage: tunnel up [--fail-step N] [--journal FILE] | down NAME | list | inspect NAME");
+            await Console.Error.WriteLineAsync("usage: tunnel up [--fail-step N] [--journal FILE] | down NAME | list | inspect NAME | bench URL RUNS");
             return 2;
         }
         var paths = PrivilegedPaths.FromEnvironment();
@@ -43,6 +43,7 @@ public static class Program
                 "down" => new TunnelDownResult { Instance = argv[2], WasUp = await service.DownAsync(argv[2], CancellationToken.None) },
                 "list" => new TunnelListResult { Tunnels = await service.ListAsync(CancellationToken.None) },
                 "inspect" => await service.InspectAsync(argv[2], CancellationToken.None),
+                "bench" => await BenchAsync(service, runner, argv[2], int.Parse(argv[3], System.Globalization.CultureInfo.InvariantCulture)),
                 "steps" => service.StepNames(
                     JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!),
                 _ => throw new PrivilegedException(ErrorCodes.UnknownOperation, "unknown command " + argv[1]),
@@ -59,6 +60,27 @@ public static class Program
         {
             if (journal is not null) await File.WriteAllLinesAsync(journal, runner.Journal!);
         }
+    }
+
+    /// <summary>
+    /// As a resident daemon sees it: RUNS times, up (args on stdin), first successful request
+    /// through the namespace (curl inside it), down; milliseconds per run, the first one included (cold).
+    /// </summary>
+    private static async Task<List<long>> BenchAsync(TunnelService service, ProcessRunner runner, string url, int runs)
+    {
+        var args = JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!;
+        var ns = Tunmux.Privileged.Naming.InstanceNames.Namespace(args.Instance);
+        var times = new List<long>();
+        for (var i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            await service.UpAsync(args, CancellationToken.None);
+            while (!(await runner.RunAsync("ip", ["netns", "exec", ns, "curl", "-s", "-m", "1", "-o", "/dev/null", url])).Succeeded) { }
+            times.Add(sw.ElapsedMilliseconds);
+            await service.DownAsync(args.Instance, CancellationToken.None);
+            await Task.Delay(200);
+        }
+        return times;
     }
 }
 

@@ -127,9 +127,10 @@ internal static class InterfaceSteps
         if (temporaryKeepalive)
             await c.Commands.WgAsync(wgNs, ["set", r.Interface, "peer", r.PeerPublicKey, "persistent-keepalive", "25"], null, ct);
 
+        // A handshake is one round trip: poll often at first (it is usually done within milliseconds),
+        // then back off so a slow server does not cost a process every few milliseconds.
         var deadline = DateTime.UtcNow + c.HandshakeTimeout;
-        var delay = 20;
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
             var output = await c.Commands.WgAsync(wgNs, ["show", r.Interface, "latest-handshakes"], null, ct);
             if (ParseLatestHandshake(output) is not null) break;
@@ -137,8 +138,7 @@ internal static class InterfaceSteps
                 throw new CommandFailedException(
                     $"no WireGuard handshake with {r.Endpoint} within {c.HandshakeTimeout.TotalSeconds:0.#} s: " +
                     "the server did not answer; check that it is reachable and that the keys match");
-            await Task.Delay(delay, ct);
-            delay = Math.Min(delay * 2, 200);
+            await Task.Delay(attempt < 50 ? 5 : 100, ct);
         }
         if (temporaryKeepalive)
             await c.Commands.WgAsync(wgNs, ["set", r.Interface, "peer", r.PeerPublicKey, "persistent-keepalive", "off"], null, ct);
