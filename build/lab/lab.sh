@@ -111,6 +111,9 @@ cmd_down() {
 add_ns() {
     ip netns add "$1"
     ip -n "$1" link set lo up
+    # No duplicate address detection: link-local addresses (and their routes) exist as soon as a
+    # link is up, instead of appearing a second later in the middle of a test's before/after comparison.
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 }
 
 # link_to_inet NS INET_IF NS_IF SUBNET_THIRD_OCTET: veth between inet (.1) and NS (.2), default route via inet.
