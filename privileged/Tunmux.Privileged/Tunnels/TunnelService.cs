@@ -155,7 +155,10 @@ public sealed class TunnelService : ITunnelService
         if (record is null) return false;
 
         var context = NewContext(record, null, null);
-        var steps = Plan(record.Mode, record.ConfigPath is not null);
+        // The same plan as up chose: wg-quick in direct mode for those backends (a crash may have come before the config was written).
+        var usedWgQuick = record.ConfigPath is not null
+                          || (record.Mode == TunnelModes.Direct && record.Backend is "wg-quick" or "userspace");
+        var steps = Plan(record.Mode, usedWgQuick);
         await UndoAsync(context, steps.Reverse());
 
         var left = new List<string>();
