@@ -58,7 +58,8 @@ public sealed class ProxyModeTests : LabFixture
         var dns = Lab.InNamespace(InstanceNames.Namespace(a), "getent", "hosts", "whoami.lab");
         Assert.That(dns.Output, Does.Contain(Lab.WhoamiIp));
         // The interface lives in the VPN namespace; the host stand-in has no new link, route or rule.
-        Assert.That(Lab.Run("ip", ["-n", InstanceNames.Namespace(a), "link", "show", InstanceNames.Interface(a)]).Ok, Is.True);
+        Assert.That(Lab.Check(Lab.Run("ip", ["-n", InstanceNames.Namespace(a), "link", "show", InstanceNames.Interface(a)])),
+            Does.Contain("mtu 1420"), "no MTU in the profile: 1420");
         SnapshotAssert.Unchanged(Lab.HostNamespace, hostBefore);
         // No IPv6 in the profile: IPv6 is unreachable inside, never leaked.
         Assert.That(Lab.Run("ip", ["-n", InstanceNames.Namespace(a), "-6", "route", "show"]).Output, Does.Contain("unreachable default"));
@@ -69,6 +70,24 @@ public sealed class ProxyModeTests : LabFixture
         AssertNothingLeft(a);
         AssertNothingLeft(b);
         SnapshotAssert.Unchanged(Lab.HostNamespace, hostBefore);
+    }
+
+    [Test]
+    public void UserspaceBackendInProxyModeWithProfileMtu()
+    {
+        var a = Instance("us");
+        var args = TunnelDriver.Args(Lab.NewClient(2), a, "proxy", "userspace");
+        args = args with { Profile = args.Profile with { Mtu = 1380 } };
+        var info = _driver.Up(args);
+        Assert.Multiple(() =>
+        {
+            Assert.That(info.Backend, Is.EqualTo("userspace"));
+            Assert.That(info.BackendReason, Does.Contain("wireguard-go"));
+            Assert.That(Lab.Whoami(InstanceNames.Namespace(a)), Is.EqualTo(Lab.ExitAddress(2)));
+            Assert.That(Lab.Check(Lab.Run("ip", ["-n", InstanceNames.Namespace(a), "link", "show", InstanceNames.Interface(a)])), Does.Contain("mtu 1380"));
+        });
+        Assert.That(_driver.Down(a), Is.True);
+        AssertNothingLeft(a);
     }
 
     [Test]
