@@ -1,0 +1,46 @@
+using Tunmux.Privileged.Processes;
+using Tunmux.Privileged.Protocol;
+using Tunmux.Privileged.Proxy;
+
+namespace Tunmux.Privileged.Tunnels.Steps;
+
+/// <summary>
+/// One reversible step of bringing a tunnel up. <see cref="Undo"/> must tolerate a step that
+/// was only partly done or is already undone: it runs on rollback, on <c>down</c>, and on
+/// <c>down</c> after a crash, always from what the record says.
+/// </summary>
+internal sealed record TunnelStep(
+    string Name,
+    Func<TunnelContext, CancellationToken, Task> Do,
+    Func<TunnelContext, CancellationToken, Task> Undo)
+{
+    public static Task Nothing(TunnelContext context, CancellationToken ct) => Task.CompletedTask;
+}
+
+/// <summary>Everything a step works with. Secrets live only here, in memory, for the duration of <c>up</c>.</summary>
+internal sealed class TunnelContext
+{
+    public required TunnelRecord Record { get; init; }
+    public required SystemCommands Commands { get; init; }
+    public required TunnelRecordStore Store { get; init; }
+    public required PrivilegedPaths Paths { get; init; }
+    public required ManagedPids Pids { get; init; }
+    public required IProxyLauncher ProxyLauncher { get; init; }
+
+    /// <summary>Null during <c>down</c>: nothing that needs it runs then.</summary>
+    public string? PrivateKey { get; init; }
+    public string? PresharedKey { get; init; }
+    public ProxyArgs? Proxy { get; init; }
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Whether the interface may be a kernel WireGuard link (else only a userspace one).</summary>
+    public bool KernelAllowed { get; init; } = true;
+
+    /// <summary>The userspace implementation to use when there is no kernel link: name and command path.</summary>
+    public (string Name, string Command)? Userspace { get; init; }
+
+    public SystemTools Tools => Commands.Tools;
+
+    /// <summary>Persists the record so a crash after this point still knows what to undo.</summary>
+    public void Save() => Store.Save(Record);
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tunmux.Privileged.Tunnels;
+
+/// <summary>
+/// What the daemon remembers of one instance, so that a later daemon (it stops itself when idle)
+/// can report and take it down. Holds everything needed to undo each step and nothing secret:
+/// no private or preshared key.
+/// </summary>
+internal sealed class TunnelRecord
+{
+    [JsonPropertyName("instance")] public required string Instance { get; set; }
+    [JsonPropertyName("provider")] public required string Provider { get; set; }
+    [JsonPropertyName("mode")] public required string Mode { get; set; }
+    [JsonPropertyName("backend")] public required string Backend { get; set; }
+    [JsonPropertyName("backend_reason")] public string? BackendReason { get; set; }
+    [JsonPropertyName("interface")] public required string Interface { get; set; }
+    [JsonPropertyName("namespace")] public string? Namespace { get; set; }
+    [JsonPropertyName("peer_public_key")] public required string PeerPublicKey { get; set; }
+    [JsonPropertyName("endpoint")] public required string Endpoint { get; set; }
+    [JsonPropertyName("persistent_keepalive")] public int? PersistentKeepalive { get; set; }
+    [JsonPropertyName("addresses")] public IReadOnlyList<string> Addresses { get; set; } = [];
+    [JsonPropertyName("allowed_ips")] public IReadOnlyList<string> AllowedIps { get; set; } = [];
+    [JsonPropertyName("dns")] public IReadOnlyList<string> Dns { get; set; } = [];
+    [JsonPropertyName("mtu")] public int Mtu { get; set; }
+
+    /// <summary><c>kernel</c>, or the userspace implementation's name, once the link exists.</summary>
+    [JsonPropertyName("data_plane")] public string? DataPlane { get; set; }
+    /// <summary>The userspace implementation wg-quick is told to use (userspace backend).</summary>
+    [JsonPropertyName("userspace_implementation")] public string? UserspaceImplementation { get; set; }
+    [JsonPropertyName("userspace_pid")] public int? UserspacePid { get; set; }
+    [JsonPropertyName("config_path")] public string? ConfigPath { get; set; }
+    [JsonPropertyName("routing_table")] public int? RoutingTable { get; set; }
+    /// <summary>The families (<c>-4</c>, <c>-6</c>) whose default goes through <see cref="RoutingTable"/>.</summary>
+    [JsonPropertyName("routing_families")] public List<string> RoutingFamilies { get; set; } = [];
+    [JsonPropertyName("src_valid_mark_before")] public string? SrcValidMarkBefore { get; set; }
+    /// <summary><c>resolvconf</c>, <c>resolvectl</c>, <c>file</c>, <c>netns</c>, <c>wg-quick</c>, or null when DNS was left alone.</summary>
+    [JsonPropertyName("dns_method")] public string? DnsMethod { get; set; }
+    /// <summary>The exact bytes of resolv.conf before it was written, base64.</summary>
+    [JsonPropertyName("resolv_conf_backup")] public string? ResolvConfBackup { get; set; }
+    [JsonPropertyName("proxy_pid")] public int? ProxyPid { get; set; }
+    [JsonPropertyName("socks_port")] public int? SocksPort { get; set; }
+    [JsonPropertyName("http_port")] public int? HttpPort { get; set; }
+    [JsonPropertyName("created_at")] public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>False while the instance is being brought up; a record left incomplete means a crash mid-way.</summary>
+    [JsonPropertyName("complete")] public bool Complete { get; set; }
+
+    [JsonIgnore] public bool IsProxy => Mode == TunnelModes.Proxy;
+}
+
+internal static class TunnelModes
+{
+    public const string Direct = "direct";
+    public const string Proxy = "proxy";
+}
+
+/// <summary>Per-instance records under <see cref="PrivilegedPaths.TunnelsDir"/> (root-only folder, 0600 files, atomic writes).</summary>
+internal sealed class TunnelRecordStore(string directory)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public string Directory { get; } = directory;
+
+    public string PathOf(string instance) => Path.Combine(Directory, instance + ".json");
+
+    public void Save(TunnelRecord record)
+    {
+        SecureFiles.PrivateDirectory(Directory);
+        SecureFiles.WriteAtomically(PathOf(record.Instance), stream => JsonSerializer.Serialize(stream, record, Json));
+    }
+
+    public TunnelRecord? Load(string instance)
+    {
+        var path = PathOf(instance);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<TunnelRecord>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public IReadOnlyList<TunnelRecord> LoadAll()
+    {
+        if (!System.IO.Directory.Exists(Directory)) return [];
+        var list = new List<TunnelRecord>();
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json").Order(StringComparer.Ordinal))
+            if (Load(Path.GetFileNameWithoutExtension(file)) is { } r) list.Add(r);
+        return list;
+    }
+
+    public void Delete(string instance) => File.Delete(PathOf(instance));
+}

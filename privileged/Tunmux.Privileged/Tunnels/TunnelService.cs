@@ -1,0 +1,289 @@
+using Tunmux.Privileged.Naming;
+using Tunmux.Privileged.Processes;
+using Tunmux.Privileged.Protocol;
+using Tunmux.Privileged.Proxy;
+using Tunmux.Privileged.Tunnels.Steps;
+
+namespace Tunmux.Privileged.Tunnels;
+
+/// <summary>
+/// Brings tunnels up as an explicit list of reversible steps: each completed step is undone, in
+/// reverse, when a later one fails, and <c>down</c> runs every undo from the instance's record
+/// (so it also cleans after a crash, a daemon restart or a half-finished <c>up</c>).
+/// </summary>
+public sealed class TunnelService : ITunnelService
+{
+    private readonly PrivilegedPaths _paths;
+    private readonly ManagedPids _pids;
+    private readonly IProxyLauncher _proxy;
+    private readonly ProcessRunner _runner;
+    private readonly TunnelRecordStore _store;
+    private readonly SemaphoreSlim _reserve = new(1, 1);
+
+    public TunnelService(PrivilegedPaths paths, ManagedPids pids, IProxyLauncher proxy, ProcessRunner runner)
+    {
+        _paths = paths;
+        _pids = pids;
+        _proxy = proxy;
+        _runner = runner;
+        _store = new TunnelRecordStore(paths.TunnelsDir);
+    }
+
+    /// <summary>Programs and system files; tests point them at fakes.</summary>
+    internal SystemTools Tools { get; set; } = new();
+
+    /// <summary>Test hook: fail just before the step with this index, to prove the rollback of every earlier one.</summary>
+    internal int? FailBeforeStep { get; set; }
+
+    private SystemCommands Commands => new(_runner, Tools);
+
+    /// <summary>The step names <see cref="UpAsync"/> would run for these arguments, in order.</summary>
+    internal IReadOnlyList<string> StepNames(TunnelUpArgs args)
+    {
+        var choice = BackendChoice.Choose(args, Tools);
+        return Plan(args.Mode, choice.UsesWgQuick).Select(s => s.Name).ToList();
+    }
+
+    private static IReadOnlyList<TunnelStep> Plan(string mode, bool usesWgQuick)
+    {
+        var record = new TunnelStep("record", (c, _) => { c.Save(); return Task.CompletedTask; },
+            (c, _) => { c.Store.Delete(c.Record.Instance); return Task.CompletedTask; });
+        if (mode == TunnelModes.Proxy)
+            return
+            [
+                record,
+                NamespaceSteps.Create(),
+                InterfaceSteps.CreateLink(),
+                InterfaceSteps.Configure(),
+                NamespaceSteps.MoveLink(),
+                InterfaceSteps.Addresses(inNamespace: true),
+                NamespaceSteps.Routes(),
+                NamespaceSteps.Dns(),
+                InterfaceSteps.Handshake(inNamespace: true),
+                NamespaceSteps.Proxy(),
+            ];
+        if (usesWgQuick)
+            return [record, WgQuickSteps.Config(), WgQuickSteps.Up(), DirectDnsSteps.Dns(), InterfaceSteps.Handshake(inNamespace: false)];
+        return
+        [
+            record,
+            InterfaceSteps.CreateLink(),
+            InterfaceSteps.Configure(),
+            InterfaceSteps.Addresses(inNamespace: false),
+            DirectRoutingSteps.Routes(),
+            DirectDnsSteps.Dns(),
+            InterfaceSteps.Handshake(inNamespace: false),
+        ];
+    }
+
+    public async Task<TunnelInfo> UpAsync(TunnelUpArgs args, CancellationToken cancellationToken)
+    {
+        TunnelArgsValidator.Validate(args);
+        var choice = BackendChoice.Choose(args, Tools);
+        var peer = args.Profile.Peers[0];
+        var record = new TunnelRecord
+        {
+            Instance = args.Instance,
+            Provider = args.Provider,
+            Mode = args.Mode,
+            Backend = choice.Backend,
+            BackendReason = choice.Reason,
+            Interface = InstanceNames.Interface(args.Instance),
+            Namespace = args.Mode == TunnelModes.Proxy ? InstanceNames.Namespace(args.Instance) : null,
+            PeerPublicKey = peer.PublicKey,
+            Endpoint = peer.Endpoint,
+            PersistentKeepalive = peer.PersistentKeepalive,
+            Addresses = args.Profile.Addresses,
+            AllowedIps = peer.AllowedIps,
+            Dns = args.Profile.Dns,
+            Mtu = args.Profile.Mtu ?? TunnelArgsValidator.DefaultMtu,
+            UserspaceImplementation = choice.Backend == "userspace" ? choice.Userspace?.Name : null,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        var context = NewContext(record, args, choice);
+        var steps = Plan(args.Mode, choice.UsesWgQuick);
+
+        await _reserve.WaitAsync(cancellationToken);
+        try
+        {
+            if (_store.Load(args.Instance) is not null)
+                throw new PrivilegedException(ErrorCodes.Conflict, $"instance {args.Instance} is already up; disconnect it first");
+            if (args.Mode == TunnelModes.Direct
+                && _store.LoadAll().FirstOrDefault(r => r.Mode == TunnelModes.Direct) is { } active)
+                throw new PrivilegedException(ErrorCodes.Conflict,
+                    $"direct mode is already active as instance {active.Instance}; disconnect it first (direct mode is one at a time)");
+            // The record step runs inside the reservation, so two ups of one name cannot both pass the check.
+            await steps[0].Do(context, cancellationToken);
+        }
+        finally
+        {
+            _reserve.Release();
+        }
+
+        var done = 1;
+        try
+        {
+            for (; done < steps.Count; done++)
+            {
+                if (FailBeforeStep == done)
+                    throw new CommandFailedException($"injected failure before step {steps[done].Name}");
+                await steps[done].Do(context, cancellationToken);
+            }
+            if (FailBeforeStep == steps.Count) throw new CommandFailedException("injected failure after the last step");
+        }
+        catch (Exception e)
+        {
+            // Whatever went wrong (a command, a file, cancellation, a bug), nothing is left half-done.
+            var failedStep = done < steps.Count ? steps[done].Name : "done";
+            await UndoAsync(context, steps.Take(done).Reverse());
+            if (e is OperationCanceledException) throw;
+            var message = e is PrivilegedException pe ? pe.Message : e.Message;
+            throw new PrivilegedException(ErrorCodes.Failed,
+                $"bringing up {args.Instance} failed at step {failedStep}: {message}; everything was rolled back");
+        }
+
+        record.Complete = true;
+        context.Save();
+        return await InspectRecordAsync(record, cancellationToken);
+    }
+
+    public async Task<bool> DownAsync(string instance, CancellationToken cancellationToken)
+    {
+        if (!InstanceNames.IsValidInstance(instance))
+            throw new PrivilegedException(ErrorCodes.InvalidArgument, $"instance name '{instance}' is not valid");
+        var record = _store.Load(instance) ?? Leftover(instance);
+        if (record is null) return false;
+
+        var context = NewContext(record, null, null);
+        // The same plan as up chose: wg-quick in direct mode for those backends (a crash may have come before the config was written).
+        var usedWgQuick = record.ConfigPath is not null
+                          || (record.Mode == TunnelModes.Direct && record.Backend is "wg-quick" or "userspace");
+        var steps = Plan(record.Mode, usedWgQuick);
+        await UndoAsync(context, steps.Reverse());
+
+        var left = new List<string>();
+        if (record.Namespace is { } ns && Tools.NamespaceExists(ns)) left.Add($"namespace {ns}");
+        if (record.ConfigPath is { } conf && File.Exists(conf)) left.Add(conf);
+        if (left.Count > 0)
+            throw new PrivilegedException(ErrorCodes.Failed,
+                $"taking down {instance} left {string.Join(", ", left)} behind; run disconnect again or remove them by hand");
+        return true;
+    }
+
+    public async Task<IReadOnlyList<TunnelInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        var list = new List<TunnelInfo>();
+        foreach (var record in _store.LoadAll())
+            list.Add(await InspectRecordAsync(record, cancellationToken));
+        return list;
+    }
+
+    public async Task<TunnelInfo?> InspectAsync(string instance, CancellationToken cancellationToken)
+    {
+        if (!InstanceNames.IsValidInstance(instance))
+            throw new PrivilegedException(ErrorCodes.InvalidArgument, $"instance name '{instance}' is not valid");
+        return _store.Load(instance) is { } record ? await InspectRecordAsync(record, cancellationToken) : null;
+    }
+
+    private TunnelContext NewContext(TunnelRecord record, TunnelUpArgs? args, BackendChoice? choice) => new()
+    {
+        Record = record,
+        Commands = Commands,
+        Store = _store,
+        Paths = _paths,
+        Pids = _pids,
+        ProxyLauncher = _proxy,
+        PrivateKey = args?.Profile.PrivateKey,
+        PresharedKey = args?.Profile.Peers[0].PresharedKey,
+        Proxy = args?.Proxy,
+        HandshakeTimeout = TimeSpan.FromMilliseconds(args?.HandshakeTimeoutMs ?? 8000),
+        KernelAllowed = choice?.KernelAllowed ?? true,
+        Userspace = choice?.Userspace,
+    };
+
+    /// <summary>Runs every undo, whatever fails on the way: leaving one thing behind is better than leaving all.</summary>
+    private static async Task UndoAsync(TunnelContext context, IEnumerable<TunnelStep> steps)
+    {
+        foreach (var step in steps)
+        {
+            try
+            {
+                await step.Undo(context, CancellationToken.None);
+            }
+#pragma warning disable CA1031 // every undo must get its chance, whatever the previous one threw
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                // Keep undoing; DownAsync checks what is left and says so.
+            }
+        }
+    }
+
+    /// <summary>A proxy namespace with no record (a crash before the record was written, or a lost state folder).</summary>
+    private TunnelRecord? Leftover(string instance)
+    {
+        var ns = InstanceNames.Namespace(instance);
+        if (!Tools.NamespaceExists(ns) && !Directory.Exists(Path.Combine(Tools.NetnsEtcDir, ns))) return null;
+        return new TunnelRecord
+        {
+            Instance = instance,
+            Provider = "unknown",
+            Mode = TunnelModes.Proxy,
+            Backend = "unknown",
+            Interface = InstanceNames.Interface(instance),
+            Namespace = ns,
+            PeerPublicKey = "",
+            Endpoint = "",
+            DataPlane = "unknown",
+        };
+    }
+
+    private async Task<TunnelInfo> InspectRecordAsync(TunnelRecord r, CancellationToken ct)
+    {
+        var problems = new List<string>();
+        if (!r.Complete) problems.Add("bringing it up did not finish (interrupted); disconnect to clean up");
+        var linkNs = r.Namespace;
+        if (r.Namespace is { } ns && !Tools.NamespaceExists(ns))
+        {
+            problems.Add($"namespace {ns} is gone");
+            linkNs = null;
+        }
+        var linkPresent = linkNs is not null || r.Namespace is null
+            ? (await Commands.IpTryAsync(linkNs, ["link", "show", "dev", r.Interface], ct)).Succeeded
+            : false;
+        if (!linkPresent) problems.Add($"interface {r.Interface} is gone");
+        if (r.UserspacePid is { } pid && !_pids.IsManaged(pid))
+            problems.Add($"{r.DataPlane} (pid {pid}) is not running");
+        if (r.ProxyPid is { } proxyPid && !ProcessControl.IsRunning(proxyPid))
+            problems.Add($"proxy (pid {proxyPid}) is not running");
+
+        DateTimeOffset? handshake = null;
+        if (linkPresent)
+        {
+            var wgNs = r.DataPlane == "kernel" ? r.Namespace : null;
+            var show = wgNs is null
+                ? await _runner.RunAsync(Tools.Wg, ["show", r.Interface, "latest-handshakes"], cancellationToken: ct)
+                : await _runner.RunAsync(Tools.Ip, ["netns", "exec", wgNs, Tools.Wg, "show", r.Interface, "latest-handshakes"], cancellationToken: ct);
+            if (show.Succeeded) handshake = InterfaceSteps.ParseLatestHandshake(show.StandardOutput);
+            else problems.Add($"wg show {r.Interface} failed: {show.Summary}");
+        }
+
+        return new TunnelInfo
+        {
+            Instance = r.Instance,
+            Provider = r.Provider,
+            Mode = r.Mode,
+            Backend = r.Backend,
+            BackendReason = r.BackendReason,
+            Interface = r.Interface,
+            Namespace = r.Namespace,
+            Endpoint = r.Endpoint,
+            ProxyPid = r.ProxyPid,
+            SocksPort = r.SocksPort,
+            HttpPort = r.HttpPort,
+            LatestHandshake = handshake,
+            Alive = problems.Count == 0,
+            Problems = problems,
+        };
+    }
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Tunmux.Privileged;
+using Tunmux.Privileged.Processes;
+using Tunmux.Privileged.Protocol;
+using Tunmux.Privileged.Proxy;
+using Tunmux.Privileged.Tunnels;
+
+namespace Tunmux.Network.Tests;
+
+/// <summary>
+/// <c>tunnel up [--fail-step N] [--journal FILE] | down NAME | list | inspect NAME</c>: runs
+/// <see cref="TunnelService"/> in whatever network namespace this process was started in (the
+/// lab's host stand-ins), with paths from TUNMUX_STATE_DIR / TUNMUX_RUNTIME_DIR. <c>up</c> reads
+/// the TunnelUpArgs JSON from stdin, so the private key never appears on a command line.
+/// Prints the result as JSON; an error is "error: &lt;code&gt;: &lt;message&gt;" on stderr and exit code 1.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] argv)
+    {
+        if (argv.Length < 2 || argv[0] != "tunnel")
+        {
+            await Console.Error.WriteLineAsync("usage: tunnel up [--fail-step N] [--journal FILE] | down NAME | list | inspect NAME | bench URL RUNS");
+            return 2;
+        }
+        var paths = PrivilegedPaths.FromEnvironment();
+        var runner = new ProcessRunner();
+        string? journal = null;
+        var service = new TunnelService(paths, new ManagedPids(paths.ManagedPidsDir), new SleepingProxyLauncher(paths), runner);
+        for (var i = 2; i < argv.Length; i++)
+        {
+            if (argv[i] == "--fail-step") service.FailBeforeStep = int.Parse(argv[++i], System.Globalization.CultureInfo.InvariantCulture);
+            else if (argv[i] == "--journal") journal = argv[++i];
+        }
+        if (journal is not null) runner.Journal = [];
+        try
+        {
+            object? result = argv[1] switch
+            {
+                "up" => await service.UpAsync(
+                    JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!, CancellationToken.None),
+                "down" => new TunnelDownResult { Instance = argv[2], WasUp = await service.DownAsync(argv[2], CancellationToken.None) },
+                "list" => new TunnelListResult { Tunnels = await service.ListAsync(CancellationToken.None) },
+                "inspect" => await service.InspectAsync(argv[2], CancellationToken.None),
+                "bench" => await BenchAsync(service, runner, argv[2], int.Parse(argv[3], System.Globalization.CultureInfo.InvariantCulture)),
+                "steps" => service.StepNames(
+                    JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!),
+                _ => throw new PrivilegedException(ErrorCodes.UnknownOperation, "unknown command " + argv[1]),
+            };
+            Console.WriteLine(JsonSerializer.Serialize(result, ProtocolJson.Options));
+            return 0;
+        }
+        catch (PrivilegedException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Code}: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            if (journal is not null) await File.WriteAllLinesAsync(journal, runner.Journal!);
+        }
+    }
+
+    /// <summary>
+    /// As a resident daemon sees it: RUNS times, up (args on stdin), first successful request
+    /// through the namespace (curl inside it), down; milliseconds per run, the first one included (cold).
+    /// </summary>
+    private static async Task<List<long>> BenchAsync(TunnelService service, ProcessRunner runner, string url, int runs)
+    {
+        var args = JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!;
+        var ns = Tunmux.Privileged.Naming.InstanceNames.Namespace(args.Instance);
+        var times = new List<long>();
+        for (var i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            await service.UpAsync(args, CancellationToken.None);
+            while (!(await runner.RunAsync("ip", ["netns", "exec", ns, "curl", "-s", "-m", "1", "-o", "/dev/null", url])).Succeeded) { }
+            times.Add(sw.ElapsedMilliseconds);
+            await service.DownAsync(args.Instance, CancellationToken.None);
+            await Task.Delay(200);
+        }
+        return times;
+    }
+}
+
+/// <summary>
+/// Stands in for the real proxy runtime: a long-lived process started inside the VPN namespace,
+/// recorded in the proxy PID file, so the tunnel code's start/stop/liveness paths are exercised.
+/// </summary>
+public sealed class SleepingProxyLauncher(PrivilegedPaths paths) : IProxyLauncher
+{
+    public Task<int> StartAsync(ProxyLaunchSpec spec, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo("ip")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "netns", "exec", spec.Namespace, "sleep", "infinity" }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        Directory.CreateDirectory(paths.ProxyDir);
+        File.WriteAllText(paths.ProxyPidFile(spec.Instance), p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return Task.FromResult(p.Id);
+    }
+
+    public Task StopAsync(string instance, CancellationToken cancellationToken)
+    {
+        var file = paths.ProxyPidFile(instance);
+        if (File.Exists(file) && int.TryParse(File.ReadAllText(file), out var pid))
+        {
+            try { using var p = Process.GetProcessById(pid); p.Kill(); p.WaitForExit(2000); }
+            catch (ArgumentException) { }
+            catch (InvalidOperationException) { }
+            File.Delete(file);
+        }
+        return Task.CompletedTask;
+    }
+}
