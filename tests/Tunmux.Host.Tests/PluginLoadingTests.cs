@@ -25,11 +25,12 @@ public sealed class PluginLoadingTests
     {
         using var cli = new CliHarness("testgood");
         Assert.That(cli.Run("testgood", "whoami"), Is.Zero, cli.Err);
-        var hostVersion = typeof(Serilog.Log).Assembly.GetName().Version!;
+        var hostVersion = (System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(
+            typeof(Serilog.Log).Assembly)?.InformationalVersion ?? "").Split('+')[0];
         Assert.Multiple(() =>
         {
-            Assert.That(cli.Out.Trim(), Is.EqualTo("Serilog 3.1.1.0"), "the plugin sees the version it was built with");
-            Assert.That(hostVersion.ToString(), Is.EqualTo("4.4.0.0"), "while the host keeps its own");
+            Assert.That(cli.Out.Trim(), Does.StartWith("Serilog 3.1.1"), "the plugin sees the version it was built with");
+            Assert.That(hostVersion, Does.StartWith("4.4.0"), "while the host keeps its own");
         });
     }
 
