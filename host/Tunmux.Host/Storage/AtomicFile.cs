@@ -1,72 +1,74 @@
 namespace Tunmux.Host.Storage;
 
 /// <summary>
-/// Writes files the only safe way for state and secrets: a temporary file in the same folder,
-/// flushed to disk, then renamed over the target, so a crash leaves either the old or the new
-/// file, never half of one. Files are 0600 in 0700 folders, and belong to the invoking user
-/// even when tunmux runs under sudo.
+/// The one way the host writes state and secrets: a dot-named temporary file in the same folder,
+/// flushed to disk, renamed over the target, then the folder flushed, so a crash leaves either the
+/// old or the new file, never half of one. Files are 0600 in 0700 folders (every level it creates),
+/// and belong to the invoking user even when tunmux runs under sudo.
 /// </summary>
 public static class AtomicFile
 {
     private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode PrivateDir = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    /// <summary>Test seam: runs between writing the temporary file and renaming it.</summary>
+    /// <summary>Test seam for every write: runs between writing the temporary file and renaming it.</summary>
     internal static Action<string>? BeforeRename { get; set; }
 
-    public static void Write(string path, ReadOnlySpan<byte> content)
+    /// <param name="beforeRename">A per-call test seam, run like <see cref="BeforeRename"/>.</param>
+    public static void Write(string path, ReadOnlySpan<byte> content, Action<string>? beforeRename = null)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        EnsurePrivateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var owner = PosixFiles.SudoInvoker();
+        EnsurePrivateDirectory(dir, owner);
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.tmp-{Guid.NewGuid():N}");
         try
         {
             using (var fs = new FileStream(tmp, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
                 Access = FileAccess.Write,
+                Share = FileShare.None,
                 UnixCreateMode = PrivateFile,
             }))
             {
                 fs.Write(content);
+                // The data must be on disk before the rename makes it the file, or a crash could leave an empty one.
                 fs.Flush(flushToDisk: true);
             }
-            SudoOwner.Apply(tmp);
-            BeforeRename?.Invoke(tmp);
+            if (owner is { } o) PosixFiles.ChownOrThrow(tmp, o);
+            (beforeRename ?? BeforeRename)?.Invoke(tmp);
             File.Move(tmp, path, overwrite: true);
+            PosixFiles.FsyncDirectory(dir);
         }
         finally
         {
-            if (File.Exists(tmp)) File.Delete(tmp);
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 
-    public static void WriteText(string path, string content) => Write(path, System.Text.Encoding.UTF8.GetBytes(content));
-
-    /// <summary>Creates the folder (and missing parents) as 0700; tightens an existing one.</summary>
-    public static void EnsurePrivateDirectory(string dir)
+    /// <summary>Deletes a file written here; false when it was absent.</summary>
+    public static bool Delete(string path)
     {
-        if (!Directory.Exists(dir))
-        {
-            Directory.CreateDirectory(dir, PrivateDir);
-            SudoOwner.Apply(dir);
-        }
-        else if ((File.GetUnixFileMode(dir) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
-                                               UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute)) != 0)
-        {
-            File.SetUnixFileMode(dir, PrivateDir);
-        }
+        if (!File.Exists(path)) return false;
+        File.Delete(path);
+        PosixFiles.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return true;
     }
-}
 
-/// <summary>When root runs tunmux through sudo, files in the user's config folder stay the user's.</summary>
-public static class SudoOwner
-{
-    public static void Apply(string path)
+    /// <summary>Creates the folder and each missing parent 0700 (so a new <c>~/.config</c> is private too) and tightens the folder itself.</summary>
+    public static void EnsurePrivateDirectory(string dir) => EnsurePrivateDirectory(dir, PosixFiles.SudoInvoker());
+
+    private static void EnsurePrivateDirectory(string dir, (uint Uid, uint Gid)? owner)
     {
-        if (Native.GetUid() != 0) return;
-        if (!uint.TryParse(Environment.GetEnvironmentVariable("SUDO_UID"), out var uid) || uid == 0) return;
-        var gid = uint.TryParse(Environment.GetEnvironmentVariable("SUDO_GID"), out var g) ? g : uid;
-        _ = Native.Chown(path, uid, gid);
+        var missing = new List<string>();
+        for (var d = Path.GetFullPath(dir); d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d))
+            missing.Insert(0, d);
+        foreach (var level in missing)
+        {
+            Directory.CreateDirectory(level, PrivateDir);
+            if (owner is { } o) PosixFiles.ChownOrThrow(level, o);
+        }
+        if (File.GetUnixFileMode(dir) != PrivateDir) File.SetUnixFileMode(dir, PrivateDir);
+        if (owner is { } own) PosixFiles.ChownOrThrow(dir, own);
     }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Tunmux.Host.Credentials;
+namespace Tunmux.Host.Storage;
 
 /// <summary>The few POSIX calls .NET does not offer: effective uid, chown, and fsync of a folder.</summary>
 internal static partial class PosixFiles
@@ -39,7 +39,7 @@ internal static partial class PosixFiles
     internal static void ChownOrThrow(string path, (uint Uid, uint Gid) owner)
     {
         if (Chown(path, owner.Uid, owner.Gid) != 0)
-            throw new CredentialStoreException(
+            throw new IOException(
                 $"cannot give {path} to uid {owner.Uid}: {Marshal.GetLastPInvokeErrorMessage()}; check the folder's owner or run without sudo");
     }
 
