@@ -26,7 +26,7 @@ internal static partial class PrivilegedCommand
         public int? IdleTimeoutMs { get; set; }
     }
 
-    [GeneratedRegex("^[a-z_][a-z0-9_-]{0,31}$")]
+    [GeneratedRegex(@"^[a-z_][a-z0-9_-]{0,31}\z")]
     private static partial Regex GroupNamePattern();
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)

@@ -121,7 +121,8 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
             try
             {
                 using var doc = JsonDocument.Parse(frame.Payload);
-                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("id", out var e)) e.TryGetInt64(out id);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("id", out var e)
+                    && e.ValueKind == JsonValueKind.Number) e.TryGetInt64(out id);
             }
             catch (JsonException) { }
         }

@@ -130,6 +130,7 @@ public static class RequestParser
             using var doc = JsonDocument.Parse(utf8, DocumentOptions);
             return doc.RootElement.ValueKind == JsonValueKind.Object
                    && doc.RootElement.TryGetProperty("id", out var id)
+                   && id.ValueKind == JsonValueKind.Number
                    && id.TryGetInt64(out var value) ? value : 0;
         }
         catch (JsonException)

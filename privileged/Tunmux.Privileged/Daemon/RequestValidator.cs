@@ -33,13 +33,13 @@ public static partial class RequestValidator
     public static readonly IReadOnlySet<string> Backends = new HashSet<string>(StringComparer.Ordinal) { "auto", "wg-quick", "userspace", "kernel" };
     public static readonly IReadOnlySet<string> UserspaceImplementations = new HashSet<string>(StringComparer.Ordinal) { "wireguard-go", "boringtun" };
 
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
+    [GeneratedRegex(@"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\z")]
     private static partial Regex ProviderPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]+\z")]
     private static partial Regex LeaseIdPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")]
+    [GeneratedRegex(@"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\z")]
     private static partial Regex HostLabelPattern();
 
     public static void Validate(TunnelUpArgs args)
@@ -93,7 +93,10 @@ public static partial class RequestValidator
 
     public static void Instance(string? instance)
     {
-        if (!InstanceNames.IsValidInstance(instance))
+        // A leading '-' is refused too: the name ends up in file names and arguments, never as an option.
+        // Each character is checked again here: a regex '$' would also accept a trailing newline.
+        if (!InstanceNames.IsValidInstance(instance) || instance!.StartsWith('-')
+            || !instance.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-'))
             throw Invalid($"instance: must be 1 to {InstanceNames.MaxInstanceLength} characters of [a-z0-9_-] (got {Preview(instance)})");
     }
 
