@@ -15,6 +15,13 @@ public static class ProbeProgram
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["raw", var socketPath, var json])
+        {
+            // One frame as given, one answer printed: for requests a real client would not send.
+            using var raw = new Integration.RawClient(socketPath);
+            Console.WriteLine(raw.Call(json).GetRawText());
+            return 0;
+        }
         if (args.Length < 6 || args[0] != "probe")
         {
             Console.Error.WriteLine("usage: probe <socket|stdio> <true|false> <never|command|timeout> <timeout-ms> <group> [hold-ms]");
