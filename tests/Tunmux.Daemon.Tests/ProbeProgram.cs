@@ -33,7 +33,7 @@ public static class ProbeProgram
             Autostart = bool.Parse(args[2]),
             AutostopMode = args[3],
             AutostopTimeoutMs = int.Parse(args[4]),
-            AutostartTimeoutMs = 20000,
+            AutostartTimeoutMs = int.TryParse(Environment.GetEnvironmentVariable("PROBE_AUTOSTART_TIMEOUT_MS"), out var t) ? t : 20000,
             AuthorizedGroup = args[5],
             Paths = PrivilegedPaths.FromEnvironment(),
         };
