@@ -13,6 +13,7 @@ internal static class DaemonAutostart
 {
     private const string LockFileName = "privileged-start.lock";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan RelaunchAfter = TimeSpan.FromSeconds(4);
 
     public static async Task<IPrivilegedClient> StartAndConnectAsync(PrivilegedClientOptions options, CancellationToken ct)
     {
@@ -32,10 +33,22 @@ internal static class DaemonAutostart
         if (await PrivilegedClient.TryConnectAsync(options, ct).ConfigureAwait(false) is { } ready) return ready;
 
         await LaunchAsync(options, Left, ct).ConfigureAwait(false);
+        var launched = Stopwatch.StartNew();
+        var seenSocket = false;
 
         while (Left() > TimeSpan.Zero)
         {
             if (await PrivilegedClient.TryConnectAsync(options, ct).ConfigureAwait(false) is { } client) return client;
+            var socketThere = File.Exists(options.Paths.SocketPath);
+            seenSocket |= socketThere;
+            // The daemon we started came up and already went (another command's shutdown_if_idle won the race):
+            // start it again. A daemon still starting keeps the lock, so a second launch would only step aside.
+            if (!socketThere && (seenSocket || launched.Elapsed > RelaunchAfter))
+            {
+                await LaunchAsync(options, Left, ct).ConfigureAwait(false);
+                launched.Restart();
+                seenSocket = false;
+            }
             await Task.Delay(PollInterval, ct).ConfigureAwait(false);
         }
         throw new PrivilegedException(ClientErrorCodes.StartupTimeout, ClientMessages.StartupTimeout);

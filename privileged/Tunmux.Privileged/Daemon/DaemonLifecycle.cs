@@ -7,12 +7,15 @@ namespace Tunmux.Privileged.Daemon;
 /// <summary>
 /// When the daemon may stop. Commands hold leases while they run; an autostarted daemon told
 /// <c>shutdown_if_idle</c> stops once no lease is held and no request is in progress; with an idle timeout
-/// it stops after that long with no connection, no lease and no request. Leases belong to the connection
+/// it stops after that long with no connection, no lease and no request. An open connection also keeps it
+/// up. Leases belong to the connection
 /// that took them, so a command that dies without releasing does not keep the daemon alive.
 /// Tunnels and proxy processes are not the daemon's children in this sense: they outlive it.
 /// </summary>
 public sealed class DaemonLifecycle : IDisposable
 {
+    public static readonly TimeSpan ShutdownLinger = TimeSpan.FromMilliseconds(300);
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, long> _leases = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
@@ -56,7 +59,7 @@ public sealed class DaemonLifecycle : IDisposable
             Touch();
             stop = IsDrained();
         }
-        if (stop) Stop("shutdown_if_idle and no lease held");
+        if (stop) StopIfStillDrainedSoon();
     }
 
     public void RequestStarted() { lock (_lock) { _inFlight++; Touch(); } }
@@ -70,7 +73,7 @@ public sealed class DaemonLifecycle : IDisposable
             Touch();
             stop = IsDrained();
         }
-        if (stop) Stop("shutdown_if_idle and no lease held");
+        if (stop) StopIfStillDrainedSoon();
     }
 
     public string AcquireLease(long connectionId, string? leaseId)
@@ -122,7 +125,22 @@ public sealed class DaemonLifecycle : IDisposable
 
     private void Touch() => _lastActivity = Stopwatch.GetTimestamp();
 
-    private bool IsDrained() => _shutdownRequested && _leases.Count == 0 && _inFlight == 0;
+    /// <summary>Asked to stop, and nobody is connected, holds a lease or waits for an answer.</summary>
+    private bool IsDrained() => _shutdownRequested && _leases.Count == 0 && _inFlight == 0 && _connections == 0;
+
+    /// <summary>
+    /// Stops after a short linger, and only if still drained then: a command that has just launched this daemon
+    /// and is about to connect must not find it gone because another command's shutdown_if_idle came first.
+    /// </summary>
+    private void StopIfStillDrainedSoon()
+    {
+        _ = Task.Delay(ShutdownLinger).ContinueWith(_ =>
+        {
+            bool stop;
+            lock (_lock) stop = IsDrained();
+            if (stop) Stop("shutdown_if_idle and no lease held");
+        }, TaskScheduler.Default);
+    }
 
     private void CheckIdle()
     {

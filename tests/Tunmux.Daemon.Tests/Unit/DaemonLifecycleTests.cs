@@ -17,7 +17,7 @@ public class DaemonLifecycleTests
     }
 
     [Test]
-    public void Shutdown_waits_for_the_last_lease()
+    public async Task Shutdown_waits_for_the_last_lease()
     {
         using var life = new DaemonLifecycle(shutdownAllowed: true, idleTimeoutMs: null);
         life.ConnectionOpened();
@@ -32,10 +32,29 @@ public class DaemonLifecycleTests
 
         Assert.That(life.ReleaseLease(a), Is.True);
         Assert.That(life.Stopping.IsCancellationRequested, Is.False);
+        life.ConnectionClosed(1);
         // A command that dies without releasing: its connection closing ends its lease.
         life.ConnectionClosed(2);
+        await Task.Delay(DaemonLifecycle.ShutdownLinger * 3);
         Assert.That(life.Stopping.IsCancellationRequested, Is.True);
         Assert.That(life.StopReason, Does.Contain("shutdown_if_idle"));
+    }
+
+    [Test]
+    public async Task A_connection_arriving_during_the_linger_keeps_the_daemon()
+    {
+        using var life = new DaemonLifecycle(shutdownAllowed: true, idleTimeoutMs: null);
+        life.ConnectionOpened();
+        life.RequestStarted();
+        Assert.That(life.ShutdownIfIdle().ShuttingDown, Is.True);
+        life.RequestFinished();
+        life.ConnectionClosed(1);
+        life.ConnectionOpened();
+        await Task.Delay(DaemonLifecycle.ShutdownLinger * 3);
+        Assert.That(life.Stopping.IsCancellationRequested, Is.False);
+        life.ConnectionClosed(2);
+        await Task.Delay(DaemonLifecycle.ShutdownLinger * 3);
+        Assert.That(life.Stopping.IsCancellationRequested, Is.True);
     }
 
     [Test]
