@@ -91,6 +91,13 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
             if (n <= 20 || n % 1000 == 0) log.Warn($"refused request #{n} from {Who(peer)}: {e.Code}: {e.Message}");
             return Error(e.Id, e.Code, e.Message);
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The parser refuses through RequestException; anything else is a gap in it, still answered as bad input.
+            Interlocked.Increment(ref _malformed);
+            log.Error($"parser failed on a request from {Who(peer)}: {e.GetType().Name}");
+            return Error(0, ErrorCodes.BadFrame, "malformed message");
+        }
 
         try
         {
