@@ -28,7 +28,7 @@ public static class PrivilegedEntry
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: cannot open the daemon log {options.Paths.DaemonLogFile}: {e.Message} (the daemon runs as root)");
+            Console.Error.WriteLine($"error: cannot open the daemon log {options.Paths.DaemonLogFile}: {e.Message} (the daemon must run as root)");
             return 1;
         }
         using (log)
@@ -40,8 +40,9 @@ public static class PrivilegedEntry
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {
+                var hint = e is UnauthorizedAccessException ? " (the daemon must run as root)" : "";
                 log.Error("privileged daemon failed: " + e.Message);
-                Console.Error.WriteLine("error: privileged daemon failed: " + e.Message);
+                Console.Error.WriteLine("error: privileged daemon failed: " + e.Message + hint);
                 return 1;
             }
         }
