@@ -28,7 +28,7 @@ public static class PrivilegedEntry
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: cannot open the daemon log {options.Paths.DaemonLogFile}: {e.Message} (the daemon must run as root)");
+            Console.Error.WriteLine($"error: cannot open the daemon log {options.Paths.DaemonLogFile} (the daemon must run as root)");
             return 1;
         }
         using (log)
@@ -40,9 +40,12 @@ public static class PrivilegedEntry
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {
-                var hint = e is UnauthorizedAccessException ? " (the daemon must run as root)" : "";
-                log.Error("privileged daemon failed: " + e.Message);
-                Console.Error.WriteLine("error: privileged daemon failed: " + e.Message + hint);
+                // Trimmed builds may carry bare resource keys as exception messages; say the common case plainly.
+                var message = e is UnauthorizedAccessException
+                    ? $"permission denied on {options.Paths.RuntimeDir} or {options.Paths.StateDir} (the daemon must run as root)"
+                    : e.Message;
+                log.Error("privileged daemon failed: " + message);
+                Console.Error.WriteLine("error: privileged daemon failed: " + message);
                 return 1;
             }
         }
