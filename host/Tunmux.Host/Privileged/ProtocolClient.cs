@@ -91,7 +91,7 @@ internal sealed class ProtocolClient : IPrivilegedClient
             catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
             {
                 _broken = true;
-                throw Lost(e.Message);
+                throw Lost(e is EndOfStreamException ? "the daemon closed the connection" : "read or write failed");
             }
             catch (OperationCanceledException)
             {
@@ -101,7 +101,7 @@ internal sealed class ProtocolClient : IPrivilegedClient
             catch (JsonException e)
             {
                 _broken = true;
-                throw Protocol("malformed response: " + e.Message);
+                throw Protocol("malformed response" + (e.Path is { } path ? $" at {path}" : ""));
             }
 
             if (!response.Ok)
