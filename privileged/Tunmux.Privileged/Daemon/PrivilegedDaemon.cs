@@ -202,12 +202,28 @@ public sealed class PrivilegedDaemon
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
+                // Another user's command may have started a daemon a moment earlier: once it answers, step aside.
+                if (SocketAnswers()) return null;
                 await Task.Delay(50).ConfigureAwait(false);
             }
             catch (IOException)
             {
                 return null;
             }
+        }
+    }
+
+    private bool SocketAnswers()
+    {
+        try
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            probe.Connect(new UnixDomainSocketEndPoint(_options.Paths.SocketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 
