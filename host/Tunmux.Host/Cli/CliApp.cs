@@ -108,7 +108,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
                 if (wantsHelp && !args.Contains("--serve")) return Help(HostVerbs.Privileged, "tunmux privileged");
                 if (ParseOnly)
                 {
-                    ArgParser.Parse(HostVerbs.Privileged, args[1..], "tunmux privileged");
+                    PrivilegedCommand.Parse(args[1..]);
                     return Parsed("privileged");
                 }
                 return await PrivilegedCommand.RunAsync(args[1..], ct);

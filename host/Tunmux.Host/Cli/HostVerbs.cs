@@ -32,7 +32,7 @@ public static class HostVerbs
             OptionSpec.Switch("stdio", "serve one client on stdin/stdout instead of the socket"),
             OptionSpec.Switch("autostarted", "started by a client's autostart (enables autostop)"),
             OptionSpec.Value("authorized-group", "GROUP", "group whose members may use the daemon besides root"),
-            OptionSpec.Value("idle-timeout-ms", "MS", "exit after this long idle") with { IsInteger = true, Min = 100, Max = 86_400_000 },
+            OptionSpec.Value("idle-timeout-ms", "MS", "exit after this long idle") with { IsInteger = true, Min = 1, Max = 86_400_000 },
         ],
     };
 

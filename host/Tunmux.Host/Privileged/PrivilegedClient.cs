@@ -1,32 +1,73 @@
+using System.Net.Sockets;
 using Tunmux.Privileged;
 using Tunmux.Privileged.Protocol;
 
 namespace Tunmux.Host.Privileged;
 
-// Placeholder surface of the daemon client; the real transports replace this file.
-public sealed record PrivilegedClientOptions
-{
-    public string Transport { get; init; } = "socket";
-    public bool Autostart { get; init; } = true;
-    public int AutostartTimeoutMs { get; init; } = 5000;
-    public string AuthorizedGroup { get; init; } = "tunmux";
-    public string AutostopMode { get; init; } = "never";
-    public int AutostopTimeoutMs { get; init; } = 30000;
-    public PrivilegedPaths Paths { get; init; } = PrivilegedPaths.FromEnvironment();
-}
-
-public interface IPrivilegedClient : IAsyncDisposable
-{
-    Task<VersionResult> PingAsync(CancellationToken ct);
-    Task<TunnelInfo> TunnelUpAsync(TunnelUpArgs args, CancellationToken ct);
-    Task<TunnelDownResult> TunnelDownAsync(string instance, CancellationToken ct);
-    Task<IReadOnlyList<TunnelInfo>> TunnelListAsync(CancellationToken ct);
-    Task<TunnelInfo?> TunnelInspectAsync(string instance, CancellationToken ct);
-    Task KillPidAsync(int pid, CancellationToken ct);
-}
-
+/// <summary>Opens a connection to the privileged daemon, starting it first when needed and allowed.</summary>
 public static class PrivilegedClient
 {
-    public static Task<IPrivilegedClient> ConnectAsync(PrivilegedClientOptions options, CancellationToken ct) =>
-        throw new PrivilegedException(ErrorCodes.NotImplemented, "privileged daemon client not implemented yet");
+    public static async Task<IPrivilegedClient> ConnectAsync(PrivilegedClientOptions options, CancellationToken ct)
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new PrivilegedException(ErrorCodes.NotImplemented, "the privileged daemon runs on Linux only");
+        if (options.AutostopMode is not ("never" or "command" or "timeout"))
+            throw new PrivilegedException(ErrorCodes.InvalidArgument,
+                $"unknown privileged_autostop_mode '{options.AutostopMode}': use never, command or timeout");
+        return options.Transport switch
+        {
+            "socket" => await ConnectSocketAsync(options, ct).ConfigureAwait(false),
+            "stdio" => await StdioTransport.ConnectAsync(options, ct).ConfigureAwait(false),
+            _ => throw new PrivilegedException(ErrorCodes.InvalidArgument,
+                $"unknown privileged_transport '{options.Transport}': use socket or stdio"),
+        };
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static async Task<IPrivilegedClient> ConnectSocketAsync(PrivilegedClientOptions options, CancellationToken ct)
+    {
+        if (await TryConnectAsync(options, ct).ConfigureAwait(false) is { } client) return client;
+        if (!options.Autostart)
+            throw new PrivilegedException(ClientErrorCodes.Unavailable, ClientMessages.AutostartDisabled);
+        return await DaemonAutostart.StartAndConnectAsync(options, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A ready, authorized connection, or null when no daemon answers on the socket (missing, refusing, or
+    /// closing as it stops). A daemon that answers but refuses this user is an error, not a reason to start another.
+    /// </summary>
+    internal static async Task<IPrivilegedClient?> TryConnectAsync(PrivilegedClientOptions options, CancellationToken ct)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(options.Paths.SocketPath), ct).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            // The socket is 0660 root:<group>: the kernel itself turns away users outside the group.
+            if (e.SocketErrorCode == SocketError.AccessDenied)
+                throw new PrivilegedException(ErrorCodes.Unauthorized, ClientMessages.Denied);
+            return null;
+        }
+
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        var client = new ProtocolClient(stream, stream, stream, options.AutostopMode);
+        try
+        {
+            await client.HandshakeAsync(ct).ConfigureAwait(false);
+            return client;
+        }
+        catch (PrivilegedException e) when (e.Code == ClientErrorCodes.Unavailable)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 }

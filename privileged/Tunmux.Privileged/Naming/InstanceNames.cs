@@ -18,7 +18,7 @@ public static partial class InstanceNames
     /// <summary>Linux's IFNAMSIZ minus the terminating zero.</summary>
     public const int MaxInterfaceLength = 15;
 
-    [GeneratedRegex("^[a-z0-9_-]+$")]
+    [GeneratedRegex(@"^[a-z0-9_-]+\z")]
     private static partial Regex InstancePattern();
 
     public static bool IsValidInstance(string? instance) =>

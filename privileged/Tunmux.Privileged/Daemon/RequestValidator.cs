@@ -1,0 +1,302 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Tunmux.Privileged.Naming;
+using Tunmux.Privileged.Protocol;
+
+namespace Tunmux.Privileged.Daemon;
+
+/// <summary>
+/// Checks every argument of a request before anything on the system is touched. Pure: no I/O.
+/// A failure throws <see cref="PrivilegedException"/> with <see cref="ErrorCodes.InvalidArgument"/> and a
+/// one-line message that names the field; secret values are never repeated back.
+/// Interface and namespace names are not arguments at all: they are derived from the instance by
+/// <see cref="InstanceNames"/>, so a request cannot name an arbitrary link or namespace.
+/// </summary>
+public static partial class RequestValidator
+{
+    public const int MinMtu = 576;
+    public const int MaxMtu = 9000;
+    public const int MaxAddresses = 16;
+    public const int MaxDns = 8;
+    public const int MaxPeers = 16;
+    public const int MaxAllowedIps = 256;
+    public const int MaxProviderLength = 32;
+    public const int MaxHostLength = 253;
+    public const int MaxCredentialBytes = 255; // RFC 1929 bounds SOCKS5 user and password at 255 bytes each.
+    public const int MaxHandshakeTimeoutMs = 300_000;
+    public const int MaxLeaseIdLength = 64;
+
+    public static readonly IReadOnlySet<string> Modes = new HashSet<string>(StringComparer.Ordinal) { "direct", "proxy" };
+    public static readonly IReadOnlySet<string> Backends = new HashSet<string>(StringComparer.Ordinal) { "auto", "wg-quick", "userspace", "kernel" };
+    public static readonly IReadOnlySet<string> UserspaceImplementations = new HashSet<string>(StringComparer.Ordinal) { "wireguard-go", "boringtun" };
+
+    [GeneratedRegex(@"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\z")]
+    private static partial Regex ProviderPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_-]+\z")]
+    private static partial Regex LeaseIdPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\z")]
+    private static partial Regex HostLabelPattern();
+
+    public static void Validate(TunnelUpArgs args)
+    {
+        Instance(args.Instance);
+        Provider(args.Provider);
+        OneOf("mode", args.Mode, Modes);
+        OneOf("backend", args.Backend, Backends);
+        if (args.UserspaceImplementation is not null) OneOf("userspace_implementation", args.UserspaceImplementation, UserspaceImplementations);
+
+        // Direct mode is the one host-wide tunnel; its instance name is fixed so it cannot collide with a proxy instance.
+        if (args.Mode == "direct" && args.Instance != InstanceNames.Direct)
+            throw Invalid($"instance: direct mode uses the instance name '{InstanceNames.Direct}'");
+        if (args.Mode == "proxy" && args.Instance == InstanceNames.Direct)
+            throw Invalid($"instance: '{InstanceNames.Direct}' is reserved for direct mode");
+
+        Profile(args.Profile);
+
+        if (args.Mode == "proxy")
+        {
+            if (args.Proxy is null) throw Invalid("proxy: required in proxy mode");
+            Proxy(args.Proxy);
+        }
+        else if (args.Proxy is not null)
+        {
+            throw Invalid("proxy: only allowed in proxy mode");
+        }
+
+        if (args.HandshakeTimeoutMs is { } t && (t < 1 || t > MaxHandshakeTimeoutMs))
+            throw Invalid($"handshake_timeout_ms: must be between 1 and {MaxHandshakeTimeoutMs}");
+    }
+
+    public static void Validate(InstanceArgs args) => Instance(args.Instance);
+
+    public static void Validate(KillPidArgs args)
+    {
+        // PID 1 and below are never a process the daemon started (and 0/-1 would signal groups).
+        if (args.Pid <= 1) throw Invalid("pid: must be a process id greater than 1");
+    }
+
+    public static void Validate(LeaseArgs args, bool required)
+    {
+        if (args.LeaseId is null)
+        {
+            if (required) throw Invalid("lease_id: required");
+            return;
+        }
+        if (args.LeaseId.Length is 0 or > MaxLeaseIdLength || !LeaseIdPattern().IsMatch(args.LeaseId))
+            throw Invalid($"lease_id: 1 to {MaxLeaseIdLength} characters of [A-Za-z0-9_-]");
+    }
+
+    public static void Instance(string? instance)
+    {
+        // A leading '-' is refused too: the name ends up in file names and arguments, never as an option.
+        // Each character is checked again here: a regex '$' would also accept a trailing newline.
+        if (!InstanceNames.IsValidInstance(instance) || instance!.StartsWith('-')
+            || !instance.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-'))
+            throw Invalid($"instance: must be 1 to {InstanceNames.MaxInstanceLength} characters of [a-z0-9_-] (got {Preview(instance)})");
+    }
+
+    public static void Provider(string? provider)
+    {
+        if (provider is null || provider.Length > MaxProviderLength || !ProviderPattern().IsMatch(provider))
+            throw Invalid($"provider: must be 1 to {MaxProviderLength} characters of [a-z0-9-] (got {Preview(provider)})");
+    }
+
+    public static void Profile(ProfileDto? profile)
+    {
+        if (profile is null) throw Invalid("profile: required");
+        Key("profile.private_key", profile.PrivateKey);
+
+        List("profile.addresses", profile.Addresses, 1, MaxAddresses);
+        foreach (var a in profile.Addresses) Cidr("profile.addresses", a);
+
+        List("profile.dns", profile.Dns, 0, MaxDns);
+        foreach (var d in profile.Dns) IpAddress("profile.dns", d);
+
+        if (profile.Mtu is { } mtu && (mtu < MinMtu || mtu > MaxMtu))
+            throw Invalid($"profile.mtu: must be between {MinMtu} and {MaxMtu} (got {mtu})");
+
+        List("profile.peers", profile.Peers, 1, MaxPeers);
+        foreach (var peer in profile.Peers) Peer(peer);
+    }
+
+    public static void Peer(PeerDto? peer)
+    {
+        if (peer is null) throw Invalid("profile.peers: null peer");
+        Key("peer.public_key", peer.PublicKey);
+        if (peer.PresharedKey is not null) Key("peer.preshared_key", peer.PresharedKey);
+        Endpoint("peer.endpoint", peer.Endpoint);
+        List("peer.allowed_ips", peer.AllowedIps, 1, MaxAllowedIps);
+        foreach (var ip in peer.AllowedIps) Cidr("peer.allowed_ips", ip);
+        if (peer.PersistentKeepalive is { } k && (k < 0 || k > 65535))
+            throw Invalid("peer.persistent_keepalive: must be between 0 and 65535 seconds");
+    }
+
+    public static void Proxy(ProxyArgs proxy)
+    {
+        Port("proxy.socks_port", proxy.SocksPort);
+        Port("proxy.http_port", proxy.HttpPort);
+        if (proxy.SocksPort == proxy.HttpPort) throw Invalid("proxy: socks_port and http_port must differ");
+        if ((proxy.Username is null) != (proxy.Password is null))
+            throw Invalid("proxy: username and password go together");
+        if (proxy.Username is not null) Credential("proxy.username", proxy.Username, secret: false);
+        if (proxy.Password is not null) Credential("proxy.password", proxy.Password, secret: true);
+    }
+
+    public static void Port(string field, int port)
+    {
+        if (port is < 1 or > 65535) throw Invalid($"{field}: must be a port between 1 and 65535 (got {port})");
+    }
+
+    /// <summary>A WireGuard key: standard base64 of exactly 32 bytes (44 characters).</summary>
+    public static void Key(string field, string? key)
+    {
+        if (!IsKey(key)) throw Invalid($"{field}: must be base64 of 32 bytes");
+    }
+
+    public static bool IsKey(string? key)
+    {
+        if (key is not { Length: 44 } || key[43] != '=' || key[42] == '=') return false;
+        Span<byte> bytes = stackalloc byte[33];
+        return Convert.TryFromBase64String(key, bytes, out var written) && written == 32;
+    }
+
+    public static void Cidr(string field, string? value)
+    {
+        if (!IsCidr(value)) throw Invalid($"{field}: must be an address with a prefix length, like 10.2.0.2/32 (got {Preview(value)})");
+    }
+
+    /// <summary>Address/prefix with an explicit, in-range prefix length; host bits may be set (interface addresses).</summary>
+    public static bool IsCidr(string? value)
+    {
+        if (value is null || value.Length > 64) return false;
+        var slash = value.IndexOf('/');
+        if (slash <= 0 || slash == value.Length - 1) return false;
+        if (!IsStrictIp(value[..slash], out var ip)) return false;
+        var prefixText = value[(slash + 1)..];
+        if (prefixText.Length > 3 || !prefixText.All(char.IsAsciiDigit)) return false;
+        var prefix = int.Parse(prefixText, CultureInfo.InvariantCulture);
+        return prefix <= (ip.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
+    }
+
+    public static void IpAddress(string field, string? value)
+    {
+        if (!IsStrictIp(value, out _)) throw Invalid($"{field}: must be an IP address (got {Preview(value)})");
+    }
+
+    /// <summary>
+    /// Dotted-quad IPv4 or IPv6 without zone or brackets. <see cref="IPAddress.TryParse(string, out IPAddress)"/> alone
+    /// also takes forms like "1" or "0x7f.1" that other tools read differently, so the text must also round-trip.
+    /// </summary>
+    public static bool IsStrictIp(string? value, out IPAddress address)
+    {
+        address = IPAddress.None;
+        if (value is null || value.Length is 0 or > 45) return false;
+        foreach (var c in value)
+            if (!(char.IsAsciiHexDigit(c) || c is '.' or ':')) return false;
+        if (!IPAddress.TryParse(value, out var parsed)) return false;
+        if (parsed.AddressFamily == AddressFamily.InterNetwork)
+        {
+            if (parsed.ToString() != value) return false;
+        }
+        else if (parsed.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return false;
+        }
+        address = parsed;
+        return true;
+    }
+
+    public static void Endpoint(string field, string? value)
+    {
+        if (!IsEndpoint(value)) throw Invalid($"{field}: must be host:port or [IPv6]:port (got {Preview(value)})");
+    }
+
+    /// <summary><c>1.2.3.4:51820</c>, <c>[2001:db8::1]:51820</c> or <c>vpn.example.com:51820</c>.</summary>
+    public static bool IsEndpoint(string? value)
+    {
+        if (value is null || value.Length is 0 or > MaxHostLength + 8) return false;
+        string host, portText;
+        if (value.StartsWith('['))
+        {
+            var close = value.IndexOf("]:", StringComparison.Ordinal);
+            if (close < 0) return false;
+            host = value[1..close];
+            portText = value[(close + 2)..];
+            if (!IsStrictIp(host, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6) return false;
+        }
+        else
+        {
+            var colon = value.LastIndexOf(':');
+            if (colon <= 0 || value.IndexOf(':') != colon) return false;
+            host = value[..colon];
+            portText = value[(colon + 1)..];
+            if (!IsStrictIp(host, out _) && !IsHostName(host)) return false;
+        }
+        return portText.Length is > 0 and <= 5 && portText.All(char.IsAsciiDigit)
+            && int.Parse(portText, CultureInfo.InvariantCulture) is >= 1 and <= 65535;
+    }
+
+    public static bool IsHostName(string host)
+    {
+        if (host.Length is 0 or > MaxHostLength) return false;
+        var labels = host.TrimEnd('.').Split('.');
+        // An all-numeric last label would be an odd IPv4 spelling, not a name.
+        if (labels[^1].All(char.IsAsciiDigit)) return false;
+        return labels.All(l => HostLabelPattern().IsMatch(l));
+    }
+
+    public static void Credential(string field, string value, bool secret)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(value);
+        if (bytes is 0 or > MaxCredentialBytes)
+            throw Invalid($"{field}: must be 1 to {MaxCredentialBytes} bytes");
+        if (!IsPrintableText(value))
+            throw Invalid($"{field}: must not contain control characters" + (secret ? "" : $" (got {Preview(value)})"));
+    }
+
+    /// <summary>No control characters and no lone surrogate halves.</summary>
+    public static bool IsPrintableText(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsControl(c) || char.IsLowSurrogate(c)) return false;
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1])) return false;
+                i++;
+            }
+        }
+        return true;
+    }
+
+    private static void OneOf(string field, string? value, IReadOnlySet<string> allowed)
+    {
+        if (value is null || !allowed.Contains(value))
+            throw Invalid($"{field}: must be one of {string.Join(", ", allowed)} (got {Preview(value)})");
+    }
+
+    private static void List<T>(string field, IReadOnlyList<T>? list, int min, int max)
+    {
+        if (list is null) throw Invalid($"{field}: required");
+        if (list.Count < min || list.Count > max) throw Invalid($"{field}: must hold {min} to {max} entries (got {list.Count})");
+    }
+
+    private static PrivilegedException Invalid(string message) => new(ErrorCodes.InvalidArgument, "invalid argument " + message);
+
+    /// <summary>A short, printable, quoted rendering of a rejected value, safe for a one-line message and a log.</summary>
+    public static string Preview(string? value)
+    {
+        if (value is null) return "null";
+        var sb = new StringBuilder("'");
+        foreach (var c in value.Length > 40 ? value[..40] : value)
+            sb.Append(c is >= ' ' and < (char)0x7f && c != '\'' ? c : '?');
+        if (value.Length > 40) sb.Append("...");
+        return sb.Append('\'').ToString();
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using NUnit.Framework;
+using Tunmux.TestSupport;
+
+namespace Tunmux.Daemon.Tests.Integration;
+
+/// <summary>
+/// Real accounts for the authorization tests, created once per run with unique names and removed after:
+/// a group, a user with it as a supplementary group, a user with it as primary group, and a user outside it.
+/// Members of the group may start the daemon through sudo without a password (a sudoers drop-in, removed after).
+/// </summary>
+[SetUpFixture]
+public sealed class TestAccounts
+{
+    private static readonly string Suffix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
+
+    public static string Group { get; } = "tmxg" + Suffix;
+    public static string Member { get; } = "tmxm" + Suffix;
+    public static string PrimaryMember { get; } = "tmxp" + Suffix;
+    public static string Outsider { get; } = "tmxo" + Suffix;
+    public static string SudoersFile { get; } = "/etc/sudoers.d/tunmux_test_" + Suffix;
+
+    /// <summary>Null when the accounts could not be created (not root, no useradd); the tests then skip with this reason.</summary>
+    public static string? Unavailable { get; private set; } = "accounts not set up";
+
+    private static readonly List<(string Name, uint Uid)> CreatedUsers = [];
+    private static bool _groupCreated;
+
+    public static void Require()
+    {
+        if (Unavailable is { } why) Assert.Ignore(why);
+    }
+
+    [OneTimeSetUp]
+    public void Create()
+    {
+        if (!Requires.IsRoot) { Unavailable = "needs root: creates users, groups and a sudoers drop-in"; return; }
+        foreach (var tool in new[] { "useradd", "groupadd", "setpriv", "sudo", "visudo" })
+            if (Requires.Which(tool) is null && !File.Exists("/usr/sbin/" + tool)) { Unavailable = $"needs '{tool}'"; return; }
+        try
+        {
+            Run("groupadd", Group);
+            _groupCreated = true;
+            AddUser(Member, "-G", Group);
+            AddUser(PrimaryMember, "-g", Group);
+            AddUser(Outsider);
+            Unavailable = null;
+        }
+        catch (InvalidOperationException e)
+        {
+            Unavailable = "could not create test accounts: " + e.Message;
+        }
+    }
+
+    /// <summary>Allows members of the group to run the daemon lines of <paramref name="executable"/> through sudo, as docs/privileged.md says.</summary>
+    public static void AllowSudo(string executable)
+    {
+        var lines = string.Join('\n',
+            $"%{Group} ALL=(root) NOPASSWD: {executable} privileged --serve --autostarted --authorized-group {Group}",
+            $"%{Group} ALL=(root) NOPASSWD: {executable} privileged --serve --autostarted --authorized-group {Group} --idle-timeout-ms *",
+            $"%{Group} ALL=(root) NOPASSWD: {executable} privileged --serve --stdio --autostarted --authorized-group {Group}",
+            "");
+        var tmp = SudoersFile + ".tmp";
+        // sudo skips files with a '.' in their name, so the temp file is never read half-written.
+        File.WriteAllText(tmp, lines);
+        File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.GroupRead);
+        Run("visudo", "-cf", tmp);
+        File.Move(tmp, SudoersFile, overwrite: true);
+    }
+
+    public static void RevokeSudo()
+    {
+        File.Delete(SudoersFile);
+        File.Delete(SudoersFile + ".tmp");
+    }
+
+    [OneTimeTearDown]
+    public void Remove()
+    {
+        RevokeSudo();
+        foreach (var (user, uid) in CreatedUsers)
+        {
+            TryRun("pkill", "-KILL", "-u", user);
+            TryRun("userdel", "-f", user);
+            // The per-user autostart lock folder.
+            TryDelete($"/tmp/tunmux-{uid}");
+        }
+        if (_groupCreated) TryRun("groupdel", Group);
+    }
+
+    public static uint Uid(string user) => uint.Parse(Run("id", "-u", user).Trim());
+
+    public static string PrimaryGroupName(string user) => Run("id", "-gn", user).Trim();
+
+    private static void AddUser(string name, params string[] extra)
+    {
+        Run("useradd", ["-M", "-N", "-d", "/nonexistent", "-s", "/usr/sbin/nologin", .. extra, name]);
+        CreatedUsers.Add((name, Uid(name)));
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    internal static string Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEnd();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {stderr.Trim()}");
+        return stdout;
+    }
+
+    private static void TryRun(string file, params string[] args)
+    {
+        try { Run(file, args); } catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+    }
+}
