@@ -24,6 +24,7 @@ public sealed class ValidationAndChoiceTests
             Dns = ["10.2.0.1"],
             Peers = [new PeerDto { PublicKey = Key, Endpoint = "198.18.11.2:51820", AllowedIps = ["0.0.0.0/0"] }],
         },
+        Proxy = mode == "proxy" ? new ProxyArgs { SocksPort = 1080, HttpPort = 8118 } : null,
     };
 
     private static PeerDto Peer(TunnelUpArgs a) => a.Profile.Peers[0];

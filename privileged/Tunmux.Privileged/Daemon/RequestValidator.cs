@@ -26,6 +26,7 @@ public static partial class RequestValidator
     public const int MaxProviderLength = 32;
     public const int MaxHostLength = 253;
     public const int MaxCredentialBytes = 255; // RFC 1929 bounds SOCKS5 user and password at 255 bytes each.
+    public const int MinHandshakeTimeoutMs = 100;
     public const int MaxHandshakeTimeoutMs = 300_000;
     public const int MaxLeaseIdLength = 64;
 
@@ -42,7 +43,24 @@ public static partial class RequestValidator
     [GeneratedRegex(@"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\z")]
     private static partial Regex HostLabelPattern();
 
+    /// <summary>Everything the daemon requires of a tunnel intent: well-formed fields and the daemon's own policy.</summary>
     public static void Validate(TunnelUpArgs args)
+    {
+        ValidateFields(args);
+
+        // Direct mode is the one host-wide tunnel; its instance name is fixed so it cannot collide with a proxy instance.
+        if (args.Mode == "direct" && args.Instance != InstanceNames.Direct)
+            throw Invalid($"instance: direct mode uses the instance name '{InstanceNames.Direct}'");
+        if (args.Mode == "proxy" && args.Instance == InstanceNames.Direct)
+            throw Invalid($"instance: '{InstanceNames.Direct}' is reserved for direct mode");
+        if (args.Mode == "proxy" && args.Proxy is null) throw Invalid("proxy: required in proxy mode");
+    }
+
+    /// <summary>
+    /// Every field has a narrow, known shape (each later becomes a command argument or a file line).
+    /// The tunnel service checks this much itself, whoever calls it.
+    /// </summary>
+    public static void ValidateFields(TunnelUpArgs args)
     {
         Instance(args.Instance);
         Provider(args.Provider);
@@ -50,26 +68,16 @@ public static partial class RequestValidator
         OneOf("backend", args.Backend, Backends);
         if (args.UserspaceImplementation is not null) OneOf("userspace_implementation", args.UserspaceImplementation, UserspaceImplementations);
 
-        // Direct mode is the one host-wide tunnel; its instance name is fixed so it cannot collide with a proxy instance.
-        if (args.Mode == "direct" && args.Instance != InstanceNames.Direct)
-            throw Invalid($"instance: direct mode uses the instance name '{InstanceNames.Direct}'");
-        if (args.Mode == "proxy" && args.Instance == InstanceNames.Direct)
-            throw Invalid($"instance: '{InstanceNames.Direct}' is reserved for direct mode");
-
         Profile(args.Profile);
 
-        if (args.Mode == "proxy")
+        if (args.Proxy is not null)
         {
-            if (args.Proxy is null) throw Invalid("proxy: required in proxy mode");
+            if (args.Mode != "proxy") throw Invalid("proxy: only allowed in proxy mode");
             Proxy(args.Proxy);
         }
-        else if (args.Proxy is not null)
-        {
-            throw Invalid("proxy: only allowed in proxy mode");
-        }
 
-        if (args.HandshakeTimeoutMs is { } t && (t < 1 || t > MaxHandshakeTimeoutMs))
-            throw Invalid($"handshake_timeout_ms: must be between 1 and {MaxHandshakeTimeoutMs}");
+        if (args.HandshakeTimeoutMs is { } t && (t < MinHandshakeTimeoutMs || t > MaxHandshakeTimeoutMs))
+            throw Invalid($"handshake_timeout_ms: must be between {MinHandshakeTimeoutMs} and {MaxHandshakeTimeoutMs}");
     }
 
     public static void Validate(InstanceArgs args) => Instance(args.Instance);
