@@ -167,7 +167,8 @@ public sealed class LaunchTests
         await Run(10_000, 50);
         TestContext.Out.WriteLine($"10000 connections in {sw.Elapsed.TotalSeconds:0.00} s");
         var after = await SettledFdCount();
-        Assert.That(after, Is.EqualTo(before), "descriptors held by the proxy before and after 10,000 connections:\n" + FdList());
+        // The runtime may map one more assembly file on the way; sockets, pipes and the rest must not grow.
+        Assert.That(after, Is.EqualTo(before), "descriptors (other than assembly files) before and after 10,000 connections:\n" + FdList());
     }
 
     private string FdList() => string.Join("\n", Directory.GetFileSystemEntries($"/proc/{_pid}/fd")
@@ -179,7 +180,8 @@ public sealed class LaunchTests
         var last = -1;
         for (var i = 0; i < 50; i++)
         {
-            var n = Directory.GetFileSystemEntries($"/proc/{_pid}/fd").Length;
+            var n = Directory.GetFileSystemEntries($"/proc/{_pid}/fd")
+                .Count(f => new FileInfo(f).LinkTarget is { } t && !t.EndsWith(".dll", StringComparison.Ordinal));
             if (n == last) return n;
             last = n;
             await Task.Delay(100);

@@ -217,10 +217,12 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
 
     private async Task<bool> WaitExitAsync(int pid, TimeSpan timeout)
     {
+        // Our own child: done when reaped, so no zombie is left behind.
+        if (Reapers.TryGetValue(pid, out var reaper))
+            return await Task.WhenAny(reaper, Task.Delay(timeout)).ConfigureAwait(false) == reaper;
         var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (Environment.TickCount64 < deadline)
         {
-            if (Reapers.TryGetValue(pid, out var reaper) && reaper.IsCompleted) return true;
             if (!IsAlive(pid)) return true;
             await Task.Delay(20).ConfigureAwait(false);
         }

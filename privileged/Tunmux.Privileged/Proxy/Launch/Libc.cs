@@ -31,6 +31,10 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addopen", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int FileActionsAddOpen(void* actions, int fd, string path, int oflag, uint mode);
 
+    /// <summary>glibc 2.34 and later: closes every descriptor from <paramref name="from"/> up in the child.</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
+    public static partial int FileActionsAddCloseFrom(void* actions, int from);
+
     [LibraryImport("libc", EntryPoint = "posix_spawnattr_init")]
     public static partial int SpawnAttrInit(void* attr);
 

@@ -38,6 +38,10 @@ internal static unsafe class NativeSpawn
             {
                 if (!fds.ContainsKey(0)) Check(Libc.FileActionsAddOpen(actions, 0, "/dev/null", Libc.O_RDONLY, 0), "addopen");
                 foreach (var (target, source) in high) Check(Libc.FileActionsAddDup2(actions, source, target), "adddup2");
+                // Descriptors the daemon itself inherited without close-on-exec (from sudo, a shell, a test
+                // runner) must not follow into the child: close everything above the placed ones.
+                try { Check(Libc.FileActionsAddCloseFrom(actions, fds.Keys.Max() + 1), "addclosefrom"); }
+                catch (EntryPointNotFoundException) { /* glibc older than 2.34: best effort */ }
 
                 // A fresh session, an empty signal mask and default dispositions (the runtime ignores SIGPIPE).
                 Libc.SigEmptySet(sigs);
