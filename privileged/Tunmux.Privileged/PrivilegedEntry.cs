@@ -52,9 +52,6 @@ public static class PrivilegedEntry
     }
 
     /// <summary>Runs one proxy process (<c>tunmux privileged proxy ...</c>, started by the daemon inside a namespace).</summary>
-    public static Task<int> RunProxyAsync(string[] args, CancellationToken cancellationToken)
-    {
-        Console.Error.WriteLine("error: proxy runtime not implemented yet");
-        return Task.FromResult(1);
-    }
+    public static Task<int> RunProxyAsync(string[] args, CancellationToken cancellationToken) =>
+        Proxy.Runtime.ProxyProcess.RunAsync(args, cancellationToken);
 }

@@ -1,6 +1,7 @@
 namespace Tunmux.Privileged.Proxy;
 
 /// <summary>What the tunnel code asks of the proxy runtime for one proxy-mode instance.</summary>
+/// <param name="MaxConnections">Connections relayed at once; past it clients are refused politely.</param>
 public sealed record ProxyLaunchSpec(
     string Instance,
     string Namespace,
@@ -8,7 +9,14 @@ public sealed record ProxyLaunchSpec(
     int HttpPort,
     bool AccessLog,
     string? Username = null,
-    string? Password = null);
+    string? Password = null,
+    int MaxConnections = 4096)
+{
+    /// <summary>Keeps the password out of logs and exception messages.</summary>
+    public override string ToString() =>
+        $"ProxyLaunchSpec {{ Instance = {Instance}, Namespace = {Namespace}, SocksPort = {SocksPort}, HttpPort = {HttpPort}, "
+        + $"AccessLog = {AccessLog}, Username = {Username ?? "-"}, MaxConnections = {MaxConnections} }}";
+}
 
 /// <summary>Starts and stops the per-instance proxy process.</summary>
 public interface IProxyLauncher

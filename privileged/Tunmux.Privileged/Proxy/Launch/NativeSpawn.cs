@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+
+namespace Tunmux.Privileged.Proxy.Launch;
+
+/// <summary>
+/// Starts a program with chosen descriptors placed at chosen numbers, through posix_spawn.
+/// Each inherited descriptor is dup2'ed into place in the child only, which clears its
+/// close-on-exec flag there and nowhere else: the parent's copies stay close-on-exec, so no
+/// other program the daemon starts at the same moment can inherit a listener by accident
+/// (the race that clearing FD_CLOEXEC around Process.Start would open).
+/// The child gets its own session, so a terminal's Ctrl-C to the daemon does not reach it.
+/// </summary>
+internal static unsafe class NativeSpawn
+{
+    /// <summary>Spawns <paramref name="file"/>; <paramref name="fds"/> maps child descriptor numbers to parent descriptors.</summary>
+    public static int Spawn(string file, IReadOnlyList<string> argv, IReadOnlyList<string> env, IReadOnlyDictionary<int, int> fds)
+    {
+        // Move sources out of the way of the targets first (targets are small numbers; a source at
+        // one of them could be overwritten by an earlier dup2 in the child).
+        var high = new Dictionary<int, int>();
+        try
+        {
+            foreach (var (target, source) in fds)
+            {
+                var dup = Libc.Fcntl(source, Libc.F_DUPFD_CLOEXEC, 100);
+                if (dup < 0) throw new IOException($"cannot duplicate descriptor {source} (errno {Libc.LastError})");
+                high[target] = dup;
+            }
+
+            var actions = stackalloc byte[Libc.FileActionsSize];
+            var attr = stackalloc byte[Libc.SpawnAttrSize];
+            var sigs = stackalloc byte[Libc.SigSetSize];
+            Check(Libc.FileActionsInit(actions), "posix_spawn_file_actions_init");
+            Check(Libc.SpawnAttrInit(attr), "posix_spawnattr_init");
+            var argvPtrs = new IntPtr[argv.Count + 1];
+            var envPtrs = new IntPtr[env.Count + 1];
+            try
+            {
+                if (!fds.ContainsKey(0)) Check(Libc.FileActionsAddOpen(actions, 0, "/dev/null", Libc.O_RDONLY, 0), "addopen");
+                foreach (var (target, source) in high) Check(Libc.FileActionsAddDup2(actions, source, target), "adddup2");
+                // Descriptors the daemon itself inherited without close-on-exec (from sudo, a shell, a test
+                // runner) must not follow into the child: close everything above the placed ones.
+                try { Check(Libc.FileActionsAddCloseFrom(actions, fds.Keys.Max() + 1), "addclosefrom"); }
+                catch (EntryPointNotFoundException) { /* glibc older than 2.34: best effort */ }
+
+                // A fresh session, an empty signal mask and default dispositions (the runtime ignores SIGPIPE).
+                Libc.SigEmptySet(sigs);
+                Check(Libc.SpawnAttrSetSigMask(attr, sigs), "setsigmask");
+                Libc.SigFillSet(sigs);
+                Check(Libc.SpawnAttrSetSigDefault(attr, sigs), "setsigdefault");
+                Check(Libc.SpawnAttrSetFlags(attr, (short)(Libc.POSIX_SPAWN_SETSID | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF)), "setflags");
+
+                for (var i = 0; i < argv.Count; i++) argvPtrs[i] = Marshal.StringToCoTaskMemUTF8(argv[i]);
+                for (var i = 0; i < env.Count; i++) envPtrs[i] = Marshal.StringToCoTaskMemUTF8(env[i]);
+                fixed (IntPtr* a = argvPtrs)
+                fixed (IntPtr* e = envPtrs)
+                {
+                    var rc = Libc.PosixSpawn(out var pid, file, actions, attr, a, e);
+                    if (rc != 0) throw new IOException($"cannot start {file}: {Marshal.GetPInvokeErrorMessage(rc)}");
+                    return pid;
+                }
+            }
+            finally
+            {
+                foreach (var p in argvPtrs) if (p != IntPtr.Zero) Marshal.FreeCoTaskMem(p);
+                foreach (var p in envPtrs) if (p != IntPtr.Zero) Marshal.FreeCoTaskMem(p);
+                Libc.FileActionsDestroy(actions);
+                Libc.SpawnAttrDestroy(attr);
+            }
+        }
+        finally
+        {
+            foreach (var d in high.Values) Libc.Close(d);
+        }
+    }
+
+    private static void Check(int rc, string what)
+    {
+        if (rc != 0) throw new IOException($"{what} failed: {Marshal.GetPInvokeErrorMessage(rc)}");
+    }
+}

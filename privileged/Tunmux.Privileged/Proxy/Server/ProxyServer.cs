@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Text;
+using Tunmux.Privileged.Proxy.Dns;
+
+namespace Tunmux.Privileged.Proxy.Server;
+
+/// <summary>
+/// Serves SOCKS5 and HTTP proxy clients on already-listening sockets. Outbound sockets are made
+/// by this process, so they belong to whatever network namespace it runs in.
+/// </summary>
+public sealed class ProxyServer : IAsyncDisposable
+{
+    /// <summary>Connections past the limit still get a polite refusal, up to this many more at once; beyond, they are closed.</summary>
+    private const int RefusalHeadroom = 256;
+
+    private readonly ConcurrentDictionary<ClientConnection, byte> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private readonly ProxyLog _log;
+    private readonly Socks5Handler _socks;
+    private readonly HttpProxyHandler _http;
+    private int _active;
+    private Timer? _sweeper;
+
+    public ProxyServer(ProxyServerOptions options, IHostResolver resolver, ProxyLog? log = null)
+    {
+        if ((options.Username is null) != (options.Password is null))
+            throw new ArgumentException("username and password go together");
+        Options = options;
+        _log = log ?? ProxyLog.Null;
+        Connector = new OutboundConnector(resolver, options.ConnectTimeout);
+        UsernameBytes = options.Username is null ? [] : Encoding.UTF8.GetBytes(options.Username);
+        PasswordBytes = options.Password is null ? [] : Encoding.UTF8.GetBytes(options.Password);
+        _socks = new Socks5Handler(this);
+        _http = new HttpProxyHandler(this);
+        UdpRelay = new Socks5UdpRelay(this);
+    }
+
+    public ProxyServerOptions Options { get; }
+    internal OutboundConnector Connector { get; }
+    internal Socks5UdpRelay UdpRelay { get; }
+    internal byte[] UsernameBytes { get; }
+    internal byte[] PasswordBytes { get; }
+
+    /// <summary>Connections being handled right now.</summary>
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>Starts the accept loops; returns once they run.</summary>
+    public void Start()
+    {
+        foreach (var l in Options.SocksListeners) _loops.Add(AcceptLoopAsync(l, "socks5"));
+        foreach (var l in Options.HttpListeners) _loops.Add(AcceptLoopAsync(l, "http"));
+        UdpRelay.Start(_stopping.Token);
+        _sweeper = new Timer(_ => Sweep(), null, Options.SweepInterval, Options.SweepInterval);
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, string protocol)
+    {
+        await Task.Yield();
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of descriptors: back off instead of spinning; connections waiting in the backlog are served later.
+                _log.Info($"accept on {listener.LocalEndPoint}: {e.Message}; pausing");
+                try { await Task.Delay(100, _stopping.Token); } catch (OperationCanceledException) { return; }
+                continue;
+            }
+            catch (SocketException) { continue; }
+
+            var active = Interlocked.Increment(ref _active);
+            if (active > Options.MaxConnections + RefusalHeadroom)
+            {
+                Interlocked.Decrement(ref _active);
+                client.Dispose();
+                continue;
+            }
+            _ = HandleAsync(client, protocol, overloaded: active > Options.MaxConnections);
+        }
+    }
+
+    private async Task HandleAsync(Socket socket, string protocol, bool overloaded)
+    {
+        socket.NoDelay = true;
+        var c = new ClientConnection(socket, protocol);
+        _connections.TryAdd(c, 0);
+        try
+        {
+            if (protocol == "socks5") await _socks.HandleAsync(c, overloaded);
+            else await _http.HandleAsync(c, overloaded);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or OperationCanceledException)
+        {
+            if (c.AbortReason is null) c.Outcome = e is SocketException se ? "error:" + se.SocketErrorCode : "error:" + e.GetType().Name;
+        }
+        catch (Exception e)
+        {
+            c.Outcome = "internal-error";
+            _log.Info($"internal error on a {protocol} connection: {e}");
+        }
+        finally
+        {
+            // Logged before closing, so a client that saw the close finds its line queued.
+            if (Options.AccessLog) _log.Access(c);
+            c.Close();
+            _connections.TryRemove(c, out _);
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    /// <summary>Drops connections past their handshake deadline or idle too long.</summary>
+    private void Sweep()
+    {
+        var now = Environment.TickCount64;
+        var handshake = (long)Options.HandshakeTimeout.TotalMilliseconds;
+        var idle = (long)Options.IdleTimeout.TotalMilliseconds;
+        foreach (var c in _connections.Keys)
+        {
+            switch (c.Phase)
+            {
+                case ConnectionPhase.Handshake when now - c.StartedTicks > handshake:
+                    c.Abort("handshake-timeout");
+                    break;
+                case ConnectionPhase.Relay when now - Volatile.Read(ref c.LastActivity) > idle:
+                    c.Abort("idle-timeout");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Stops accepting and closes every connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _stopping.Cancel();
+        if (_sweeper is not null) await _sweeper.DisposeAsync();
+        foreach (var l in Options.SocksListeners.Concat(Options.HttpListeners).Concat(Options.SocksUdpSockets)) l.Dispose();
+        try { await Task.WhenAll(_loops); } catch (OperationCanceledException) { }
+        foreach (var c in _connections.Keys) c.Abort("shutdown");
+    }
+}
