@@ -1,4 +1,6 @@
 using Tunmux.Privileged.Daemon;
+using Tunmux.Privileged.Processes;
+using Tunmux.Privileged.Proxy;
 using Tunmux.Privileged.Tunnels;
 
 namespace Tunmux.Privileged;
@@ -7,11 +9,15 @@ namespace Tunmux.Privileged;
 public static class PrivilegedEntry
 {
     /// <summary>
-    /// Builds the tunnel service the daemon hands validated intents to. The one place the
-    /// backends are wired in: replace with <c>options =&gt; new TunnelService(...)</c>.
+    /// Builds the tunnel service the daemon hands validated intents to: the one place the
+    /// backends and the proxy runtime are wired in (tests may swap it).
     /// </summary>
-    public static Func<DaemonOptions, ITunnelService> TunnelServiceFactory { get; set; } =
-        _ => new NotImplementedTunnelService();
+    public static Func<DaemonOptions, ITunnelService> TunnelServiceFactory { get; set; } = options =>
+    {
+        var pids = new ManagedPids(options.Paths.ManagedPidsDir);
+        var runner = ProcessRunner.Default;
+        return new TunnelService(options.Paths, pids, new ProxyLauncher(options.Paths, pids, runner), runner);
+    };
 
     /// <summary>Runs the daemon until it is told to stop; returns the exit code.</summary>
     public static async Task<int> ServeAsync(DaemonOptions options, CancellationToken cancellationToken)

@@ -50,13 +50,4 @@ public class RequestHandlerTests
             Assert.That(File.GetUnixFileMode(dir.Combine("state")), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
         });
     }
-
-    [Test]
-    public void Not_implemented_service_answers_not_implemented_and_lists_nothing()
-    {
-        var service = new NotImplementedTunnelService();
-        var e = Assert.ThrowsAsync<PrivilegedException>(() => service.UpAsync(Samples.ProxyUp(), CancellationToken.None))!;
-        Assert.That(e.Code, Is.EqualTo(ErrorCodes.NotImplemented));
-        Assert.That(service.ListAsync(CancellationToken.None).Result, Is.Empty);
-    }
 }
