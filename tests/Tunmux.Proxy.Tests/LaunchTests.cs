@@ -85,7 +85,9 @@ public sealed class LaunchTests
         Assert.That(Inode($"/proc/{_pid}/ns/net"), Is.EqualTo(Inode("/run/netns/" + _net.VpnNamespace)));
         Assert.That(File.ReadAllText(_paths.ProxyPidFile("tbproxy")).Trim(), Is.EqualTo(_pid.ToString()));
         Assert.That(_pids.IsManaged(_pid), Is.True);
-        Assert.That(File.ReadAllText(_paths.ProxyLogFile("tbproxy")), Does.Contain("proxy tbproxy started").And.Contain("uid 65534"));
+        // The log is written by a background task: give the start line a moment.
+        Assert.That(() => File.ReadAllText(_paths.ProxyLogFile("tbproxy")),
+            Does.Contain("proxy tbproxy started").And.Contain("uid 65534").After(3000, 50));
         // Listeners on loopback only, both families when the host has ::1.
         var cmd = File.ReadAllText($"/proc/{_pid}/cmdline").Replace('\0', ' ');
         Assert.That(cmd, Does.Contain("privileged proxy --instance tbproxy"));
@@ -193,7 +195,7 @@ public sealed class LaunchTests
     public async Task KillIsSeenAndStopCleansUp()
     {
         Assert.That(_launcher.RunningPid("tbproxy"), Is.EqualTo(_pid));
-        Assert.That(File.ReadAllText(_paths.ProxyLogFile("tbproxy")), Does.Contain(" access client=127.0.0.1:"));
+        Assert.That(() => File.ReadAllText(_paths.ProxyLogFile("tbproxy")), Does.Contain(" access client=127.0.0.1:").After(3000, 50));
 
         Process.GetProcessById(_pid).Kill();
         var sw = Stopwatch.StartNew();
