@@ -129,11 +129,11 @@ echo "$REPORT"
 
 if [[ $WRITE == 1 ]]; then
   DOC="$ROOT/docs/performance-proxy.md"
-  python3 - "$DOC" "$REPORT" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$(uname -r)" "$(microsocks -h 2>&1 | head -1)" <<'PY'
+  python3 - "$DOC" "$REPORT" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import sys, re
-doc, report, when, cpus, kernel, ms = sys.argv[1:]
+doc, report, when, cpus, kernel, load = sys.argv[1:]
 text = open(doc).read()
-block = f"<!-- results -->\nRun {when}, {cpus} CPUs, kernel {kernel}, Release build.\n\n{report}\n<!-- /results -->"
+block = f"<!-- results -->\nRun {when}, {cpus} CPUs, kernel {kernel}, Release build, load average before the run {load}.\n\n{report}\n<!-- /results -->"
 text = re.sub(r"<!-- results -->.*<!-- /results -->", lambda m: block, text, flags=re.S)
 open(doc, "w").write(text)
 PY
