@@ -25,6 +25,7 @@ public sealed class LaunchTests
     private ProxyLauncher _launcher = null!;
     private FixedHttp _http = null!;
     private TcpEcho _echo = null!;
+    private UdpEcho _udpEcho = null!;
     private ProxyLaunchSpec _spec = null!;
     private int _pid;
 
@@ -46,6 +47,7 @@ public sealed class LaunchTests
             await _net.CreateAsync();
             _http = new FixedHttp(_net.ListenInInternet(HttpPort), "behind the tunnel");
             _echo = new TcpEcho(_net.ListenInInternet(EchoPort));
+            _udpEcho = new UdpEcho(TestNetwork.SocketIn(_net.InternetNamespace, () => UdpEcho.Bind(TestNetwork.InternetSide, EchoPort)));
             _spec = new ProxyLaunchSpec("tbproxy", _net.VpnNamespace, FreePort(), FreePort(), AccessLog: true);
             _pid = await _launcher.StartAsync(_spec, CancellationToken.None);
         }
@@ -62,6 +64,7 @@ public sealed class LaunchTests
         if (_launcher is not null && _spec is not null) await _launcher.StopAsync(_spec.Instance, CancellationToken.None);
         _http?.Dispose();
         _echo?.Dispose();
+        _udpEcho?.Dispose();
         if (_net is not null) await _net.DisposeAsync();
         _state?.Dispose();
     }
@@ -85,7 +88,9 @@ public sealed class LaunchTests
         Assert.That(Inode($"/proc/{_pid}/ns/net"), Is.EqualTo(Inode("/run/netns/" + _net.VpnNamespace)));
         Assert.That(File.ReadAllText(_paths.ProxyPidFile("tbproxy")).Trim(), Is.EqualTo(_pid.ToString()));
         Assert.That(_pids.IsManaged(_pid), Is.True);
-        Assert.That(File.ReadAllText(_paths.ProxyLogFile("tbproxy")), Does.Contain("proxy tbproxy started").And.Contain("uid 65534"));
+        // The log is written by a background task: give the start line a moment.
+        Assert.That(() => File.ReadAllText(_paths.ProxyLogFile("tbproxy")),
+            Does.Contain("proxy tbproxy started").And.Contain("uid 65534").After(3000, 50));
         // Listeners on loopback only, both families when the host has ::1.
         var cmd = File.ReadAllText($"/proc/{_pid}/cmdline").Replace('\0', ' ');
         Assert.That(cmd, Does.Contain("privileged proxy --instance tbproxy"));
@@ -118,6 +123,31 @@ public sealed class LaunchTests
         Assert.That(local.ExitCode, Is.Not.Zero);
         // The origin saw the connection come from the namespace's side of the veth.
         Assert.That(_http.Peers, Does.Contain(TestNetwork.VpnSide));
+    }
+
+    [Test, Order(2)]
+    public async Task UdpAssociateLeavesThroughTheNamespace()
+    {
+        using var control = await ConnectAsync(_spec.SocksPort);
+        await SendAsync(control, 5, 1, 0);
+        await ReadExactAsync(control, 2);
+        await SendAsync(control, 5, 3, 0, 1, 0, 0, 0, 0, 0, 0);
+        var reply = await ReadExactAsync(control, 10);
+        Assert.That(reply[1], Is.EqualTo(0));
+        var relay = new IPEndPoint(new IPAddress(reply.AsSpan(4, 4)), reply[8] << 8 | reply[9]);
+        Assert.That(relay, Is.EqualTo(new IPEndPoint(IPAddress.Loopback, _spec.SocksPort)), "the relay is on the host's loopback");
+
+        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        // By name: resolved by the proxy through the namespace's DNS.
+        byte[] datagram = [0, 0, 0, 3, (byte)TestNetwork.SecretName.Length, .. System.Text.Encoding.ASCII.GetBytes(TestNetwork.SecretName),
+            0, EchoPort, .. "through the tunnel"u8];
+        await udp.SendToAsync(datagram, SocketFlags.None, relay);
+        var buf = new byte[200];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var r = await udp.ReceiveFromAsync(buf, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), cts.Token);
+        byte[] expected = [0, 0, 0, 1, .. TestNetwork.InternetSide.GetAddressBytes(), 0, EchoPort, .. "through the tunnel"u8];
+        Assert.That(buf[..r.ReceivedBytes], Is.EqualTo(expected));
     }
 
     [Test, Order(3)]
@@ -193,7 +223,7 @@ public sealed class LaunchTests
     public async Task KillIsSeenAndStopCleansUp()
     {
         Assert.That(_launcher.RunningPid("tbproxy"), Is.EqualTo(_pid));
-        Assert.That(File.ReadAllText(_paths.ProxyLogFile("tbproxy")), Does.Contain(" access client=127.0.0.1:"));
+        Assert.That(() => File.ReadAllText(_paths.ProxyLogFile("tbproxy")), Does.Contain(" access client=127.0.0.1:").After(3000, 50));
 
         Process.GetProcessById(_pid).Kill();
         var sw = Stopwatch.StartNew();

@@ -240,4 +240,20 @@ public sealed class Socks5AuthTests
         var bad = await Curl.RunAsync("--socks5", $"alice:nope@127.0.0.1:{_proxy.SocksPort}", $"http://127.0.0.1:{origin.HttpPort}/hello");
         Assert.That(bad.ExitCode, Is.Not.Zero);
     }
+
+    [Test]
+    public async Task HttpProxyAsksForTheSameCredentials()
+    {
+        Tunmux.TestSupport.Requires.Command("curl", "curl");
+        await using var origin = await Origin.StartAsync();
+        var url = $"http://127.0.0.1:{origin.HttpPort}/hello";
+        var none = await Curl.RunAsync("-o", "/dev/null", "-w", "%{http_code}", "-x", $"http://127.0.0.1:{_proxy.HttpPort}", url);
+        Assert.That(none.StandardOutput, Is.EqualTo("407"));
+        var wrong = await Curl.RunAsync("-o", "/dev/null", "-w", "%{http_code}", "-x", $"http://alice:nope@127.0.0.1:{_proxy.HttpPort}", url);
+        Assert.That(wrong.StandardOutput, Is.EqualTo("407"));
+        var ok = await Curl.RunAsync("-x", $"http://alice:s3cret@127.0.0.1:{_proxy.HttpPort}", url);
+        Assert.That(ok.StandardOutput, Is.EqualTo("hello"), ok.StandardError);
+        var connect = await Curl.RunAsync("-k", "-x", $"http://alice:s3cret@127.0.0.1:{_proxy.HttpPort}", $"https://127.0.0.1:{origin.HttpsPort}/hello");
+        Assert.That(connect.StandardOutput, Is.EqualTo("hello"), connect.StandardError);
+    }
 }

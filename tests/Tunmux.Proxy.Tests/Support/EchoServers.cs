@@ -69,10 +69,12 @@ public sealed class UdpEcho : IDisposable
 {
     private readonly Socket _socket;
 
-    public UdpEcho(IPAddress address)
+    public UdpEcho(IPAddress address) : this(Bind(address, 0)) { }
+
+    /// <summary>Serves on a bound socket (for instance one made inside another namespace).</summary>
+    public UdpEcho(Socket socket)
     {
-        _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.Bind(new IPEndPoint(address, 0));
+        _socket = socket;
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _ = Task.Run(Loop);
     }
@@ -92,6 +94,13 @@ public sealed class UdpEcho : IDisposable
         }
         catch (ObjectDisposedException) { }
         catch (SocketException) { }
+    }
+
+    public static Socket Bind(IPAddress address, int port)
+    {
+        var s = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        s.Bind(new IPEndPoint(address, port));
+        return s;
     }
 
     public void Dispose() => _socket.Dispose();

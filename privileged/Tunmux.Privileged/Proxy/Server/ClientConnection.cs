@@ -9,14 +9,17 @@ internal enum ConnectionPhase { Handshake, Relay, Closed }
 /// One accepted client and, once connected, its outbound socket. Holds what the timeout sweeper
 /// and the access log need; the handlers update it without locks (one writer per field).
 /// </summary>
-internal sealed class ClientConnection(Socket client, string protocol)
+internal sealed class ClientConnection(Socket client, string protocol, bool recordPeer)
 {
     private int _aborted;
 
     public Socket Client { get; } = client;
     public Socket? Upstream { get; set; }
     public string Protocol { get; } = protocol;
-    public EndPoint? ClientEndPoint { get; } = SafeRemote(client);
+    /// <summary>The client's address: asked of the kernel only when the access log or UDP ASSOCIATE needs it.</summary>
+    public EndPoint? ClientEndPoint => _peer ??= SafeRemote(Client);
+
+    private EndPoint? _peer = recordPeer ? SafeRemote(client) : null;
     public long StartedTicks { get; } = Environment.TickCount64;
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
     public volatile ConnectionPhase Phase;

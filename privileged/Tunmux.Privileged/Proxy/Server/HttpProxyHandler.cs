@@ -40,6 +40,13 @@ internal sealed class HttpProxyHandler(ProxyServer server)
                     await ErrorAsync(c, 400, "Bad Request", "malformed request");
                     return;
                 }
+                if (server.UsernameBytes.Length > 0 && !Authorized(head))
+                {
+                    // The same credentials as SOCKS5, so the HTTP port is no way around them.
+                    await ErrorAsync(c, 407, "Proxy Authentication Required", "this proxy needs a username and password",
+                        "auth-failed", "Proxy-Authenticate: Basic realm=\"tunmux\"");
+                    return;
+                }
                 if (overloaded)
                 {
                     await ErrorAsync(c, 503, "Service Unavailable", "too many connections through this proxy; retry later", "over-connection-limit");
@@ -393,17 +400,35 @@ internal sealed class HttpProxyHandler(ProxyServer server)
                && int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and < 65536;
     }
 
+    /// <summary>Checks <c>Proxy-Authorization: Basic</c> against the configured credentials in constant time.</summary>
+    private bool Authorized(HttpHead head)
+    {
+        var value = head.Get("Proxy-Authorization");
+        if (value is null || !value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return false;
+        byte[] decoded;
+        try { decoded = Convert.FromBase64String(value[6..].Trim()); }
+        catch (FormatException) { return false; }
+        var colon = Array.IndexOf(decoded, (byte)':');
+        if (colon < 0) return false;
+        var user = decoded.AsSpan(0, colon);
+        var pass = decoded.AsSpan(colon + 1);
+        return user.Length == server.UsernameBytes.Length & pass.Length == server.PasswordBytes.Length
+               && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(user, server.UsernameBytes)
+                  & System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(pass, server.PasswordBytes);
+    }
+
     private static Task ConnectErrorAsync(ClientConnection c, ConnectException e) =>
         e.Failure == ConnectFailure.TimedOut
             ? ErrorAsync(c, 504, "Gateway Timeout", e.Message, OutboundConnector.Outcome(e.Failure))
             : ErrorAsync(c, 502, "Bad Gateway", e.Message, OutboundConnector.Outcome(e.Failure));
 
-    private static async Task ErrorAsync(ClientConnection c, int code, string reason, string message, string? outcome = null)
+    private static async Task ErrorAsync(ClientConnection c, int code, string reason, string message, string? outcome = null, string? extraHeader = null)
     {
         c.Outcome = outcome ?? $"http-{code}";
         var body = Encoding.UTF8.GetBytes($"{code} {reason}: {message}\n");
+        var extra = extraHeader is null ? "" : extraHeader + "\r\n";
         var head = Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+            $"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n{extra}Connection: close\r\n\r\n");
         try
         {
             await SendAsync(c, c.Client, head, toClient: true);

@@ -33,7 +33,9 @@ internal sealed class OutboundConnector(IHostResolver resolver, TimeSpan connect
     /// <summary>Connects to <paramref name="host"/> (a name or a literal address); tries each address in turn.</summary>
     public async Task<Socket> ConnectAsync(string host, int port, CancellationToken cancellationToken)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // One timer for the whole attempt (name and every address); linked only when a caller token can cancel.
+        using var cts = cancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : new CancellationTokenSource();
         cts.CancelAfter(connectTimeout);
         IPAddress[] addresses;
         try

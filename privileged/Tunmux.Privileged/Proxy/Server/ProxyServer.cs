@@ -90,7 +90,7 @@ public sealed class ProxyServer : IAsyncDisposable
     private async Task HandleAsync(Socket socket, string protocol, bool overloaded)
     {
         socket.NoDelay = true;
-        var c = new ClientConnection(socket, protocol);
+        var c = new ClientConnection(socket, protocol, recordPeer: Options.AccessLog);
         _connections.TryAdd(c, 0);
         try
         {

@@ -11,7 +11,7 @@ namespace Tunmux.Privileged.Proxy.Server;
 /// </summary>
 internal static class Relay
 {
-    public const int BufferSize = 64 * 1024;
+    public const int BufferSize = 128 * 1024;
 
     public static async Task RunAsync(ClientConnection c, Socket client, Socket upstream)
     {
@@ -45,7 +45,9 @@ internal static class Relay
                 c.LastActivity = Environment.TickCount64;
                 if (toUpstream) c.BytesUp += n; else c.BytesDown += n;
                 await SendAllAsync(to, buffer.AsMemory(0, n)).ConfigureAwait(false);
-                if (from.Available == 0)
+                // A full read says more is probably queued: keep the buffer for the next read.
+                // Otherwise give it back and wait for data without one (no system call to ask).
+                if (n < buffer.Length)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;
