@@ -68,6 +68,8 @@ internal static class ProxyProcess
 
         if (a.ReadyFd is { } ready)
         {
+            // Whoever waits for READY may read the log next: the start line must already be there.
+            await log.DrainAsync(TimeSpan.FromSeconds(2));
             // The launcher returns from StartAsync only after this line: the accept loops are running.
             try { Libc.WriteAll(ready, "READY\n"u8); } catch (IOException) { }
             Libc.Close(ready);

@@ -16,6 +16,8 @@ public sealed class ProxyLog : IAsyncDisposable
         new BoundedChannelOptions(65536) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly TextWriter _writer;
     private readonly Task _pump;
+    private long _queued;
+    private long _written;
 
     public ProxyLog(TextWriter writer)
     {
@@ -26,7 +28,21 @@ public sealed class ProxyLog : IAsyncDisposable
     /// <summary>A log that drops everything.</summary>
     public static ProxyLog Null { get; } = new(TextWriter.Null);
 
-    public void Info(string message) => _lines.Writer.TryWrite($"{Now()} {message}");
+    public void Info(string message) => Enqueue($"{Now()} {message}");
+
+    /// <summary>Waits until every line queued so far is written and flushed (bounded), e.g. before saying "ready".</summary>
+    public async Task DrainAsync(TimeSpan timeout)
+    {
+        var target = Interlocked.Read(ref _queued);
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (Interlocked.Read(ref _written) < target && Environment.TickCount64 < deadline)
+            await Task.Delay(2).ConfigureAwait(false);
+    }
+
+    private void Enqueue(string line)
+    {
+        if (_lines.Writer.TryWrite(line)) Interlocked.Increment(ref _queued);
+    }
 
     internal void Access(ClientConnection c)
     {
@@ -41,7 +57,7 @@ public sealed class ProxyLog : IAsyncDisposable
           .Append(" duration_ms=").Append(duration.ToString(CultureInfo.InvariantCulture));
         if (c.Requests > 0) sb.Append(" requests=").Append(c.Requests.ToString(CultureInfo.InvariantCulture));
         sb.Append(" outcome=").Append(c.AbortReason is "idle-timeout" or "handshake-timeout" ? c.AbortReason : c.Outcome);
-        _lines.Writer.TryWrite(sb.ToString());
+        Enqueue(sb.ToString());
     }
 
     private static string Format(EndPoint? e) => e?.ToString() ?? "-";
@@ -53,8 +69,14 @@ public sealed class ProxyLog : IAsyncDisposable
         var reader = _lines.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (reader.TryRead(out var line)) await _writer.WriteLineAsync(line).ConfigureAwait(false);
+            var count = 0;
+            while (reader.TryRead(out var line))
+            {
+                await _writer.WriteLineAsync(line).ConfigureAwait(false);
+                count++;
+            }
             await _writer.FlushAsync().ConfigureAwait(false);
+            Interlocked.Add(ref _written, count);
         }
     }
 
