@@ -53,7 +53,7 @@ if [[ -n "${TUNMUX:-}" ]]; then
   export TUNMUX_CONFIG_DIR="$config" TUNMUX_PROTON_API_URL="http://127.0.0.1:9"
   tunmux_cmd="$TUNMUX proton servers --country $country --json"
   # One checked run first: a failing command must not be timed.
-  rows=$($tunmux_cmd | jq 'length')
+  rows=$($tunmux_cmd | jq '.servers | length')
   echo "tunmux rows: $rows" >> "$summary"
   hyperfine --style basic --warmup 2 --runs "$runs" --export-json "$work/hyperfine.json" \
     --command-name jq "$jq_cmd" --command-name provider-cold-process "$cold_cmd" --command-name tunmux "$tunmux_cmd" >&2
