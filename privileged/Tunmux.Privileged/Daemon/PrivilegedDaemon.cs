@@ -192,13 +192,18 @@ public sealed class PrivilegedDaemon
         {
             try
             {
-                return new FileStream(LockPath, new FileStreamOptions
+                var lockFile = new FileStream(LockPath, new FileStreamOptions
                 {
                     Mode = FileMode.OpenOrCreate,
                     Access = FileAccess.ReadWrite,
                     Share = FileShare.None,
                     UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                 });
+                // The holder's PID, so scripts and operators can end the daemon by PID.
+                lockFile.SetLength(0);
+                lockFile.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n"));
+                lockFile.Flush();
+                return lockFile;
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
