@@ -12,7 +12,7 @@ namespace Tunmux.LabTests;
 [NonParallelizable]
 public sealed class AirVpnTests : ProviderLab
 {
-    protected override string LabName => "tle2eav";
+    protected override string LabName => "tbe2eav";
 
     private TunmuxSession StartSession() => StartWithFake(direct: false, tm =>
     {

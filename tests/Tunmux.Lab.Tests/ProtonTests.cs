@@ -13,7 +13,7 @@ namespace Tunmux.LabTests;
 [NonParallelizable]
 public sealed class ProtonTests : ProviderLab
 {
-    protected override string LabName => "tle2epr";
+    protected override string LabName => "tbe2epr";
 
     private TunmuxSession StartSession(bool direct = false) => StartWithFake(direct, tm =>
     {

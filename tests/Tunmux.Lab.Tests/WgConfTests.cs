@@ -8,7 +8,7 @@ namespace Tunmux.LabTests;
 [NonParallelizable]
 public sealed class WgConfTests : LabSession
 {
-    protected override string LabName => "tle2ewg";
+    protected override string LabName => "tbe2ewg";
 
     private const string WhoamiName = "http://whoami.lab/";
 
