@@ -169,6 +169,8 @@ cmd_up() {
         in_ns "$ns" nft -f - <<EOF
 table ip labnat {
     chain post { type nat hook postrouting priority 100; oifname "eth0" masquerade; }
+    # 10.2.0.1 is the DNS address Proton and AirVPN hand out; here it is the lab DNS.
+    chain pre { type nat hook prerouting priority -100; ip daddr 10.2.0.1 udp dport 53 dnat to $DNS_IP; ip daddr 10.2.0.1 tcp dport 53 dnat to $DNS_IP; }
 }
 EOF
         umask 077
@@ -185,6 +187,8 @@ EOF
             peer "$(cat "$DIR/keys/client$k.pub")" allowed-ips "10.2.$k.2/32"
         ip -n "$ns" addr add "10.2.$k.1/24" dev "$ifc"
         ip -n "$ns" link set "$ifc" mtu 1420 up
+        # Peers added later may have any 10.2.x.y (providers give every client 10.2.0.2): route them all back.
+        ip -n "$ns" route add 10.2.0.0/16 dev "$ifc"
     done
     echo "lab '$NAME' up: $n VPN server(s); state in $DIR"
 }

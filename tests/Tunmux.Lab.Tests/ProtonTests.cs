@@ -1,0 +1,107 @@
+using System.Text.Json;
+using NUnit.Framework;
+using Tunmux.LabTests.Support;
+
+namespace Tunmux.LabTests;
+
+/// <summary>
+/// The Proton provider against the fake Proton API, run on the host stand-in's loopback, whose
+/// logicals point at the lab's servers: login over SRP, certificate (the hook registers the key on
+/// the lab servers), two proxy exits by country, and direct mode.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class ProtonTests : ProviderLab
+{
+    protected override string LabName => "tbe2epr";
+
+    private TunmuxSession StartSession(bool direct = false) => StartWithFake(direct, tm =>
+    {
+        var logicals = Path.Combine(tm.WorkDir, "logicals.json");
+        File.WriteAllText(logicals, JsonSerializer.Serialize(new
+        {
+            Code = 1000,
+            LogicalServers = new[] { Logical(1, "NL", "Amsterdam"), Logical(2, "DE", "Frankfurt") },
+        }));
+        var fake = FakeApi.Start(tm.Namespace, "Tunmux.Fakes.Proton",
+            ["--port", "18080", "--logicals", logicals, "--hook", "sh", WriteAddPeerHook(tm), "{pubkey}", "{address}"]);
+        tm.Env["TUNMUX_PROTON_API_URL"] = fake.Url;
+        return fake;
+    }, tm => AssertOk(tm.TunmuxWithInput("labpass\n", "proton", "login", "labuser", "--password-stdin"), "proton login"));
+
+    private object Logical(int k, string country, string city) => new
+    {
+        Name = ServerName(country + "#1"),
+        EntryCountry = country,
+        ExitCountry = country,
+        Domain = $"node-{country.ToLowerInvariant()}-01.lab",
+        Tier = 2,
+        Features = 0,
+        Region = (string?)null,
+        City = city,
+        Score = 1.0 + k,
+        HostCountry = (string?)null,
+        ID = "lab" + k,
+        Location = new { Lat = 52.0, Long = 5.0 },
+        Status = 1,
+        Load = 10,
+        Servers = new[]
+        {
+            new
+            {
+                EntryIP = Lab.ExitAddress(k),
+                ExitIP = Lab.ExitAddress(k),
+                Domain = $"node-{country.ToLowerInvariant()}-01.lab",
+                ID = "lab" + k + "p",
+                Label = "0",
+                Generation = 0,
+                Status = 1,
+                ServicesDownReason = (string?)null,
+                X25519PublicKey = ServerPublicKey(k),
+            },
+        },
+    };
+
+    [Test]
+    public void Two_proxy_exits_by_country_through_the_fake_api()
+    {
+        var tm = StartSession();
+        var before = tm.NetworkSnapshot();
+
+        AssertOk(tm.Tunmux("proton", "connect", "--proxy", "--country", "NL"), "proton connect NL");
+        AssertOk(tm.Tunmux("proton", "connect", "--proxy", "--country", "DE"), "proton connect DE");
+
+        var status = tm.Status();
+        Assert.That(status.Select(s => s.GetProperty("instance").GetString()),
+            Is.EquivalentTo(new[] { Instance(ServerName("NL#1")), Instance(ServerName("DE#1")) }));
+        Assert.That(status.All(s => s.GetProperty("alive").GetBoolean()), Is.True);
+        var nl = status.Single(s => s.GetProperty("instance").GetString() == Instance(ServerName("NL#1")));
+        var de = status.Single(s => s.GetProperty("instance").GetString() == Instance(ServerName("DE#1")));
+
+        Assert.That(tm.Curl("--socks5-hostname", $"127.0.0.1:{nl.GetProperty("socks_port").GetInt32()}", "http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Curl("-x", $"http://127.0.0.1:{de.GetProperty("http_port").GetInt32()}", "http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(2)));
+        Assert.That(tm.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.HostAddress));
+        Assert.That(tm.NetworkSnapshot(), Is.EqualTo(before));
+
+        AssertOk(tm.Tunmux("disconnect", "--all"), "disconnect --all");
+        Assert.That(InstanceNamespaces(), Is.Empty);
+        Assert.That(tm.Status(), Is.Empty);
+    }
+
+    [Test]
+    public void Direct_mode_through_the_fake_api_and_back()
+    {
+        var tm = StartSession(direct: true);
+        var resolvPath = $"/etc/netns/{Lab.DirectHostNamespace}/resolv.conf";
+        var resolvBefore = File.ReadAllBytes(resolvPath);
+        var before = tm.NetworkSnapshot();
+
+        AssertOk(tm.Tunmux("proton", "connect", "--country", "DE"), "proton direct connect");
+        Assert.That(tm.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.ExitAddress(2)));
+        Assert.That(tm.Curl("http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(2)), "names resolve through the VPN's DNS (10.2.0.1)");
+
+        AssertOk(tm.Tunmux("disconnect"), "disconnect");
+        Assert.That(tm.NetworkSnapshot(), Is.EqualTo(before));
+        Assert.That(File.ReadAllBytes(resolvPath), Is.EqualTo(resolvBefore));
+    }
+}
