@@ -190,6 +190,14 @@ EOF
         # Peers added later may have any 10.2.x.y (providers give every client 10.2.0.2): route them all back.
         ip -n "$ns" route add 10.2.0.0/16 dev "$ifc"
     done
+    # Ready means answering: tests start right after `up`, so wait for the web and DNS services.
+    local ready=""
+    for _ in $(seq 100); do
+        if in_ns "$INET" curl -s -m 1 -o /dev/null "http://$WHOAMI_IP/" \
+            && in_ns "$INET" ss -Hlun "sport = :53" | grep -q .; then ready=1; break; fi
+        sleep 0.05
+    done
+    [[ -n "$ready" ]] || die "the lab's web or DNS service did not start (see $DIR/whoami.log, $DIR/dnsmasq.log)"
     echo "lab '$NAME' up: $n VPN server(s); state in $DIR"
 }
 
