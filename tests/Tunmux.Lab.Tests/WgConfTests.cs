@@ -66,6 +66,25 @@ public sealed class WgConfTests : LabSession
         Assert.That(tm.NetworkSnapshot(), Is.EqualTo(before));
     }
 
+    [Test]
+    public void A_proxy_with_credentials_serves_only_clients_that_give_them()
+    {
+        var tm = NewSession();
+        tm.Env["TUNMUX_PROXY_PASSWORD"] = "lab-proxy-secret";
+        var conf = WriteClientConf(tm, 1, LabName + "-auth");
+        AssertOk(tm.Tunmux("wgconf", "connect", "--proxy", "--proxy-user", "alice", "--file", conf), "connect with --proxy-user");
+
+        Assert.That(tm.Curl("--socks5-hostname", "alice:lab-proxy-secret@127.0.0.1:1080", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Curl("-x", "http://alice:lab-proxy-secret@127.0.0.1:8118", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Exec("curl", ["-s", "-m", "5", "--socks5-hostname", "127.0.0.1:1080", WhoamiName]).ExitCode, Is.Not.Zero, "no credentials, no service");
+        Assert.That(tm.Exec("curl", ["-s", "-m", "5", "--socks5-hostname", "alice:wrong@127.0.0.1:1080", WhoamiName]).ExitCode, Is.Not.Zero, "wrong password");
+        Assert.That(tm.Exec("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", "-x", "http://127.0.0.1:8118", WhoamiName]).Output.Trim(), Is.EqualTo("407"));
+        foreach (var log in Directory.EnumerateFiles(tm.StateDir, "*.log", SearchOption.AllDirectories))
+            Assert.That(File.ReadAllText(log), Does.Not.Contain("lab-proxy-secret"), log);
+
+        AssertOk(tm.Tunmux("disconnect", "--all"), "disconnect --all");
+    }
+
     [TestCase("PrivateKey")]
     [TestCase("Endpoint")]
     public void A_malformed_config_is_one_clear_error_and_leaves_nothing(string broken)

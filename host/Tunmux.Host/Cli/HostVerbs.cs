@@ -81,6 +81,7 @@ public static class HostVerbs
         OptionSpec.Value("socks-port", "PORT", "SOCKS5 port in proxy mode (default: first free from 1080)") with { IsInteger = true, Min = 1, Max = 65535 },
         OptionSpec.Value("http-port", "PORT", "HTTP proxy port in proxy mode (default: first free from 8118)") with { IsInteger = true, Min = 1, Max = 65535 },
         OptionSpec.Switch("proxy-access-log", "log one line per proxied connection"),
+        OptionSpec.Value("proxy-user", "NAME", "require SOCKS5 username/password auth (password from TUNMUX_PROXY_PASSWORD, else prompted)"),
         OptionSpec.Value("backend", "BACKEND", "WireGuard backend") with { AllowedValues = GeneralConfig.Backends },
         OptionSpec.Value("mtu", "N", "tunnel MTU (default: the profile's, else 1420)") with { IsInteger = true, Min = 576, Max = 9000 },
     ];

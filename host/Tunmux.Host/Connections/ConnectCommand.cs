@@ -16,8 +16,11 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
     public async Task<int> RunAsync(ParsedOptions options, CancellationToken ct)
     {
         var proxy = options.Has("proxy");
-        if (!proxy && (options.Has("socks-port") || options.Has("http-port")))
-            throw new UsageException("--socks-port and --http-port need --proxy", "usage: tunmux " + provider.Name + " connect --proxy [--socks-port N] [--http-port N]");
+        if (!proxy && (options.Has("socks-port") || options.Has("http-port") || options.Has("proxy-user") || options.Has("proxy-access-log")))
+            throw new UsageException("--socks-port, --http-port, --proxy-user and --proxy-access-log need --proxy",
+                "usage: tunmux " + provider.Name + " connect --proxy [--socks-port N] [--http-port N] [--proxy-user NAME] [--proxy-access-log]");
+        var proxyUser = options.Get("proxy-user");
+        var proxyPassword = proxyUser is null ? null : ReadProxyPassword();
 
         var plan = await provider.PrepareConnectAsync(new ConnectRequest
         {
@@ -71,7 +74,11 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             HandshakeTimeoutMs = general.HandshakeTimeoutMs,
             Profile = ToDto(plan.Profile, mtu),
             Proxy = ports is { } p
-                ? new ProxyArgs { SocksPort = p.Socks, HttpPort = p.Http, AccessLog = ConnectSettings.AccessLog(options, general) }
+                ? new ProxyArgs
+                {
+                    SocksPort = p.Socks, HttpPort = p.Http, AccessLog = ConnectSettings.AccessLog(options, general),
+                    Username = proxyUser, Password = proxyPassword,
+                }
                 : null,
         }, ct);
 
@@ -105,6 +112,18 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}); all traffic goes through the tunnel");
         }
         return 0;
+    }
+
+    /// <summary>The SOCKS5 password: from the environment for scripts, else asked without echo; never from argv.</summary>
+    private string ReadProxyPassword()
+    {
+        var password = Environment.GetEnvironmentVariable("TUNMUX_PROXY_PASSWORD") is { Length: > 0 } env
+            ? env
+            : console.IsInteractive ? console.PromptSecret("SOCKS5 password for the proxy: ") : null;
+        if (string.IsNullOrEmpty(password))
+            throw new ProviderException("--proxy-user needs a password: set TUNMUX_PROXY_PASSWORD or run in a terminal to be asked");
+        SecretMask.Register(password);
+        return password;
     }
 
     private static ProfileDto ToDto(WireGuardProfile p, int? mtu) => new()
