@@ -186,9 +186,15 @@ public sealed record TunnelDownResult
 
 public static class ProtocolJson
 {
-    /// <summary>Strict options: unknown fields are errors, so a typo never silently does less.</summary>
+    /// <summary>
+    /// Strict options: unknown fields are errors, so a typo never silently does less. Contracts come
+    /// from source generation (no reflection warm-up on every CLI call), with reflection as the
+    /// fallback for a type not listed in <see cref="ProtocolJsonContext"/>.
+    /// </summary>
     public static readonly JsonSerializerOptions Options = new()
     {
+        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+            ProtocolJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         RespectRequiredConstructorParameters = true,
@@ -196,3 +202,17 @@ public static class ProtocolJson
         MaxDepth = 16,
     };
 }
+
+[JsonSerializable(typeof(Request))]
+[JsonSerializable(typeof(Response))]
+[JsonSerializable(typeof(TunnelUpArgs))]
+[JsonSerializable(typeof(InstanceArgs))]
+[JsonSerializable(typeof(KillPidArgs))]
+[JsonSerializable(typeof(LeaseArgs))]
+[JsonSerializable(typeof(LeaseResult))]
+[JsonSerializable(typeof(VersionResult))]
+[JsonSerializable(typeof(ShutdownResult))]
+[JsonSerializable(typeof(TunnelInfo))]
+[JsonSerializable(typeof(TunnelListResult))]
+[JsonSerializable(typeof(TunnelDownResult))]
+internal sealed partial class ProtocolJsonContext : JsonSerializerContext;
