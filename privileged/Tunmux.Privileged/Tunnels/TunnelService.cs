@@ -59,8 +59,11 @@ public sealed class TunnelService : ITunnelService
                 InterfaceSteps.Addresses(inNamespace: true),
                 NamespaceSteps.Routes(),
                 NamespaceSteps.Dns(),
-                InterfaceSteps.Handshake(inNamespace: true),
+                // The proxy needs only the namespace and its DNS; starting it (a process start-up) before
+                // waiting for the handshake lets the two overlap. Success still waits for the handshake,
+                // and a handshake that never comes stops the proxy again on rollback.
                 NamespaceSteps.Proxy(),
+                InterfaceSteps.Handshake(inNamespace: true),
             ];
         if (usesWgQuick)
             return [record, WgQuickSteps.Config(), WgQuickSteps.Up(), DirectDnsSteps.Dns(), InterfaceSteps.Handshake(inNamespace: false)];
