@@ -54,8 +54,10 @@ tunmux_env() { echo ${TUNMUX_BENCH_ENV:-DOTNET_EnableDiagnostics=0 DOTNET_gcConc
 
 SOURCE=127.0.0.1:9001
 ECHO=127.0.0.1:9002
-load source 9001 & PIDS+=($!)
-load echo 9002 & PIDS+=($!)
+# Started with `ip netns exec` directly (not through the shell function) so $! is the server's own PID
+# and the cleanup ends it (a function's $! is a subshell that would leave it running).
+ip netns exec "$NS" dotnet "$WORK/load/proxy-load.dll" source 9001 & PIDS+=($!)
+ip netns exec "$NS" dotnet "$WORK/load/proxy-load.dll" echo 9002 & PIDS+=($!)
 
 # Started with `ip netns exec` directly (not through a shell function) so $! is the proxy's own PID.
 ip netns exec "$NS" microsocks -i 127.0.0.1 -p 1080 >/dev/null 2>&1 & MS_PID=$!; PIDS+=($MS_PID)
