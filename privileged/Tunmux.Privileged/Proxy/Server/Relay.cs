@@ -96,9 +96,16 @@ internal static class Relay
         using var pipe = SplicePipe.TryCreate();
         if (pipe is null) return false;
         var movedAny = false;
+        var mayBeQueued = true; // we come here after a full read
         while (true)
         {
-            var n = Splice(from, s => pipe.FillFrom(s));
+            if (!mayBeQueued)
+            {
+                // The last splice took less than the pipe holds, so the socket is drained: wait for
+                // readability without a buffer (this saves a splice that would only say EAGAIN).
+                await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+            }
+            var n = Fill(pipe, from);
             if (n == 0)
             {
                 ShutdownSend(to);
@@ -106,8 +113,7 @@ internal static class Relay
             }
             if (n == -SplicePipe.EAGAIN)
             {
-                // Nothing queued: wait for readability without a buffer, as the buffered path does.
-                await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                mayBeQueued = false;
                 continue;
             }
             if (n < 0)
@@ -118,6 +124,7 @@ internal static class Relay
             if (!movedAny) Interlocked.Increment(ref _splicedDirections);
             movedAny = true;
             Count(c, toUpstream, n);
+            mayBeQueued = n >= pipe.Capacity;
             await DrainAsync(pipe, to, (int)n).ConfigureAwait(false);
         }
     }
@@ -130,7 +137,7 @@ internal static class Relay
     {
         while (count > 0)
         {
-            var m = Splice(to, s => pipe.DrainTo(s, count));
+            var m = Drain(pipe, to, count);
             if (m > 0) { count -= (int)m; continue; }
             if (m != -SplicePipe.EAGAIN) throw new SocketException(m == 0 ? (int)SocketError.ConnectionReset : (int)-m);
             var buffer = ArrayPool<byte>.Shared.Rent(count);
@@ -148,15 +155,31 @@ internal static class Relay
         }
     }
 
-    /// <summary>Runs a splice on the socket's descriptor while holding a reference, so a concurrent abort cannot close it under us.</summary>
-    private static long Splice(Socket socket, Func<int, long> call)
+    private static long Fill(SplicePipe pipe, Socket from)
     {
-        var handle = socket.SafeHandle;
+        var handle = from.SafeHandle;
         var added = false;
         try
         {
-            handle.DangerousAddRef(ref added); // throws ObjectDisposedException once closed
-            return call((int)handle.DangerousGetHandle());
+            // Holds a reference, so a concurrent abort cannot close the descriptor under the call;
+            // throws ObjectDisposedException once it is closed.
+            handle.DangerousAddRef(ref added);
+            return pipe.FillFrom((int)handle.DangerousGetHandle());
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    private static long Drain(SplicePipe pipe, Socket to, int count)
+    {
+        var handle = to.SafeHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return pipe.DrainTo((int)handle.DangerousGetHandle(), count);
         }
         finally
         {
