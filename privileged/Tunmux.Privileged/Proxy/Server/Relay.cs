@@ -130,9 +130,13 @@ internal static class Relay
     }
 
     /// <summary>
-    /// Empties the pipe into <paramref name="to"/>. When the socket is full, the rest goes through
-    /// memory and an ordinary asynchronous send, which waits for room without spinning.
+    /// Bytes taken out of the pipe through memory when the destination is full: an ordinary
+    /// asynchronous send of them is the wait for room (without spinning); once it completes the
+    /// socket has room again and the rest goes back to splice. Small, so little is copied.
     /// </summary>
+    private const int WaitForRoomChunk = 4096;
+
+    /// <summary>Empties the pipe into <paramref name="to"/>.</summary>
     private static async ValueTask DrainAsync(SplicePipe pipe, Socket to, int count)
     {
         while (count > 0)
@@ -140,10 +144,11 @@ internal static class Relay
             var m = Drain(pipe, to, count);
             if (m > 0) { count -= (int)m; continue; }
             if (m != -SplicePipe.EAGAIN) throw new SocketException(m == 0 ? (int)SocketError.ConnectionReset : (int)-m);
-            var buffer = ArrayPool<byte>.Shared.Rent(count);
+            var chunk = Math.Min(count, WaitForRoomChunk);
+            var buffer = ArrayPool<byte>.Shared.Rent(chunk);
             try
             {
-                var r = pipe.ReadInto(buffer.AsSpan(0, count));
+                var r = pipe.ReadInto(buffer.AsSpan(0, chunk));
                 if (r <= 0) throw new IOException("relay pipe read failed: " + (-r));
                 await SendAllAsync(to, buffer.AsMemory(0, (int)r)).ConfigureAwait(false);
                 count -= (int)r;
