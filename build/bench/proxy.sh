@@ -22,6 +22,7 @@ for t in microsocks python3 ip setpriv dotnet; do
   command -v "$t" >/dev/null || { echo "error: '$t' is not installed (see the header of $0)" >&2; exit 1; }
 done
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/tunmux-proxy-bench.XXXXXX)
 chmod 755 "$WORK"
 NS=tbbench$$
@@ -131,7 +132,7 @@ echo "$REPORT"
 
 if [[ $WRITE == 1 ]]; then
   DOC="$ROOT/docs/performance-proxy.md"
-  python3 - "$DOC" "$REPORT" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+  python3 - "$DOC" "$REPORT" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$(uname -r)" "$LOAD_BEFORE" <<'PY'
 import sys, re
 doc, report, when, cpus, kernel, load = sys.argv[1:]
 text = open(doc).read()
