@@ -22,6 +22,7 @@ for t in microsocks python3 ip setpriv dotnet; do
   command -v "$t" >/dev/null || { echo "error: '$t' is not installed (see the header of $0)" >&2; exit 1; }
 done
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/tunmux-proxy-bench.XXXXXX)
 chmod 755 "$WORK"
 NS=tbbench$$
@@ -54,8 +55,10 @@ tunmux_env() { echo ${TUNMUX_BENCH_ENV:-DOTNET_EnableDiagnostics=0 DOTNET_gcConc
 
 SOURCE=127.0.0.1:9001
 ECHO=127.0.0.1:9002
-load source 9001 & PIDS+=($!)
-load echo 9002 & PIDS+=($!)
+# Started with `ip netns exec` directly (not through the shell function) so $! is the server's own PID
+# and the cleanup ends it (a function's $! is a subshell that would leave it running).
+ip netns exec "$NS" dotnet "$WORK/load/proxy-load.dll" source 9001 & PIDS+=($!)
+ip netns exec "$NS" dotnet "$WORK/load/proxy-load.dll" echo 9002 & PIDS+=($!)
 
 # Started with `ip netns exec` directly (not through a shell function) so $! is the proxy's own PID.
 ip netns exec "$NS" microsocks -i 127.0.0.1 -p 1080 >/dev/null 2>&1 & MS_PID=$!; PIDS+=($MS_PID)
@@ -129,7 +132,7 @@ echo "$REPORT"
 
 if [[ $WRITE == 1 ]]; then
   DOC="$ROOT/docs/performance-proxy.md"
-  python3 - "$DOC" "$REPORT" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+  python3 - "$DOC" "$REPORT" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$(uname -r)" "$LOAD_BEFORE" <<'PY'
 import sys, re
 doc, report, when, cpus, kernel, load = sys.argv[1:]
 text = open(doc).read()

@@ -27,7 +27,17 @@ internal sealed class ClientConnection(Socket client, string protocol, bool reco
     /// <summary>Tick count of the last byte relayed either way.</summary>
     public long LastActivity = Environment.TickCount64;
 
-    public string Target { get; set; } = "-";
+    /// <summary>What the client asked for, as logged; an address target is formatted only when read.</summary>
+    public string Target
+    {
+        get => _target ??= TargetEndPoint?.ToString() ?? "-";
+        set => _target = value;
+    }
+
+    private string? _target;
+
+    /// <summary>The requested address when the client gave a literal one (SOCKS5 IPv4/IPv6).</summary>
+    public IPEndPoint? TargetEndPoint { get; set; }
     public long BytesUp;
     public long BytesDown;
     public int Requests;

@@ -67,6 +67,13 @@ internal sealed class OutboundConnector(IHostResolver resolver, TimeSpan connect
         throw last;
     }
 
+    /// <summary>Connects to a literal address within the connect timeout.</summary>
+    public async Task<Socket> ConnectAsync(IPEndPoint endPoint)
+    {
+        using var cts = new CancellationTokenSource(connectTimeout);
+        return await ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
+    }
+
     public async Task<Socket> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

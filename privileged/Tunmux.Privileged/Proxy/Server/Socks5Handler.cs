@@ -68,18 +68,21 @@ internal sealed class Socks5Handler(ProxyServer server)
         if (!await reader.FillAsync(4 + addrLen + 2)) { c.Outcome = "truncated"; return; }
         var req = reader.Span;
         var port = BinaryPrimitives.ReadUInt16BigEndian(req.Slice(4 + addrLen, 2));
-        string host;
+        // An address literal is used as is: no text round trip, no resolver.
+        string? host = null;
+        IPEndPoint? literal = null;
         switch (atyp)
         {
-            case AtypIPv4: host = new IPAddress(req.Slice(4, 4)).ToString(); break;
-            case AtypIPv6: host = new IPAddress(req.Slice(4, 16)).ToString(); break;
+            case AtypIPv4: literal = new IPEndPoint(new IPAddress(req.Slice(4, 4)), port); break;
+            case AtypIPv6: literal = new IPEndPoint(new IPAddress(req.Slice(4, 16)), port); break;
             default:
                 host = Encoding.ASCII.GetString(req.Slice(5, addrLen - 1));
                 if (host.Length == 0) { await ReplyAsync(client, Reply.GeneralFailure, null); c.Outcome = "empty-host"; return; }
                 break;
         }
         reader.Consume(4 + addrLen + 2);
-        c.Target = atyp == AtypIPv6 ? $"[{host}]:{port}" : $"{host}:{port}";
+        if (literal is not null) c.TargetEndPoint = literal;
+        else c.Target = $"{host}:{port}";
 
         if (cmd == CmdBind || (cmd != CmdConnect && cmd != CmdUdpAssociate))
         {
@@ -97,14 +100,16 @@ internal sealed class Socks5Handler(ProxyServer server)
         if (cmd == CmdUdpAssociate)
         {
             c.Target = "udp";
-            await server.UdpRelay.AssociateAsync(c, reader, host, port);
+            await server.UdpRelay.AssociateAsync(c, reader, host ?? literal!.Address.ToString(), port);
             return;
         }
 
         Socket upstream;
         try
         {
-            upstream = await server.Connector.ConnectAsync(host, port, CancellationToken.None);
+            upstream = literal is not null
+                ? await server.Connector.ConnectAsync(literal)
+                : await server.Connector.ConnectAsync(host!, port, CancellationToken.None);
         }
         catch (ConnectException e)
         {
