@@ -120,11 +120,11 @@ add_ns() {
 link_to_inet() {
     local ns="$1" iif="$2" nif="$3" o="$4"
     ip -n "$INET" link add "$iif" type veth peer name "$nif" netns "$ns"
-    # The lab speaks IPv4 only. Without this, the kernel adds IPv6 link-local addresses and routes
+    # The lab speaks IPv4 only. Without this, the kernel adds IPv6 link-local and multicast routes
     # whenever the carrier settles (up to a second later), in the middle of a test's before/after
     # comparison of the host stand-in's routes.
-    ip -n "$INET" link set "$iif" addrgenmode none
-    ip -n "$ns" link set "$nif" addrgenmode none
+    ip netns exec "$INET" sysctl -qw "net.ipv6.conf.$iif.disable_ipv6=1"
+    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$nif.disable_ipv6=1"
     ip -n "$INET" addr add "198.18.$o.1/24" dev "$iif"
     ip -n "$INET" link set "$iif" up
     ip -n "$ns" addr add "198.18.$o.2/24" dev "$nif"
