@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(
-  ca-certificates iproute2 iptables nftables procps util-linux psmisc
+  ca-certificates iproute2 nftables procps util-linux passwd systemd
   wireguard-tools wireguard-go
   sudo curl jq python3 dnsmasq socat
   microsocks iperf3 hyperfine
