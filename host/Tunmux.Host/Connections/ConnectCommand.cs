@@ -54,12 +54,10 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         (int Socks, int Http)? ports = null;
         if (proxy)
         {
-            var held = local.Concat(remote.Select(t => new ConnectionState
-            {
-                Instance = t.Instance, Provider = t.Provider, Server = "", Mode = t.Mode, Backend = t.Backend,
-                Interface = t.Interface, SocksPort = t.SocksPort, HttpPort = t.HttpPort,
-            })).ToList();
-            ports = new PortAllocator().Assign(held,
+            // Ports of this user's instances and of every instance the daemon runs, whoever started it.
+            var held = local.SelectMany(l => new[] { l.SocksPort, l.HttpPort })
+                .Concat(remote.SelectMany(r => new[] { r.SocksPort, r.HttpPort }));
+            ports = new PortAllocator().AssignAvoiding(held,
                 options.GetInteger("socks-port") is { } s ? (int)s : null,
                 options.GetInteger("http-port") is { } h ? (int)h : null);
         }

@@ -15,14 +15,13 @@ public sealed class PortAllocator(Func<int, bool>? isBound = null)
 
     private readonly Func<int, bool> _isBound = isBound ?? IsBoundOnLoopback;
 
-    public (int Socks, int Http) Assign(IReadOnlyList<ConnectionState> existing, int? socks, int? http)
+    public (int Socks, int Http) Assign(IReadOnlyList<ConnectionState> existing, int? socks, int? http) =>
+        AssignAvoiding(existing.SelectMany(s => new[] { s.SocksPort, s.HttpPort }), socks, http);
+
+    /// <param name="heldPorts">Ports of other instances (null entries are ignored).</param>
+    public (int Socks, int Http) AssignAvoiding(IEnumerable<int?> heldPorts, int? socks, int? http)
     {
-        var held = new HashSet<int>();
-        foreach (var s in existing)
-        {
-            if (s.SocksPort is { } a) held.Add(a);
-            if (s.HttpPort is { } b) held.Add(b);
-        }
+        var held = heldPorts.OfType<int>().ToHashSet();
 
         if (socks is { } sp) Check(sp, "--socks-port", held);
         if (http is { } hp) Check(hp, "--http-port", held);
