@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the release layout into dist/ (or $1): the tunmux executable (ReadyToRun) and each
-# provider plugin under plugins/<name>/<name>.dll, which is where the host looks for them.
+# Builds the release layout into dist/ (or $1): the tunmux executable (ReadyToRun), the native
+# proxy tunmux-proxy beside it (ahead-of-time compiled), and each provider plugin under
+# plugins/<name>/<name>.dll, which is where the host looks for them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/dist}
@@ -11,6 +12,10 @@ rm -rf "$out"
 mkdir -p "$out/plugins"
 dotnet publish "$root/host/Tunmux.Host/Tunmux.Host.csproj" -c "$config" -r "$rid" --self-contained false \
   -p:PublishReadyToRun=true -o "$out" -nologo -v quiet
+# The per-instance proxy as a native executable beside tunmux (the launcher prefers it; needs clang).
+dotnet publish "$root/privileged/Tunmux.Proxy/Tunmux.Proxy.csproj" -c "$config" -r "$rid" -o "$out/.proxy" -nologo -v quiet
+mv "$out/.proxy/tunmux-proxy" "$out/tunmux-proxy"
+rm -rf "$out/.proxy"
 for csproj in "$root"/plugins/*/*.csproj; do
   name=$(basename "$csproj" .csproj)
   dotnet publish "$csproj" -c "$config" -r "$rid" --self-contained false -p:PublishReadyToRun=true \

@@ -10,6 +10,7 @@ packages=(
   sudo curl jq python3 dnsmasq socat
   microsocks iperf3 hyperfine
   dbus gnome-keyring libsecret-tools
+  clang zlib1g-dev          # the native (ahead-of-time) build of tunmux-proxy
 )
 
 missing=()

@@ -37,6 +37,9 @@ public sealed class LaunchTests
         Requires.Command("dnsmasq", "dnsmasq");
         Requires.Command("curl", "curl");
         Environment.SetEnvironmentVariable("TUNMUX_EXECUTABLE", Path.Combine(AppContext.BaseDirectory, "tunmux"));
+        // What a release runs: the native tunmux-proxy of the release layout the suite publishes
+        // (build/test.sh sets TUNMUX_DIST); without one, this build's `tunmux privileged proxy`.
+        Environment.SetEnvironmentVariable("TUNMUX_PROXY_EXECUTABLE", NativeProxy.Path);
         _state = new TempDir("tunmux-proxy-state-");
         _paths = new PrivilegedPaths(_state.Combine("run"), _state.Combine("lib"));
         _pids = new ManagedPids(_paths.ManagedPidsDir);
@@ -93,7 +96,7 @@ public sealed class LaunchTests
             Does.Contain("proxy tbproxy started").And.Contain("uid 65534").After(3000, 50));
         // Listeners on loopback only, both families when the host has ::1.
         var cmd = File.ReadAllText($"/proc/{_pid}/cmdline").Replace('\0', ' ');
-        Assert.That(cmd, Does.Contain("privileged proxy --instance tbproxy"));
+        Assert.That(cmd, Does.Contain((NativeProxy.Path is null ? "privileged proxy" : "tunmux-proxy") + " --instance tbproxy"));
     }
 
     private static ulong Inode(string path)
@@ -256,5 +259,25 @@ public sealed class LaunchTests
         var e = Assert.ThrowsAsync<InvalidOperationException>(() =>
             _launcher.StartAsync(_spec with { Instance = "tbnons", Namespace = "tbnonexistent" }, CancellationToken.None));
         Assert.That(e!.Message, Does.Contain("tbnonexistent"));
+    }
+
+    [Test, Order(7)]
+    public async Task TheJitBuildServesWhereNoNativeProxyIsInstalled()
+    {
+        if (NativeProxy.Path is null) Assert.Ignore("needs the release layout (TUNMUX_DIST): without it every test here already runs the JIT build");
+        var spec = _spec with { Instance = "tbjit", SocksPort = FreePort(), HttpPort = FreePort() };
+        Environment.SetEnvironmentVariable("TUNMUX_PROXY_EXECUTABLE", null);
+        try
+        {
+            var pid = await _launcher.StartAsync(spec, CancellationToken.None);
+            Assert.That(File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '), Does.Contain("privileged proxy --instance tbjit"));
+            var r = await Curl.RunAsync("--socks5-hostname", $"127.0.0.1:{spec.SocksPort}", $"http://{TestNetwork.SecretName}:{HttpPort}/");
+            Assert.That(r.StandardOutput, Is.EqualTo("behind the tunnel"), r.StandardError);
+        }
+        finally
+        {
+            await _launcher.StopAsync(spec.Instance, CancellationToken.None);
+            Environment.SetEnvironmentVariable("TUNMUX_PROXY_EXECUTABLE", NativeProxy.Path);
+        }
     }
 }

@@ -11,7 +11,7 @@ namespace Tunmux.Privileged.Proxy;
 
 /// <summary>
 /// Starts one proxy process per instance:
-/// <c>ip netns exec &lt;ns&gt; setpriv --reuid=65534 ... -- tunmux privileged proxy ...</c>.
+/// <c>ip netns exec &lt;ns&gt; setpriv --reuid=65534 ... -- tunmux-proxy ...</c> (see <see cref="ProxyExecutable"/>).
 /// <c>ip netns exec</c> puts it in the VPN namespace (every outbound socket it makes is there by
 /// construction) and bind-mounts the namespace's resolv.conf; <c>setpriv</c> drops root before
 /// tunmux even starts. Its listeners are created here, in the daemon's (host) namespace, on
@@ -49,7 +49,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         {
             // Starting an instance that already has a proxy replaces it.
             await StopCoreAsync(spec.Instance);
-            await CheckNamespaceAsync(spec.Namespace, cancellationToken);
+            CheckNamespace(spec.Namespace);
             return await LaunchAsync(spec, cancellationToken);
         }
         finally
@@ -91,11 +91,11 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         }
     }
 
-    private async Task CheckNamespaceAsync(string ns, CancellationToken cancellationToken)
+    /// <summary>Fails early with a clear message; a file check, since a process spawn here would cost every connect.</summary>
+    private static void CheckNamespace(string ns)
     {
-        var r = await runner.RunAsync(Tool("ip"), ["netns", "exec", ns, "true"], timeout: TimeSpan.FromSeconds(10), cancellationToken: cancellationToken);
-        if (!r.Succeeded)
-            throw new InvalidOperationException($"cannot start the proxy: network namespace {ns} is not usable ({r.Summary}); bring the tunnel up first");
+        if (!File.Exists(Path.Combine("/run/netns", ns)))
+            throw new InvalidOperationException($"cannot start the proxy: network namespace {ns} does not exist; bring the tunnel up first");
     }
 
     private async Task<int> LaunchAsync(ProxyLaunchSpec spec, CancellationToken cancellationToken)
@@ -146,16 +146,15 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
             fds[0] = credentials.ReadFd;
         }
 
-        var (self, prefix) = SelfExecutable.Resolve();
+        var (program, prefix) = ProxyExecutable.Resolve();
         var argv = new List<string>
         {
             "ip", "netns", "exec", spec.Namespace,
             Tool("setpriv"), $"--reuid={UnprivilegedId}", $"--regid={UnprivilegedId}", "--clear-groups",
             "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
-            self,
+            program,
         };
         argv.AddRange(prefix);
-        argv.AddRange(["privileged", "proxy"]);
         argv.AddRange(args.ToArgs());
 
         int pid;
