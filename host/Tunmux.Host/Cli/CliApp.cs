@@ -3,6 +3,7 @@ using Tunmux.Host.Config;
 using Tunmux.Host.Connections;
 using Tunmux.Host.Logging;
 using Tunmux.Host.Plugins;
+using Tunmux.Host.Privileged;
 using Tunmux.Privileged.Protocol;
 
 namespace Tunmux.Host.Cli;
@@ -142,6 +143,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
                 : await NewDisconnect().RunAsync(parsed.Positional(0), name, parsed.Has("all"), $"tunmux {name} disconnect", ct);
         }
 
+        if (args.Length > 0 && args[0] == "connect" && !ParseOnly) ProtocolClient.StartWarmUp();
         var config = LoadConfig();
         using var plugin = PluginHost.Load(candidate);
         var provider = plugin.Provider;

@@ -31,7 +31,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         }, ct);
         SecretMask.Register(plan.Profile.PrivateKey);
         foreach (var peer in plan.Profile.Peers) SecretMask.Register(peer.PresharedKey);
-        LogSetup.Logger.Debug("profile for {Server}: {Profile}", plan.Server.Name, plan.Profile);
+        if (LogSetup.Verbose) LogSetup.Logger.Debug("profile for {Server}: {Profile}", plan.Server.Name, plan.Profile);
 
         var general = config.General;
         var backend = ConnectSettings.Backend(options, general);

@@ -19,6 +19,9 @@ public static class LogSetup
     public static ILogger Logger => _logger.Value;
     public static bool Verbose => _level <= LogEventLevel.Debug;
 
+    /// <summary>Whether a message at this level would be written (checked without building the logger).</summary>
+    public static bool IsEnabled(LogEventLevel level) => level >= _level;
+
     /// <summary>Chooses the level from <c>-v</c> and <c>TUNMUX_LOG</c> (the flag wins).</summary>
     public static void Configure(bool verbose, TextWriter? stderr = null)
     {

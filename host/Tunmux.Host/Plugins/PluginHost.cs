@@ -1,30 +1,27 @@
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
-using McMaster.NETCore.Plugins;
 using Tunmux.Contracts;
 
 namespace Tunmux.Host.Plugins;
 
 /// <summary>A plugin loaded in its own load context.</summary>
-public sealed class LoadedPlugin(PluginCandidate candidate, IVpnProvider provider, string version, PluginLoader loader) : IDisposable
+public sealed class LoadedPlugin(PluginCandidate candidate, IVpnProvider provider, string version) : IDisposable
 {
     public PluginCandidate Candidate { get; } = candidate;
     public IVpnProvider Provider { get; } = provider;
     public string Version { get; } = version;
-    public void Dispose() => loader.Dispose();
+    /// <summary>Nothing to release: a plugin lives as long as the command that loaded it (its context is not collectible).</summary>
+    public void Dispose() { }
 }
 
 /// <summary>
-/// Loads one plugin with McMaster.NETCore.Plugins: each plugin in its own AssemblyLoadContext,
-/// sharing only the contracts with the host, so a plugin may carry its own version of any other
-/// dependency. The contracts major version is read from the plugin's metadata before anything of
-/// it is loaded.
+/// Loads one plugin in a load context of its own (<see cref="PluginLoadContext"/>), sharing only the
+/// contracts with the host, so a plugin may carry its own version of any other dependency. The
+/// contracts major version is read from the plugin's metadata before anything of it is loaded.
 /// </summary>
 public static class PluginHost
 {
-    private static readonly Type[] SharedTypes = [typeof(IVpnProvider)];
-
     public static LoadedPlugin Load(PluginCandidate candidate)
     {
         if (!File.Exists(candidate.AssemblyPath))
@@ -32,52 +29,40 @@ public static class PluginHost
 
         CheckContractsVersion(candidate);
 
-        PluginLoader loader;
         Assembly assembly;
         try
         {
-            // Only the contracts are unified with the host; every other dependency resolves to the
-            // plugin's own copy first, so a plugin may ship another version of a library the host uses.
-            loader = PluginLoader.CreateFromAssemblyFile(candidate.AssemblyPath, SharedTypes, config => config.PreferSharedTypes = false);
-            assembly = loader.LoadDefaultAssembly();
+            assembly = new PluginLoadContext(candidate.AssemblyPath).LoadFromAssemblyPath(Path.GetFullPath(candidate.AssemblyPath));
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or IOException or InvalidOperationException)
         {
             throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: cannot load {candidate.AssemblyPath}: {e.Message}", e);
         }
 
+        var attribute = assembly.GetCustomAttribute<TunmuxPluginAttribute>()
+            ?? throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {Path.GetFileName(candidate.AssemblyPath)} has no [assembly: TunmuxPlugin(...)] attribute");
+        if (!typeof(IVpnProvider).IsAssignableFrom(attribute.ProviderType))
+            throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {attribute.ProviderType.FullName} does not implement IVpnProvider");
+
+        IVpnProvider provider;
         try
         {
-            var attribute = assembly.GetCustomAttribute<TunmuxPluginAttribute>()
-                ?? throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {Path.GetFileName(candidate.AssemblyPath)} has no [assembly: TunmuxPlugin(...)] attribute");
-            if (!typeof(IVpnProvider).IsAssignableFrom(attribute.ProviderType))
-                throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {attribute.ProviderType.FullName} does not implement IVpnProvider");
-
-            IVpnProvider provider;
-            try
-            {
-                provider = (IVpnProvider)Activator.CreateInstance(attribute.ProviderType)!;
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: its provider failed to start: {e.InnerException.Message}", e.InnerException);
-            }
-            catch (MissingMethodException e)
-            {
-                throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {attribute.ProviderType.FullName} needs a public parameterless constructor", e);
-            }
-            if (provider.Name != candidate.Name)
-                throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: its provider calls itself '{provider.Name}'; the folder and assembly must carry the provider's name");
-
-            var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
-                ?? assembly.GetName().Version?.ToString() ?? "unknown";
-            return new LoadedPlugin(candidate, provider, version, loader);
+            provider = (IVpnProvider)Activator.CreateInstance(attribute.ProviderType)!;
         }
-        catch
+        catch (TargetInvocationException e) when (e.InnerException is not null)
         {
-            loader.Dispose();
-            throw;
+            throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: its provider failed to start: {e.InnerException.Message}", e.InnerException);
         }
+        catch (MissingMethodException e)
+        {
+            throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: {attribute.ProviderType.FullName} needs a public parameterless constructor", e);
+        }
+        if (provider.Name != candidate.Name)
+            throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: its provider calls itself '{provider.Name}'; the folder and assembly must carry the provider's name");
+
+        var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+            ?? assembly.GetName().Version?.ToString() ?? "unknown";
+        return new LoadedPlugin(candidate, provider, version);
     }
 
     /// <summary>Refuses a plugin built against another contracts major, without loading it.</summary>
