@@ -147,7 +147,8 @@ public sealed class TunnelService : ITunnelService
 
         record.Complete = true;
         context.Save();
-        return await InspectRecordAsync(record, cancellationToken);
+        // Every step just succeeded and the handshake was seen: no need to look again.
+        return ToInfo(record, context.LatestHandshake, []);
     }
 
     public async Task<bool> DownAsync(string instance, CancellationToken cancellationToken)
@@ -271,22 +272,24 @@ public sealed class TunnelService : ITunnelService
             else problems.Add($"wg show {r.Interface} failed: {show.Summary}");
         }
 
-        return new TunnelInfo
-        {
-            Instance = r.Instance,
-            Provider = r.Provider,
-            Mode = r.Mode,
-            Backend = r.Backend,
-            BackendReason = r.BackendReason,
-            Interface = r.Interface,
-            Namespace = r.Namespace,
-            Endpoint = r.Endpoint,
-            ProxyPid = r.ProxyPid,
-            SocksPort = r.SocksPort,
-            HttpPort = r.HttpPort,
-            LatestHandshake = handshake,
-            Alive = problems.Count == 0,
-            Problems = problems,
-        };
+        return ToInfo(r, handshake, problems);
     }
+
+    private static TunnelInfo ToInfo(TunnelRecord r, DateTimeOffset? handshake, List<string> problems) => new()
+    {
+        Instance = r.Instance,
+        Provider = r.Provider,
+        Mode = r.Mode,
+        Backend = r.Backend,
+        BackendReason = r.BackendReason,
+        Interface = r.Interface,
+        Namespace = r.Namespace,
+        Endpoint = r.Endpoint,
+        ProxyPid = r.ProxyPid,
+        SocksPort = r.SocksPort,
+        HttpPort = r.HttpPort,
+        LatestHandshake = handshake,
+        Alive = problems.Count == 0,
+        Problems = problems,
+    };
 }

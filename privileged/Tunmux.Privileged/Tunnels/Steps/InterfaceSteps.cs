@@ -95,14 +95,19 @@ internal static class InterfaceSteps
     {
         var r = c.Record;
         var key = c.PrivateKey ?? throw new InvalidOperationException("no private key in this context");
-        // Keys go through stdin, never argv (which every user can read in /proc).
-        await c.Commands.WgAsync(null, ["set", r.Interface, "private-key", "/dev/stdin"], key + "\n", ct);
-        var peer = new List<string> { "set", r.Interface, "peer", r.PeerPublicKey };
-        if (c.PresharedKey is not null) peer.AddRange(["preshared-key", "/dev/stdin"]);
-        peer.AddRange(["endpoint", r.Endpoint, "allowed-ips", string.Join(',', r.AllowedIps)]);
+        // Keys go through stdin, never argv (which every user can read in /proc). stdin carries one
+        // key per run, so with a preshared key the private key is set by a run of its own.
+        var set = new List<string> { "set", r.Interface };
+        if (c.PresharedKey is not null)
+            await c.Commands.WgAsync(null, [.. set, "private-key", "/dev/stdin"], key + "\n", ct);
+        else
+            set.AddRange(["private-key", "/dev/stdin"]);
+        set.AddRange(["peer", r.PeerPublicKey]);
+        if (c.PresharedKey is not null) set.AddRange(["preshared-key", "/dev/stdin"]);
+        set.AddRange(["endpoint", r.Endpoint, "allowed-ips", string.Join(',', r.AllowedIps)]);
         if (r.PersistentKeepalive is { } k)
-            peer.AddRange(["persistent-keepalive", k.ToString(CultureInfo.InvariantCulture)]);
-        await c.Commands.WgAsync(null, peer, c.PresharedKey is null ? null : c.PresharedKey + "\n", ct);
+            set.AddRange(["persistent-keepalive", k.ToString(CultureInfo.InvariantCulture)]);
+        await c.Commands.WgAsync(null, set, (c.PresharedKey ?? key) + "\n", ct);
     }
 
     private static async Task AddAddressesAsync(TunnelContext c, string? ns, CancellationToken ct)
@@ -133,7 +138,8 @@ internal static class InterfaceSteps
         for (var attempt = 0; ; attempt++)
         {
             var output = await c.Commands.WgAsync(wgNs, ["show", r.Interface, "latest-handshakes"], null, ct);
-            if (ParseLatestHandshake(output) is not null) break;
+            c.LatestHandshake = ParseLatestHandshake(output);
+            if (c.LatestHandshake is not null) break;
             if (DateTime.UtcNow >= deadline)
                 throw new CommandFailedException(
                     $"no WireGuard handshake with {r.Endpoint} within {c.HandshakeTimeout.TotalSeconds:0.#} s: " +

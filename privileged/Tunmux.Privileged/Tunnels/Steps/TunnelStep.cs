@@ -33,6 +33,9 @@ internal sealed class TunnelContext
     public ProxyArgs? Proxy { get; init; }
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(8);
 
+    /// <summary>The handshake the handshake step saw (what <c>up</c> reports, without asking again).</summary>
+    public DateTimeOffset? LatestHandshake { get; set; }
+
     /// <summary>Whether the interface may be a kernel WireGuard link (else only a userspace one).</summary>
     public bool KernelAllowed { get; init; } = true;
 
