@@ -196,6 +196,10 @@ public sealed class KernelBackendSequenceTests
         }));
         Assert.That(File.ReadAllText(_dir.Combine("etc-netns", "tunmux_seq", "resolv.conf")), Does.Contain("nameserver 10.2.1.1"));
         Assert.That(_proxy.Started.Single(), Is.EqualTo(new ProxyLaunchSpec("seq", "tunmux_seq", 1080, 8118, false)));
+        // The unchecked listing (what connect asks for) answers from the record and runs nothing.
+        var recorded = _service.ListRecorded().Single();
+        Assert.That((recorded.Instance, recorded.SocksPort, recorded.HttpPort, recorded.Alive), Is.EqualTo(("seq", 1080, 8118, true)));
+        Assert.That(Journal(), Is.Empty);
 
         Assert.That(await _service.DownAsync("seq", CancellationToken.None), Is.True);
         Assert.That(Journal(), Is.EqualTo(new[]

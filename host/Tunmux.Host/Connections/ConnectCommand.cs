@@ -45,7 +45,8 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                 $"a direct connection is already active ({active.Provider} {active.Server}); disconnect it first with 'tunmux disconnect {InstanceNames.Direct}' or use --proxy");
 
         await using var daemon = await DaemonAccess.ConnectAsync(general, ct);
-        var remote = await daemon.TunnelListAsync(ct);
+        // Names and ports in use: the records suffice, checking every instance would cost processes per instance.
+        var remote = await daemon.TunnelListRecordedAsync(ct);
         var taken = local.Select(s => s.Instance).Concat(remote.Select(t => t.Instance)).ToHashSet();
         var instance = proxy ? InstanceNames.Unique(InstanceNames.FromServerName(plan.Server.Name), taken) : InstanceNames.Direct;
         if (!proxy && taken.Contains(InstanceNames.Direct))

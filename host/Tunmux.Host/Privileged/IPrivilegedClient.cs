@@ -15,7 +15,11 @@ public interface IPrivilegedClient : IAsyncDisposable
 
     Task<TunnelDownResult> TunnelDownAsync(string instance, CancellationToken ct);
 
+    /// <summary>Every instance the daemon runs, each checked.</summary>
     Task<IReadOnlyList<TunnelInfo>> TunnelListAsync(CancellationToken ct);
+
+    /// <summary>Every instance as the daemon recorded it, unchecked (see <see cref="TunnelListArgs"/>): names and ports.</summary>
+    Task<IReadOnlyList<TunnelInfo>> TunnelListRecordedAsync(CancellationToken ct);
 
     /// <summary>The instance as the daemon sees it, or null when it knows nothing of it.</summary>
     Task<TunnelInfo?> TunnelInspectAsync(string instance, CancellationToken ct);

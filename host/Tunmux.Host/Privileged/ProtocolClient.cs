@@ -33,7 +33,7 @@ internal sealed class ProtocolClient : IPrivilegedClient
     private static readonly Type[] MessageTypes =
     [
         typeof(Request), typeof(Response), typeof(TunnelUpArgs), typeof(InstanceArgs), typeof(LeaseArgs),
-        typeof(LeaseResult), typeof(VersionResult), typeof(TunnelInfo), typeof(TunnelListResult), typeof(TunnelDownResult),
+        typeof(LeaseResult), typeof(VersionResult), typeof(TunnelInfo), typeof(TunnelListArgs), typeof(TunnelListResult), typeof(TunnelDownResult),
     ];
 
     /// <summary>
@@ -74,6 +74,10 @@ internal sealed class ProtocolClient : IPrivilegedClient
 
     public async Task<IReadOnlyList<TunnelInfo>> TunnelListAsync(CancellationToken ct) =>
         (await CallAsync<TunnelListResult>(Ops.TunnelList, null, ct).ConfigureAwait(false) ?? throw Protocol("tunnel.list returned no result")).Tunnels;
+
+    public async Task<IReadOnlyList<TunnelInfo>> TunnelListRecordedAsync(CancellationToken ct) =>
+        (await CallAsync<TunnelListResult>(Ops.TunnelList, new TunnelListArgs { Check = false }, ct).ConfigureAwait(false)
+         ?? throw Protocol("tunnel.list returned no result")).Tunnels;
 
     public Task<TunnelInfo?> TunnelInspectAsync(string instance, CancellationToken ct) =>
         CallAsync<TunnelInfo>(Ops.TunnelInspect, new InstanceArgs { Instance = instance }, ct);

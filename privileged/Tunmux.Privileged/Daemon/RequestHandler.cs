@@ -39,7 +39,12 @@ public sealed class RequestHandler(ITunnelService tunnels, ManagedProcessKiller 
             }
 
             case Ops.TunnelList:
-                return new TunnelListResult { Tunnels = await tunnels.ListAsync(ct).ConfigureAwait(false) };
+                return new TunnelListResult
+                {
+                    Tunnels = request.Args is TunnelListArgs { Check: false }
+                        ? tunnels.ListRecorded()
+                        : await tunnels.ListAsync(ct).ConfigureAwait(false),
+                };
 
             case Ops.TunnelInspect:
                 return await tunnels.InspectAsync(((InstanceArgs)request.Args!).Instance, ct).ConfigureAwait(false);

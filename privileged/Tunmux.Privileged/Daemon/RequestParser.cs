@@ -57,10 +57,11 @@ public static class RequestParser
         {
             case Ops.Ping:
             case Ops.Version:
-            case Ops.TunnelList:
             case Ops.ShutdownIfIdle:
                 NoArgs(op, args);
                 return null;
+            case Ops.TunnelList:
+                return OptionalTyped<TunnelListArgs>(args) ?? new TunnelListArgs();
             case Ops.TunnelUp:
             {
                 var a = Typed<TunnelUpArgs>(op, args);

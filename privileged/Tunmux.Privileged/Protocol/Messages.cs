@@ -172,6 +172,17 @@ public sealed record TunnelInfo
     [JsonPropertyName("problems")] public IReadOnlyList<string> Problems { get; init; } = [];
 }
 
+/// <summary>
+/// Arguments of <c>tunnel.list</c> (optional). <c>check: false</c> answers from the records alone,
+/// without looking at each instance's namespace, interface and processes: what a connect needs
+/// (names and ports in use) at a cost that does not grow with the number of instances. Then
+/// <c>alive</c> only says whether bringing the instance up finished, and no handshake is reported.
+/// </summary>
+public sealed record TunnelListArgs
+{
+    [JsonPropertyName("check")] public bool Check { get; init; } = true;
+}
+
 public sealed record TunnelListResult
 {
     [JsonPropertyName("tunnels")] public required IReadOnlyList<TunnelInfo> Tunnels { get; init; }
@@ -213,6 +224,7 @@ public static class ProtocolJson
 [JsonSerializable(typeof(VersionResult))]
 [JsonSerializable(typeof(ShutdownResult))]
 [JsonSerializable(typeof(TunnelInfo))]
+[JsonSerializable(typeof(TunnelListArgs))]
 [JsonSerializable(typeof(TunnelListResult))]
 [JsonSerializable(typeof(TunnelDownResult))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -13,7 +13,11 @@ public interface ITunnelService
     /// <summary>Takes an instance down, cleaning whatever is left of it; false when nothing was there.</summary>
     Task<bool> DownAsync(string instance, CancellationToken cancellationToken);
 
+    /// <summary>Every instance, each checked (namespace, interface, processes, handshake).</summary>
     Task<IReadOnlyList<TunnelInfo>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every instance as recorded, nothing checked: names, modes and ports, at no cost per instance.</summary>
+    IReadOnlyList<TunnelInfo> ListRecorded();
 
     Task<TunnelInfo?> InspectAsync(string instance, CancellationToken cancellationToken);
 }

@@ -182,6 +182,9 @@ public sealed class TunnelService : ITunnelService
         return list;
     }
 
+    public IReadOnlyList<TunnelInfo> ListRecorded() =>
+        _store.LoadAll().Select(r => ToInfo(r, null, r.Complete ? [] : [Interrupted])).ToList();
+
     public async Task<TunnelInfo?> InspectAsync(string instance, CancellationToken cancellationToken)
     {
         if (!InstanceNames.IsValidInstance(instance))
@@ -242,10 +245,12 @@ public sealed class TunnelService : ITunnelService
         };
     }
 
+    private const string Interrupted = "bringing it up did not finish (interrupted); disconnect to clean up";
+
     private async Task<TunnelInfo> InspectRecordAsync(TunnelRecord r, CancellationToken ct)
     {
         var problems = new List<string>();
-        if (!r.Complete) problems.Add("bringing it up did not finish (interrupted); disconnect to clean up");
+        if (!r.Complete) problems.Add(Interrupted);
         var linkNs = r.Namespace;
         if (r.Namespace is { } ns && !Tools.NamespaceExists(ns))
         {

@@ -21,6 +21,7 @@ public class RequestHandlerTests
 
         public Task<bool> DownAsync(string instance, CancellationToken cancellationToken) => Task.FromResult(false);
         public Task<IReadOnlyList<TunnelInfo>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<TunnelInfo>>([]);
+        public IReadOnlyList<TunnelInfo> ListRecorded() => [];
         public Task<TunnelInfo?> InspectAsync(string instance, CancellationToken cancellationToken) => Task.FromResult<TunnelInfo?>(null);
     }
 

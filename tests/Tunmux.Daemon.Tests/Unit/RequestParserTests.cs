@@ -17,7 +17,8 @@ public class RequestParserTests
     {
         Assert.That(Parse("""{"v":1,"id":7,"op":"ping"}""").Id, Is.EqualTo(7));
         Assert.That(Parse("""{"id":1,"op":"version","args":{}}""").Op, Is.EqualTo(Ops.Version));
-        Assert.That(Parse("""{"id":1,"op":"tunnel.list","args":null}""").Op, Is.EqualTo(Ops.TunnelList));
+        Assert.That(Parse("""{"id":1,"op":"tunnel.list","args":null}""").Args, Is.EqualTo(new TunnelListArgs { Check = true }));
+        Assert.That(Parse("""{"id":1,"op":"tunnel.list","args":{"check":false}}""").Args, Is.EqualTo(new TunnelListArgs { Check = false }));
         Assert.That(Parse("""{"id":1,"op":"tunnel.down","args":{"instance":"us-1"}}""").Args, Is.EqualTo(new InstanceArgs { Instance = "us-1" }));
         Assert.That(Parse("""{"id":1,"op":"tunnel.inspect","args":{"instance":"_direct"}}""").Op, Is.EqualTo(Ops.TunnelInspect));
         Assert.That(Parse("""{"id":1,"op":"pid.kill","args":{"pid":4242}}""").Args, Is.EqualTo(new KillPidArgs { Pid = 4242 }));
@@ -42,6 +43,8 @@ public class RequestParserTests
     [TestCase("""{"id":5,"op":"pid.kill"}""", ErrorCodes.InvalidArgument, 5)]
     [TestCase("""{"id":5,"op":"pid.kill","args":[1]}""", ErrorCodes.InvalidArgument, 5)]
     [TestCase("""{"id":5,"op":"ping","args":{"x":1}}""", ErrorCodes.InvalidArgument, 5)]
+    [TestCase("""{"id":5,"op":"tunnel.list","args":{"check":"no"}}""", ErrorCodes.InvalidArgument, 5)]
+    [TestCase("""{"id":5,"op":"tunnel.list","args":{"checked":false}}""", ErrorCodes.InvalidArgument, 5)]
     [TestCase("""{"id":5,"op":"tunnel.down","args":{}}""", ErrorCodes.InvalidArgument, 5)]
     [TestCase("""{"id":5,"op":"tunnel.down","args":{"instance":null}}""", ErrorCodes.InvalidArgument, 5)]
     [TestCase("""{"id":5,"op":null}""", ErrorCodes.BadFrame, 5)]
