@@ -19,7 +19,8 @@
 # 10.2.0.0/16) are used; every process is ended by PID and the lab is taken down on every exit.
 #
 # Usage: sudo build/bench/proxy.sh [--write]   (--write puts the results in docs/performance-proxy.md)
-# Environment: SECONDS_PER_RUN (5), HOLD (1000), PARTS ("loopback tunnel"),
+# Each throughput and connection-rate figure is the median of REPEAT runs, the contenders alternating.
+# Environment: SECONDS_PER_RUN (5), REPEAT (3), HOLD (1000), PARTS ("loopback tunnel"),
 #   TUNMUX_BENCH_BUILD=DIR   use an existing Release build of tunmux in DIR (DIR/tunmux) instead of building.
 # Needs: root, dotnet SDK 10, microsocks, python3, iproute2, util-linux (setpriv, nsenter), and for
 # the tunnel part the lab's tools (wireguard-tools, wireguard-go, nftables, dnsmasq, curl).
@@ -28,6 +29,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 HOLD=${HOLD:-1000}
+REPEAT=${REPEAT:-3}
 PARTS=${PARTS:-loopback tunnel}
 WRITE=0
 [[ ${1:-} == --write ]] && WRITE=1
@@ -84,6 +86,9 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # wait_port NS HOST PORT
 wait_port() { for _ in $(seq 200); do ip netns exec "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0; sleep 0.05; done; echo "error: nothing listens on $2:$3 in $1" >&2; exit 1; }
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1].split()[0]),float(sys.argv[2].split()[0]); print(f'{a/b:.2f}x')" "$1" "$2"; }
+# median V...: of numbers (a "(N failed)" suffix ignored); rotate K WORD...: the words starting at the Kth, wrapping.
+median() { printf '%s\n' "$@" | sed 's/(.*//' | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+rotate() { local k=$1; shift; local n=$#; local w=("$@") i; for ((i = 0; i < n; i++)); do echo "${w[(k + i) % n]}"; done; }
 mb() { echo $(( $1 / 1024 )).$(( ($1 % 1024) * 10 / 1024 )); }
 
 tunmux_env() { echo ${TUNMUX_BENCH_ENV:-DOTNET_EnableDiagnostics=0 DOTNET_gcConcurrent=0 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1}; }
@@ -128,7 +133,6 @@ os.execvp("setpriv", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-grou
 # microsocks and tunmux against the servers on ADDRESS; prints the table rows.
 measure() {
   local ns=$1 source=$2:9001 echo_direct=$2:9002 echo_ms=$2:9003 echo_tm=$2:9004
-  declare -A TP
   sleep 1
   # Warm-up for both (the .NET JIT reaches its optimized code after a few thousand calls).
   load "$ns" connrate 127.0.0.1:1080 "$echo_ms" 1 8 >/dev/null
@@ -136,25 +140,43 @@ measure() {
   load "$ns" throughput 127.0.0.1:1081 "$source" 1 1 >/dev/null
   sleep 1
   MS_IDLE=$(rss_kb $MS_PID); TM_IDLE=$(rss_kb $TM_PID)
-  echo "throughput (MB/s, ${SECONDS_PER_RUN}s each)..." >&2
-  for streams in ${STREAMS:-1 4}; do
-    TP[direct,$streams]=$(load "$ns" throughput direct "$source" "$SECONDS_PER_RUN" $streams)
-    TP[microsocks,$streams]=$(load "$ns" throughput 127.0.0.1:1080 "$source" "$SECONDS_PER_RUN" $streams)
-    TP[tunmux,$streams]=$(load "$ns" throughput 127.0.0.1:1081 "$source" "$SECONDS_PER_RUN" $streams)
-    echo "  $streams stream(s): direct ${TP[direct,$streams]}, microsocks ${TP[microsocks,$streams]}, tunmux ${TP[tunmux,$streams]}" >&2
+  # Each measure is taken REPEAT times, the contenders alternating in a rotating order, and the
+  # median is reported: on two shared CPUs one run can be off by a third either way.
+  local -A VIA=([direct]=direct [microsocks]=127.0.0.1:1080 [tunmux]=127.0.0.1:1081)
+  local -A ECHO=([direct]=$echo_direct [microsocks]=$echo_ms [tunmux]=$echo_tm)
+  local -A RUNS=()
+  local order=(direct microsocks tunmux) r who streams
+  echo "throughput (MB/s, ${SECONDS_PER_RUN}s each, $REPEAT alternating runs)..." >&2
+  for streams in 1 4; do
+    for ((r = 0; r < REPEAT; r++)); do
+      for who in $(rotate $r "${order[@]}"); do
+        RUNS[$who,$streams]+=" $(load "$ns" throughput "${VIA[$who]}" "$source" "$SECONDS_PER_RUN" $streams)"
+      done
+    done
+    echo "  $streams stream(s): direct${RUNS[direct,$streams]}; microsocks${RUNS[microsocks,$streams]}; tunmux${RUNS[tunmux,$streams]}" >&2
   done
-  echo "connections per second (${SECONDS_PER_RUN}s each, 32 at once)..." >&2
-  local cr_direct cr_ms cr_tm
-  cr_direct=$(load "$ns" connrate direct "$echo_direct" "$SECONDS_PER_RUN" 32)
-  cr_ms=$(load "$ns" connrate 127.0.0.1:1080 "$echo_ms" "$SECONDS_PER_RUN" 32)
-  cr_tm=$(load "$ns" connrate 127.0.0.1:1081 "$echo_tm" "$SECONDS_PER_RUN" 32)
-  echo "  direct $cr_direct, microsocks $cr_ms, tunmux $cr_tm" >&2
+  echo "connections per second (${SECONDS_PER_RUN}s each, 32 at once, $REPEAT alternating runs)..." >&2
+  for ((r = 0; r < REPEAT; r++)); do
+    for who in $(rotate $r "${order[@]}"); do
+      # A count of failed connections, if any, follows the rate in parentheses: kept in the runs line.
+      RUNS[$who,cr]+=" $(load "$ns" connrate "${VIA[$who]}" "${ECHO[$who]}" "$SECONDS_PER_RUN" 32 | tr -d ' ')"
+    done
+  done
+  echo "  direct${RUNS[direct,cr]}; microsocks${RUNS[microsocks,cr]}; tunmux${RUNS[tunmux,cr]}" >&2
+  local -A M=()
+  for key in "${!RUNS[@]}"; do M[$key]=$(median ${RUNS[$key]}); done
+  # The single runs, for the reader to judge the spread (shown under the table).
+  cat >"$WORK/runs.md" <<MD
+Medians of $REPEAT runs of ${SECONDS_PER_RUN}s each (contenders alternating). Single runs, 1 stream (MB/s): direct${RUNS[direct,1]}; microsocks${RUNS[microsocks,1]}; tunmux${RUNS[tunmux,1]}.
+4 streams (MB/s): direct${RUNS[direct,4]}; microsocks${RUNS[microsocks,4]}; tunmux${RUNS[tunmux,4]}.
+Connections/s: direct${RUNS[direct,cr]}; microsocks${RUNS[microsocks,cr]}; tunmux${RUNS[tunmux,cr]}.
+MD
   cat <<MD
 | measure | direct | microsocks | tunmux | tunmux / microsocks | tunmux / direct |
 |---|---:|---:|---:|---:|---:|
-| bulk throughput, 1 stream (MB/s) | ${TP[direct,1]} | ${TP[microsocks,1]} | ${TP[tunmux,1]} | $(ratio "${TP[tunmux,1]}" "${TP[microsocks,1]}") | $(ratio "${TP[tunmux,1]}" "${TP[direct,1]}") |
-| bulk throughput, 4 streams (MB/s) | ${TP[direct,4]} | ${TP[microsocks,4]} | ${TP[tunmux,4]} | $(ratio "${TP[tunmux,4]}" "${TP[microsocks,4]}") | $(ratio "${TP[tunmux,4]}" "${TP[direct,4]}") |
-| new connections/s (32 at once) | $cr_direct | $cr_ms | $cr_tm | $(ratio "$cr_tm" "$cr_ms") | $(ratio "$cr_tm" "$cr_direct") |
+| bulk throughput, 1 stream (MB/s) | ${M[direct,1]} | ${M[microsocks,1]} | ${M[tunmux,1]} | $(ratio "${M[tunmux,1]}" "${M[microsocks,1]}") | $(ratio "${M[tunmux,1]}" "${M[direct,1]}") |
+| bulk throughput, 4 streams (MB/s) | ${M[direct,4]} | ${M[microsocks,4]} | ${M[tunmux,4]} | $(ratio "${M[tunmux,4]}" "${M[microsocks,4]}") | $(ratio "${M[tunmux,4]}" "${M[direct,4]}") |
+| new connections/s (32 at once) | ${M[direct,cr]} | ${M[microsocks,cr]} | ${M[tunmux,cr]} | $(ratio "${M[tunmux,cr]}" "${M[microsocks,cr]}") | $(ratio "${M[tunmux,cr]}" "${M[direct,cr]}") |
 MD
 }
 
@@ -192,7 +214,9 @@ loopback_part() {
 | RSS idle after warm-up (MiB) | | $(mb $MS_IDLE) | $(mb $TM_IDLE) | | |
 | RSS with $HOLD open relays (MiB) | | $(mb $ms_hold) | $(mb $tm_hold) | | |
 | RSS idle after all runs (MiB) | | $(mb $ms_after) | $(mb $tm_after) | | |
+
 MD
+  cat "$WORK/runs.md"
   # Stop this part's processes so the tunnel part has the CPUs to itself.
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -232,6 +256,8 @@ tunnel_part() {
   for port in 9001 9002 9003 9004; do wait_port "$TNS" 198.18.100.1 $port; done
   start_proxies "$TNS"
   measure "$TNS" 198.18.100.1
+  echo
+  cat "$WORK/runs.md"
 }
 
 RESULTS=""
