@@ -1,6 +1,6 @@
 // Load client and servers for build/bench/proxy.sh (SOCKS5 throughput, connection rate, held relays).
-//   proxy-load source PORT            streams bytes to every client until it closes
-//   proxy-load echo PORT              echoes; many relays are held open against it
+//   proxy-load source PORT [ADDRESS]  streams bytes to every client until it closes (ADDRESS: 127.0.0.1 unless given)
+//   proxy-load echo PORT [ADDRESS]    echoes; many relays are held open against it
 //   proxy-load throughput SOCKS|direct TARGET SECONDS STREAMS      prints MB/s
 //   proxy-load connrate SOCKS|direct TARGET SECONDS PARALLEL       prints connections/s (connect, handshake, 1 byte each way, close)
 //   proxy-load hold SOCKS TARGET COUNT                            opens COUNT relays, prints "ready", holds until stdin closes
@@ -19,8 +19,8 @@ using System.Net.Sockets;
 var mode = args[0];
 switch (mode)
 {
-    case "source": await Serve(int.Parse(args[1], CultureInfo.InvariantCulture), Source); break;
-    case "echo": await Serve(int.Parse(args[1], CultureInfo.InvariantCulture), Echo); break;
+    case "source": await Serve(ListenAt(args), Source); break;
+    case "echo": await Serve(ListenAt(args), Echo); break;
     case "throughput": await Throughput(args[1], IPEndPoint.Parse(args[2]), double.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture)); break;
     case "connrate": await ConnRate(args[1], IPEndPoint.Parse(args[2]), double.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture)); break;
     case "hold": await Hold(args[1], IPEndPoint.Parse(args[2]), int.Parse(args[3], CultureInfo.InvariantCulture)); break;
@@ -28,11 +28,14 @@ switch (mode)
 }
 return 0;
 
-static async Task Serve(int port, Func<Socket, Task> handler)
+static IPEndPoint ListenAt(string[] args) =>
+    new(args.Length > 2 ? IPAddress.Parse(args[2]) : IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture));
+
+static async Task Serve(IPEndPoint at, Func<Socket, Task> handler)
 {
     using var l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     l.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-    l.Bind(new IPEndPoint(IPAddress.Loopback, port));
+    l.Bind(at);
     l.Listen(4096);
     while (true)
     {

@@ -119,6 +119,18 @@ public sealed class SpliceRelayTests
         Assert.That(SHA256.HashData(got), Is.EqualTo(SHA256.HashData(payload)));
     }
 
+    [Test]
+    public void APipeBelowTheMinimumIsNotUsedAndLeavesNothingOpen()
+    {
+        var before = PipeCount();
+        // What the kernel hands out once the proxy user's pipe budget is used up is this small.
+        Assert.That(SplicePipe.TryCreate(8192), Is.Null, "a two-page pipe is refused: the relay stays buffered");
+        Assert.That(PipeCount(), Is.EqualTo(before), "both ends of the refused pipe are closed");
+        using var pipe = SplicePipe.TryCreate();
+        Assert.That(pipe, Is.Not.Null);
+        Assert.That(pipe!.Capacity, Is.GreaterThanOrEqualTo(SplicePipe.MinimumCapacity));
+    }
+
     private static int PipeCount() => Directory.GetFileSystemEntries("/proc/self/fd")
         .Count(f => new FileInfo(f).LinkTarget is { } t && t.StartsWith("pipe:", StringComparison.Ordinal));
 
