@@ -21,13 +21,17 @@
 # Usage: sudo build/bench/proxy.sh [--write]   (--write puts the results in docs/performance-proxy.md)
 # Each throughput and connection-rate figure is the median of REPEAT runs, the contenders alternating.
 # Environment: SECONDS_PER_RUN (5), REPEAT (3), HOLD (1000), PARTS ("loopback tunnel"),
-#   TUNMUX_BENCH_BUILD=DIR   use an existing Release build of tunmux in DIR (DIR/tunmux) instead of building.
+#   PROXY_BUILD=native|jit   the native tunmux-proxy the release ships (default), or the JIT build
+#                            (`tunmux privileged proxy`, what a development build runs);
+#   TUNMUX_BENCH_BUILD=DIR   use an existing build in DIR (DIR/tunmux-proxy, or DIR/tunmux for jit) instead of building.
 # Needs: root, dotnet SDK 10, microsocks, python3, iproute2, util-linux (setpriv, nsenter), and for
 # the tunnel part the lab's tools (wireguard-tools, wireguard-go, nftables, dnsmasq, curl).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+PROXY_BUILD=${PROXY_BUILD:-native}
+[[ $PROXY_BUILD == native || $PROXY_BUILD == jit ]] || { echo "error: PROXY_BUILD must be native or jit (got '$PROXY_BUILD')" >&2; exit 2; }
 HOLD=${HOLD:-1000}
 REPEAT=${REPEAT:-3}
 PARTS=${PARTS:-loopback tunnel}
@@ -73,10 +77,15 @@ trap 'exit 130' INT TERM
 
 if [[ -n ${TUNMUX_BENCH_BUILD:-} ]]; then
   cp -a "$TUNMUX_BENCH_BUILD" "$WORK/tunmux"
+elif [[ $PROXY_BUILD == native ]]; then
+  echo "building tunmux-proxy (Release, native)..." >&2
+  dotnet publish "$ROOT/privileged/Tunmux.Proxy/Tunmux.Proxy.csproj" -c Release -r linux-x64 -o "$WORK/tunmux" -v q -nologo >/dev/null
 else
-  echo "building (Release)..." >&2
+  echo "building tunmux (Release, JIT)..." >&2
   dotnet build "$ROOT/host/Tunmux.Host/Tunmux.Host.csproj" -c Release -o "$WORK/tunmux" -v q -nologo >/dev/null
 fi
+# The program and arguments that start the proxy, as the launcher runs them.
+if [[ $PROXY_BUILD == native ]]; then PROXY_CMD=("$WORK/tunmux/tunmux-proxy"); else PROXY_CMD=("$WORK/tunmux/tunmux" privileged proxy); fi
 dotnet build "$ROOT/build/bench/proxy-load.cs" -c Release -o "$WORK/load" -v q -nologo >/dev/null
 chmod -R a+rX "$WORK"
 
@@ -124,8 +133,8 @@ s.bind(("127.0.0.1", 1081)); s.listen(4096)
 os.set_inheritable(s.fileno(), True)
 fd = str(s.fileno())
 os.execvp("setpriv", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs", "--",
-  sys.argv[1], "privileged", "proxy", "--instance", "bench", "--socks-fd", fd, "--max-connections", "20000", "--idle-timeout", "600"])
-' "$WORK/tunmux/tunmux" >"$WORK/tunmux-$ns.log" 2>&1 & TM_PID=$!; PIDS+=($TM_PID)
+  *sys.argv[1:], "--instance", "bench", "--socks-fd", fd, "--max-connections", "20000", "--idle-timeout", "600"])
+' "${PROXY_CMD[@]}" >"$WORK/tunmux-$ns.log" 2>&1 & TM_PID=$!; PIDS+=($TM_PID)
   wait_port "$ns" 127.0.0.1 1080; wait_port "$ns" 127.0.0.1 1081
 }
 
@@ -277,11 +286,12 @@ printf '%s' "$RESULTS"
 
 if [[ $WRITE == 1 ]]; then
   DOC="$ROOT/docs/performance-proxy.md"
-  python3 - "$DOC" "$RESULTS" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$(uname -r)" "$LOAD_BEFORE" <<'PY'
+  python3 - "$DOC" "$RESULTS" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$(uname -r)" "$LOAD_BEFORE" "$PROXY_BUILD" <<'PY'
 import sys, re
-doc, report, when, cpus, kernel, load = sys.argv[1:]
+doc, report, when, cpus, kernel, load, build = sys.argv[1:]
 text = open(doc).read()
-block = f"<!-- results -->\nRun {when}, {cpus} CPUs, kernel {kernel}, Release build, load average before the run {load}.\n\n{report.strip()}\n<!-- /results -->"
+build = "the native tunmux-proxy" if build == "native" else "the JIT build (tunmux privileged proxy)"
+block = f"<!-- results -->\nRun {when}, {cpus} CPUs, kernel {kernel}, Release build, {build}, load average before the run {load}.\n\n{report.strip()}\n<!-- /results -->"
 text = re.sub(r"<!-- results -->.*<!-- /results -->", lambda m: block, text, flags=re.S)
 open(doc, "w").write(text)
 PY
