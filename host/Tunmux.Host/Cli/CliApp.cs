@@ -145,7 +145,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
 
         if (args.Length > 0 && args[0] == "connect" && !ParseOnly) ProtocolClient.StartWarmUp();
         var config = LoadConfig();
-        using var plugin = PluginHost.Load(candidate);
+        var plugin = PluginHost.Load(candidate);
         var provider = plugin.Provider;
         provider.Initialize(new ProviderContext(name, config, paths, console, ct));
         var providerSpec = provider.Describe();

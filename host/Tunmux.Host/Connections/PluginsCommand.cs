@@ -14,7 +14,7 @@ public sealed class PluginsCommand(PluginCatalog catalog, IConsoleIO console)
         {
             try
             {
-                using var plugin = PluginHost.Load(candidate);
+                var plugin = PluginHost.Load(candidate);
                 rows.Add(new PluginRow(candidate.Name, plugin.Version, candidate.AssemblyPath, "ok", null));
             }
             catch (PluginLoadException e)

@@ -5,15 +5,11 @@ using Tunmux.Contracts;
 
 namespace Tunmux.Host.Plugins;
 
-/// <summary>A plugin loaded in its own load context.</summary>
-public sealed class LoadedPlugin(PluginCandidate candidate, IVpnProvider provider, string version) : IDisposable
-{
-    public PluginCandidate Candidate { get; } = candidate;
-    public IVpnProvider Provider { get; } = provider;
-    public string Version { get; } = version;
-    /// <summary>Nothing to release: a plugin lives as long as the command that loaded it (its context is not collectible).</summary>
-    public void Dispose() { }
-}
+/// <summary>
+/// A plugin loaded in its own load context. Nothing to release: a plugin lives as long as the
+/// command that loaded it (its context is not collectible).
+/// </summary>
+public sealed record LoadedPlugin(PluginCandidate Candidate, IVpnProvider Provider, string Version);
 
 /// <summary>
 /// Loads one plugin in a load context of its own (<see cref="PluginLoadContext"/>), sharing only the

@@ -68,23 +68,7 @@ internal static class DaemonLauncher
             ? ("setsid", (IReadOnlyList<string>)["-f", self, .. daemonArgs])
             : (FindSudo(), ["-n", "-b", self, .. daemonArgs]);
 
-        var psi = new ProcessStartInfo(file)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = new Process { StartInfo = psi };
-        try
-        {
-            process.Start();
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new PrivilegedException(ClientErrorCodes.LaunchFailed, $"cannot run {file} to start the privileged daemon: {e.Message}");
-        }
+        using var process = StartRedirected(file, args, "to start the privileged daemon");
         process.StandardInput.Close();
         var stderr = process.StandardError.ReadToEndAsync(ct);
         _ = process.StandardOutput.ReadToEndAsync(ct);
@@ -103,6 +87,33 @@ internal static class DaemonLauncher
         // Output from sudo itself is complete once it exits; the daemon's copy of the pipe may stay open a moment longer.
         var text = await Task.WhenAny(stderr, Task.Delay(TimeSpan.FromMilliseconds(500), ct)).ConfigureAwait(false) == stderr ? await stderr : "";
         return (process.ExitCode, text);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="file"/> with its three standard streams as pipes; a program that cannot be
+    /// run is one <see cref="ClientErrorCodes.LaunchFailed"/> line ending in <paramref name="purpose"/>.
+    /// </summary>
+    public static Process StartRedirected(string file, IReadOnlyList<string> args, string purpose)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var process = new Process { StartInfo = psi };
+        try
+        {
+            process.Start();
+            return process;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            process.Dispose();
+            throw new PrivilegedException(ClientErrorCodes.LaunchFailed, $"cannot run {file} {purpose}: {e.Message}");
+        }
     }
 
     /// <summary><c>sudo -v</c> on the user's terminal, so the next <c>sudo -n</c> finds a fresh credential.</summary>

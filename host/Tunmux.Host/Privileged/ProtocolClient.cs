@@ -30,22 +30,11 @@ internal sealed class ProtocolClient : IPrivilegedClient
         _autostopMode = autostopMode;
     }
 
-    private static readonly Type[] MessageTypes =
-    [
-        typeof(Request), typeof(Response), typeof(TunnelUpArgs), typeof(InstanceArgs), typeof(LeaseArgs),
-        typeof(LeaseResult), typeof(VersionResult), typeof(TunnelInfo), typeof(TunnelListArgs), typeof(TunnelListResult), typeof(TunnelDownResult),
-    ];
-
     /// <summary>
-    /// Starts building the protocol's JSON metadata on another core. Its first use costs a command
-    /// tens of milliseconds of compilation (generic code over the message types); a command that
-    /// will talk to the daemon starts this first, so it overlaps with loading the plugin and its work.
+    /// Starts building the protocol's JSON metadata on another core (<see cref="ProtocolJson.WarmUp"/>):
+    /// a command that will talk to the daemon starts this first, so it overlaps with loading the plugin.
     /// </summary>
-    public static void StartWarmUp() => _ = Task.Run(() =>
-    {
-        foreach (var type in MessageTypes) ProtocolJson.Options.GetTypeInfo(type);
-        JsonSerializer.SerializeToUtf8Bytes(new Request { Id = 0, Op = Ops.Ping }, ProtocolJson.Options);
-    });
+    public static void StartWarmUp() => _ = Task.Run(ProtocolJson.WarmUp);
 
     /// <summary>Checks the daemon answers and lets this client in, then takes the command's lease.</summary>
     public async Task HandshakeAsync(CancellationToken ct)

@@ -45,25 +45,7 @@ internal sealed class StdioTransport : IAsyncDisposable
         var (file, args) = DaemonLauncher.IsRoot
             ? (self, daemonArgs)
             : (DaemonLauncher.FindSudo(), (IReadOnlyList<string>)["-n", self, .. daemonArgs]);
-        var psi = new ProcessStartInfo(file)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var process = new Process { StartInfo = psi };
-        try
-        {
-            process.Start();
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            process.Dispose();
-            throw new PrivilegedException(ClientErrorCodes.LaunchFailed, $"cannot run {file} for the privileged helper: {e.Message}");
-        }
-        return new StdioTransport(process);
+        return new StdioTransport(DaemonLauncher.StartRedirected(file, args, "for the privileged helper"));
     }
 
     private async Task<IPrivilegedClient> HandshakeAsync(PrivilegedClientOptions options, CancellationToken ct)

@@ -212,6 +212,18 @@ public static class ProtocolJson
         RespectNullableAnnotations = true,
         MaxDepth = 16,
     };
+
+    /// <summary>
+    /// Builds the metadata of every message type now. Its first use otherwise costs a command tens of
+    /// milliseconds of compilation (generic code over the message types), on the path to the daemon.
+    /// </summary>
+    public static void WarmUp()
+    {
+        // The types listed on ProtocolJsonContext, so there is no second list to keep in step.
+        foreach (var listed in typeof(ProtocolJsonContext).CustomAttributes.Where(a => a.AttributeType == typeof(JsonSerializableAttribute)))
+            Options.GetTypeInfo((Type)listed.ConstructorArguments[0].Value!);
+        JsonSerializer.SerializeToUtf8Bytes(new Request { Id = 0, Op = Ops.Ping }, Options);
+    }
 }
 
 [JsonSerializable(typeof(Request))]

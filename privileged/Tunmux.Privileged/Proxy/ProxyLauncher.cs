@@ -94,7 +94,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     /// <summary>Fails early with a clear message; a file check, since a process spawn here would cost every connect.</summary>
     private static void CheckNamespace(string ns)
     {
-        if (!File.Exists(Path.Combine("/run/netns", ns)))
+        if (!File.Exists(Path.Combine(Tunnels.SystemTools.SystemNetnsRunDir, ns)))
             throw new InvalidOperationException($"cannot start the proxy: network namespace {ns} does not exist; bring the tunnel up first");
     }
 

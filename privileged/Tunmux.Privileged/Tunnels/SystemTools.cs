@@ -24,8 +24,11 @@ internal sealed class SystemTools
     /// <summary>Where <c>ip netns exec</c> finds per-namespace files (<c>/etc/netns/&lt;ns&gt;/resolv.conf</c>).</summary>
     public string NetnsEtcDir { get; init; } = "/etc/netns";
 
-    /// <summary>Named namespaces (<c>ip netns add</c> bind-mounts them here).</summary>
-    public string NetnsRunDir { get; init; } = "/run/netns";
+    /// <summary>Where <c>ip netns add</c> bind-mounts named namespaces.</summary>
+    public const string SystemNetnsRunDir = "/run/netns";
+
+    /// <summary>Named namespaces (<see cref="SystemNetnsRunDir"/>; tests point it elsewhere).</summary>
+    public string NetnsRunDir { get; init; } = SystemNetnsRunDir;
 
     /// <summary>The sysctl wg-quick turns on for fwmark routing, restored on down.</summary>
     public string SrcValidMarkPath { get; init; } = "/proc/sys/net/ipv4/conf/all/src_valid_mark";

@@ -30,6 +30,9 @@ public class RequestParserTests
         Assert.That(Parse(up).Args, Is.TypeOf<TunnelUpArgs>());
     }
 
+    [Test]
+    public void WarmUpBuildsTheMetadataOfEveryListedMessageType() => Assert.DoesNotThrow(ProtocolJson.WarmUp);
+
     [TestCase("""{"id":5,"op":"ping","extra":1}""", ErrorCodes.BadFrame, 5)]
     [TestCase("""{"id":5,"op":"tunnel.down","args":{"instance":"us-1","interface":"eth0"}}""", ErrorCodes.InvalidArgument, 5)]
     [TestCase("""{"id":5,"op":"tunnel.down","args":{"instance":"us-1","instance":"x/y"}}""", ErrorCodes.BadFrame, 0)]
