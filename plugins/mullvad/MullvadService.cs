@@ -84,7 +84,9 @@ internal sealed class MullvadService
         _context.Console.Error.WriteLine("The account number is the only key to the account: keep it somewhere safe, tunmux keeps it in its credential store.");
         try
         {
-            return await new DeviceLogin(api, _sessions, _context.Log, _time).RunAsync(number, force: false, replace: null, ct).ConfigureAwait(false);
+            var outcome = await new DeviceLogin(api, _sessions, _context.Log, _time).RunAsync(number, force: false, replace: null, ct).ConfigureAwait(false);
+            WarnIfExpired(outcome.Session);
+            return outcome;
         }
         catch (ProviderException ex)
         {
