@@ -102,7 +102,7 @@ internal static class WgQuickSteps
         {
             // wg-quick refuses to go down once the interface is gone (a crash): undo its work by hand.
             await DirectRoutingSteps.RemoveRulesAsync(c, ct);
-            if (c.Tools.Which("nft") is { } nft)
+            if (c.Tools.Which(c.Tools.Nft) is { } nft)
                 foreach (var family in new[] { "ip", "ip6" })
                     await c.Commands.RunAsync(nft, ["delete", "table", family, "wg-quick-" + r.Interface], ct: ct);
         }
