@@ -152,7 +152,7 @@ internal sealed class MullvadService
             account.MaxDevices, addresses, session.PublicKey, api.BaseUri.ToString(), _context.Credentials.Description);
     }
 
-    public async Task<(List<Relay> Rows, CatalogResult List)> ServersAsync(RelayFilter filter, ServerSort sort, bool refresh, CancellationToken ct)
+    public async Task<(List<Relay> Rows, CachedList<RelayList> List)> ServersAsync(RelayFilter filter, ServerSort sort, bool refresh, CancellationToken ct)
     {
         var result = await _catalog.GetAsync(Api(), refresh, ct).ConfigureAwait(false);
         if (result.FromCache && result.Age > TimeSpan.Zero)

@@ -87,7 +87,7 @@ public sealed class FakeMullvadApi : FakeHttpServer
 
     private async Task<IResult> TokenAsync(HttpContext http)
     {
-        var body = await ReadAsync(http).ConfigureAwait(false);
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
         var number = body?["account_number"]?.GetValue<string>() ?? "";
         if (!_accounts.TryGetValue(number, out var account))
             return Error(400, "INVALID_ACCOUNT", "This is not a valid Mullvad account");
@@ -127,7 +127,7 @@ public sealed class FakeMullvadApi : FakeHttpServer
     private async Task<IResult> CreateDeviceAsync(HttpContext http)
     {
         if (Authenticate(http) is not { } account) return InvalidToken();
-        var body = await ReadAsync(http).ConfigureAwait(false);
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
         var pubkey = body?["pubkey"]?.GetValue<string>() ?? "";
         if (!IsKey(pubkey)) return Error(400, "PARSING_ERROR", "pubkey is not a WireGuard public key");
         if (_accounts.Values.Any(a => a.Devices.Values.Any(d => d.Pubkey == pubkey))) return Error(400, "PUBKEY_IN_USE", "The public key is already in use");
@@ -211,11 +211,6 @@ public sealed class FakeMullvadApi : FakeHttpServer
 
     private static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
 
-    private static bool IsKey(string s)
-    {
-        Span<byte> buffer = stackalloc byte[33];
-        return s.Length == 44 && Convert.TryFromBase64String(s, buffer, out var n) && n == 32;
-    }
 
     private static IResult InvalidToken() => Error(401, "INVALID_ACCESS_TOKEN", "Invalid access token");
 
@@ -223,16 +218,4 @@ public sealed class FakeMullvadApi : FakeHttpServer
         Results.Text(new JsonObject { ["code"] = code, ["detail"] = detail }.ToJsonString(), "application/json", Encoding.UTF8, status);
 
     private static IResult Json(int status, JsonNode body) => Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, status);
-
-    private static async Task<JsonNode?> ReadAsync(HttpContext http)
-    {
-        try
-        {
-            return await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
 }

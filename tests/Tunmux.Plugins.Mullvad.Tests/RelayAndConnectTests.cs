@@ -72,8 +72,8 @@ public sealed class RelayAndConnectTests : MullvadFixture
         var list = RelayListParser.Parse(System.Text.Encoding.UTF8.GetBytes(json), "test");
         Assert.That(list.Discarded, Is.EqualTo(1));
         Assert.That(list.Relays, Has.Count.EqualTo(6));
-        Assert.That(list.PortAllowed(51820), Is.True);
-        Assert.That(list.PortAllowed(51821), Is.False);
+        Assert.That(list.Ports.Allows(51820), Is.True);
+        Assert.That(list.Ports.Allows(51821), Is.False);
     }
 
     [Test]
