@@ -29,7 +29,8 @@ public sealed record FakeDevice(string Id, string Name, string Pubkey, DateTimeO
 /// → 201 with <c>number</c>, the error codes), device.rs (<c>POST /accounts/v1/devices</c> {pubkey, hijack_dns} → 201,
 /// <c>GET /accounts/v1/devices[/{id}]</c>, <c>DELETE /accounts/v1/devices/{id}</c> → 204), rest.rs (Bearer tokens;
 /// <c>401 {"code": "INVALID_ACCESS_TOKEN"}</c>; error bodies <c>{"code", "detail"}</c>), relay_list.rs
-/// (<c>GET /app/v1/relays</c> with ETag and 304 on If-None-Match); the app's mock API
+/// (<c>GET /app/v1/relays</c> with ETag and 304 on If-None-Match), device.rs
+/// (<c>PUT /accounts/v1/devices/{id}/pubkey</c> {pubkey} → 200 with the device); the app's mock API
 /// (android/test/mockapi: MockApiRouter.kt, JsonUtils.kt: the device, account and token JSON,
 /// <c>MAX_DEVICES_REACHED</c> answered 400 with a detail, five devices per account); and the original
 /// tool's client (CaddyGlow/tunmux src/mullvad/api.rs).
@@ -82,6 +83,7 @@ public sealed class FakeMullvadApi : FakeHttpServer
         app.MapPost("/accounts/v1/devices", (Delegate)CreateDeviceAsync);
         app.MapGet("/accounts/v1/devices/{id}", (Delegate)GetDevice);
         app.MapDelete("/accounts/v1/devices/{id}", (Delegate)DeleteDevice);
+        app.MapPut("/accounts/v1/devices/{id}/pubkey", (Delegate)ReplaceKeyAsync);
         app.MapGet("/app/v1/relays", (Delegate)Relays);
     }
 
@@ -145,6 +147,20 @@ public sealed class FakeMullvadApi : FakeHttpServer
     {
         if (Authenticate(http) is not { } account) return InvalidToken();
         return account.Devices.TryGetValue(id, out var device) ? Json(200, DeviceJson(device)) : Error(404, "DEVICE_NOT_FOUND", "The device was not found");
+    }
+
+    private async Task<IResult> ReplaceKeyAsync(HttpContext http, string id)
+    {
+        if (Authenticate(http) is not { } account) return InvalidToken();
+        if (!account.Devices.TryGetValue(id, out var device)) return Error(404, "DEVICE_NOT_FOUND", "The device was not found");
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
+        var pubkey = body?["pubkey"]?.GetValue<string>() ?? "";
+        if (!IsKey(pubkey)) return Error(400, "PARSING_ERROR", "pubkey is not a WireGuard public key");
+        var renewed = NewDevice(device.Name, pubkey, device.Created) with { Id = device.Id };
+        var (ok, summary) = await RunHookAsync(pubkey, renewed.Ipv4Address, http.RequestAborted).ConfigureAwait(false);
+        if (!ok) return Error(500, "INTERNAL_ERROR", "hook failed: " + summary);
+        account.Devices[id] = renewed;
+        return Json(200, DeviceJson(renewed));
     }
 
     private IResult DeleteDevice(HttpContext http, string id)

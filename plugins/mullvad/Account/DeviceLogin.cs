@@ -68,6 +68,7 @@ internal sealed class DeviceLogin(MullvadApi api, SessionStore sessions, IPlugin
             DeviceName = device.Name,
             DeviceCreated = device.Created,
             DeviceCheckedAt = now,
+            KeyCreated = now,
             PrivateKey = keys.PrivateKeyBase64,
             PublicKey = keys.PublicKeyBase64,
             Ipv4Address = device.Ipv4Address!,

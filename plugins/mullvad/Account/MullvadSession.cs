@@ -23,6 +23,9 @@ internal sealed class MullvadSession
     public DateTimeOffset? DeviceCreated { get; set; }
     public DateTimeOffset? DeviceCheckedAt { get; set; }
 
+    /// <summary>When the current key was registered (the device's creation until the first rotation).</summary>
+    public DateTimeOffset? KeyCreated { get; set; }
+
     public string PrivateKey { get; set; } = "";
     public string PublicKey { get; set; } = "";
     public string Ipv4Address { get; set; } = "";

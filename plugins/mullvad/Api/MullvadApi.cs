@@ -85,6 +85,12 @@ internal sealed class MullvadApi
             () => ApiTransport.JsonContent(new DeviceSubmission { Pubkey = publicKey, HijackDns = false }, ApiJson.Default.DeviceSubmission),
             HttpStatusCode.Created, ApiJson.Default.DeviceAnswer, ct);
 
+    /// <summary>Replaces the device's WireGuard key (<c>PUT accounts/v1/devices/{id}/pubkey</c>); the answer carries the addresses that go with it.</summary>
+    public Task<DeviceAnswer> ReplaceKeyAsync(string id, string publicKey, CancellationToken ct) =>
+        AuthorizedAsync(HttpMethod.Put, $"accounts/v1/devices/{Uri.EscapeDataString(id)}/pubkey",
+            () => ApiTransport.JsonContent(new KeyRotation { Pubkey = publicKey }, ApiJson.Default.KeyRotation),
+            HttpStatusCode.OK, ApiJson.Default.DeviceAnswer, ct);
+
     public async Task RemoveDeviceAsync(string id, CancellationToken ct)
     {
         var path = $"accounts/v1/devices/{Uri.EscapeDataString(id)}";
