@@ -11,6 +11,7 @@ internal sealed class SystemTools
     public string WgQuick { get; init; } = "wg-quick";
     public string Resolvconf { get; init; } = "resolvconf";
     public string Resolvectl { get; init; } = "resolvectl";
+    public string Nft { get; init; } = "nft";
 
     /// <summary>Userspace WireGuard implementations, in order of preference, by the names they install as.</summary>
     public IReadOnlyList<(string Name, string[] Commands)> UserspaceImplementations { get; init; } =
