@@ -70,7 +70,8 @@ public sealed class ValidationAndChoiceTests
     }
 
     private static SystemTools Tools(params string[] installed) =>
-        new() { Which = name => installed.Contains(name) ? "/usr/bin/" + name : null };
+        // Tools are absolute paths now; a fake installation answers by file name.
+        new() { Which = name => installed.Contains(Path.GetFileName(name)) ? "/usr/bin/" + Path.GetFileName(name) : null };
 
     [Test]
     public void AutoPrefersWgQuickInDirectMode()
