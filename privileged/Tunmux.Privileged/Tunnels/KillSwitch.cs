@@ -158,7 +158,7 @@ internal sealed class KillSwitch(PrivilegedPaths paths, TunnelRecordStore record
             await new NftTable(runner, Nft(c)).ApplyAsync(policy, ct);
             s.Installed = true;
             Save(s);
-            WriteStatus(ToStatus(s));
+            WriteStatus(ToStatus(s, exclude));
             return;
         }
         _api.Clear();
@@ -213,13 +213,13 @@ internal sealed class KillSwitch(PrivilegedPaths paths, TunnelRecordStore record
     private static string Nft(SystemCommands c) =>
         c.Tools.Which(c.Tools.Nft) ?? throw new CommandFailedException("nft is not installed (Debian: apt install nftables)");
 
-    private FirewallStatus ToStatus(FirewallState s) => new()
+    private FirewallStatus ToStatus(FirewallState s, string? exclude = null) => new()
     {
         Active = s.Installed,
         Table = s.Installed ? NftTable.Spec : null,
         KillSwitch = s.KillSwitch is not null,
         KillSwitchInstance = s.KillSwitch?.Instance,
-        KillSwitchHeld = s.KillSwitch is { } k && records.Load(k.Instance) is null,
+        KillSwitchHeld = s.KillSwitch is { } k && (k.Instance == exclude || records.Load(k.Instance) is null),
         Lockdown = s.Lockdown is not null,
         AllowLan = s.AllowLan,
         LanSubnets = s.AllowLan ? s.LanSubnets : [],
