@@ -123,7 +123,7 @@ internal sealed class IvpnService
             session.TunnelAddress, session.PublicKey, api.BaseUri.ToString(), _context.Credentials.Description);
     }
 
-    public async Task<(List<IvpnHost> Rows, CatalogResult List)> ServersAsync(HostFilter filter, ServerSort sort, bool refresh, CancellationToken ct)
+    public async Task<(List<IvpnHost> Rows, CachedList<ServerList> List)> ServersAsync(HostFilter filter, ServerSort sort, bool refresh, CancellationToken ct)
     {
         var result = await _catalog.GetAsync(Api(), refresh, ct).ConfigureAwait(false);
         if (result.FromCache)

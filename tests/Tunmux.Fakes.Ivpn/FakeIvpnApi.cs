@@ -81,7 +81,7 @@ public sealed class FakeIvpnApi : FakeHttpServer
 
     private async Task<IResult> NewSessionAsync(HttpContext http)
     {
-        var body = await ReadAsync(http).ConfigureAwait(false);
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
         var username = body?["username"]?.GetValue<string>() ?? "";
         var pubkey = body?["wg_public_key"]?.GetValue<string>() ?? "";
         var force = body?["force"]?.GetValue<bool>() ?? false;
@@ -140,7 +140,7 @@ public sealed class FakeIvpnApi : FakeHttpServer
 
     private async Task<IResult> SetKeyAsync(HttpContext http)
     {
-        var body = await ReadAsync(http).ConfigureAwait(false);
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
         var token = body?["session_token"]?.GetValue<string>() ?? "";
         var key = body?["public_key"]?.GetValue<string>() ?? "";
         var connected = body?["connected_public_key"]?.GetValue<string>() ?? "";
@@ -158,7 +158,7 @@ public sealed class FakeIvpnApi : FakeHttpServer
 
     private async Task<IResult> CreateAccountAsync(HttpContext http)
     {
-        var body = await ReadAsync(http).ConfigureAwait(false);
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
         var product = body?["product"]?.GetValue<string>();
         if (product is not ("IVPN Standard" or "IVPN Pro"))
             return Results.Text(new JsonObject { ["message"] = "Invalid product" }.ToJsonString(), "application/json", Encoding.UTF8, 400);
@@ -190,7 +190,7 @@ public sealed class FakeIvpnApi : FakeHttpServer
 
     private async Task<FakeIvpnSession?> SessionOf(HttpContext http)
     {
-        var body = await ReadAsync(http).ConfigureAwait(false);
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
         var token = body?["session_token"]?.GetValue<string>() ?? "";
         return _sessions.TryGetValue(token, out var session) ? session : null;
     }
@@ -210,11 +210,6 @@ public sealed class FakeIvpnApi : FakeHttpServer
         ["upgrade_to_url"] = "",
     };
 
-    private static bool IsKey(string s)
-    {
-        Span<byte> buffer = stackalloc byte[33];
-        return s.Length == 44 && Convert.TryFromBase64String(s, buffer, out var n) && n == 32;
-    }
 
     private static IResult SessionNotFound() => Status(601, "Session not found");
 
@@ -222,16 +217,4 @@ public sealed class FakeIvpnApi : FakeHttpServer
         Results.Text(new JsonObject { ["status"] = status, ["message"] = message }.ToJsonString(), "application/json", Encoding.UTF8, httpStatus);
 
     private static IResult Json(JsonObject body) => Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, 200);
-
-    private static async Task<JsonNode?> ReadAsync(HttpContext http)
-    {
-        try
-        {
-            return await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
 }

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Tunmux.Contracts;
+using Tunmux.Plugins.Common;
 
 namespace Tunmux.Plugins.Ivpn.Account;
 
@@ -37,45 +37,11 @@ internal sealed class IvpnSession
 [JsonSerializable(typeof(IvpnSession))]
 internal sealed partial class SessionJson : JsonSerializerContext;
 
-/// <summary>The session in the host's credential store, never a file of its own.</summary>
+/// <summary>The session in the host's credential store.</summary>
 internal sealed class SessionStore(ICredentialStore credentials, IPluginLogger log)
+    : SecretItem<IvpnSession>(credentials, log, SessionJson.Default.IvpnSession, "IVPN", "tunmux ivpn login")
 {
-    public const string Item = "session.json";
+    protected override bool IsComplete(IvpnSession s) => s.AccountId.Length > 0 && s.SessionToken.Length > 0 && s.PrivateKey.Length > 0;
 
-    public async Task<IvpnSession?> LoadAsync(CancellationToken ct)
-    {
-        var text = await credentials.GetAsync(Item, ct).ConfigureAwait(false);
-        if (text is null) return null;
-        IvpnSession? session;
-        try
-        {
-            session = JsonSerializer.Deserialize(text, SessionJson.Default.IvpnSession);
-        }
-        catch (JsonException)
-        {
-            throw new ProviderException($"the stored IVPN session in {credentials.Description} is damaged; log in again with `tunmux ivpn login`");
-        }
-        if (session is null || session.AccountId.Length == 0 || session.SessionToken.Length == 0 || session.PrivateKey.Length == 0)
-            throw new ProviderException($"the stored IVPN session in {credentials.Description} is incomplete; log in again with `tunmux ivpn login`");
-        RegisterSecrets(session);
-        return session;
-    }
-
-    public async Task<IvpnSession> RequireAsync(CancellationToken ct) =>
-        await LoadAsync(ct).ConfigureAwait(false)
-        ?? throw new ProviderException("not logged in to IVPN; run `tunmux ivpn login` first");
-
-    public Task SaveAsync(IvpnSession session, CancellationToken ct)
-    {
-        RegisterSecrets(session);
-        return credentials.SetAsync(Item, JsonSerializer.Serialize(session, SessionJson.Default.IvpnSession), ct);
-    }
-
-    public Task<bool> DeleteAsync(CancellationToken ct) => credentials.DeleteAsync(Item, ct);
-
-    private void RegisterSecrets(IvpnSession s)
-    {
-        foreach (var secret in new[] { s.AccountId, s.SessionToken, s.PrivateKey })
-            if (!string.IsNullOrEmpty(secret)) log.RegisterSecret(secret);
-    }
+    protected override IEnumerable<string?> Secrets(IvpnSession s) => [s.AccountId, s.SessionToken, s.PrivateKey];
 }

@@ -17,7 +17,7 @@ internal sealed class SessionLogin(IvpnApi api, SessionStore sessions, IProvider
 {
     public async Task<IvpnLoginOutcome> RunAsync(string accountId, bool force, string? totp, string? totpSecretFile, CancellationToken ct)
     {
-        var previous = await LoadQuietlyAsync(ct).ConfigureAwait(false);
+        var previous = await sessions.LoadQuietlyAsync(ct).ConfigureAwait(false);
         if (previous is not null)
         {
             if (previous.AccountId == accountId && await StillValidAsync(previous, ct).ConfigureAwait(false))
@@ -55,18 +55,6 @@ internal sealed class SessionLogin(IvpnApi api, SessionStore sessions, IProvider
         return new IvpnLoginOutcome(session, AlreadyLoggedIn: false, ForcedOthersOut: force);
     }
 
-    private async Task<IvpnSession?> LoadQuietlyAsync(CancellationToken ct)
-    {
-        try
-        {
-            return await sessions.LoadAsync(ct).ConfigureAwait(false);
-        }
-        catch (ProviderException ex)
-        {
-            context.Log.Debug("Ignoring the stored IVPN session: {Error}", ex.Message);
-            return null;
-        }
-    }
 
     private async Task<bool> StillValidAsync(IvpnSession session, CancellationToken ct)
     {

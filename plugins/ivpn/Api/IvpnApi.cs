@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Tunmux.Contracts;
@@ -92,7 +91,7 @@ internal sealed class IvpnApi
     public async Task<CreatedAccount> CreateAccountAsync(string product, CancellationToken ct)
     {
         const string path = "web/accounts/create";
-        using var request = new HttpRequestMessage(HttpMethod.Post, _web.Resolve(path)) { Content = Json(new CreateAccountRequest { Product = product }, ApiJson.Default.CreateAccountRequest) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, _web.Resolve(path)) { Content = ApiTransport.JsonContent(new CreateAccountRequest { Product = product }, ApiJson.Default.CreateAccountRequest) };
         var answer = await _web.SendAsync(request, path, ct).ConfigureAwait(false);
         if (!answer.IsSuccess) throw _web.StatusFailure(answer, path, Message(answer.Body));
         var created = _web.Read(answer.Body, ApiJson.Default.CreateAccountAnswer, path).Account;
@@ -103,7 +102,7 @@ internal sealed class IvpnApi
 
     private static async Task<byte[]> PostAsync<T>(ApiTransport transport, string path, T body, JsonTypeInfo<T> type, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, transport.Resolve(path)) { Content = Json(body, type) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, transport.Resolve(path)) { Content = ApiTransport.JsonContent(body, type) };
         var answer = await transport.SendAsync(request, path, ct).ConfigureAwait(false);
         // IVPN puts its verdict in the body's status; an answer without one is judged by the HTTP status.
         if (!answer.IsSuccess && !HasStatus(answer.Body)) throw transport.StatusFailure(answer, path, Message(answer.Body));
@@ -146,10 +145,4 @@ internal sealed class IvpnApi
         }
     }
 
-    private static ByteArrayContent Json<T>(T body, JsonTypeInfo<T> type)
-    {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, type));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return content;
-    }
 }

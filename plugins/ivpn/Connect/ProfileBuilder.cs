@@ -14,18 +14,7 @@ internal static class ProfileBuilder
     /// <summary>The ports IVPN's clients prefer, in order (UDP 2049 is the app's default).</summary>
     private static readonly int[] Preferred = [2049, 51820, 443, 53];
 
-    public static int ChoosePort(ServerList list, int? requested)
-    {
-        if (requested is { } port)
-        {
-            return list.PortAllowed(port)
-                ? port
-                : throw new ProviderException($"IVPN servers do not accept WireGuard on port {port}; choose one of {list.DescribePorts()}");
-        }
-        foreach (var p in Preferred)
-            if (list.PortAllowed(p)) return p;
-        return list.Ports[0].From;
-    }
+    public static int ChoosePort(ServerList list, int? requested) => list.Ports.Choose(requested, Preferred, "IVPN");
 
     public static ConnectPlan Build(IvpnSession session, IvpnHost host, int port)
     {

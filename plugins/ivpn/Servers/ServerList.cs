@@ -12,12 +12,7 @@ internal sealed record IvpnHost(string Hostname, string DnsName, string Gateway,
     string Host, string PublicKey, string LocalIp, double Load, string? Isp);
 
 /// <summary>The WireGuard part of <c>servers.json</c>: hosts and the UDP ports WireGuard accepts.</summary>
-internal sealed record ServerList(IReadOnlyList<IvpnHost> Hosts, IReadOnlyList<(int From, int To)> Ports, int Discarded)
-{
-    public bool PortAllowed(int port) => Ports.Any(p => port >= p.From && port <= p.To);
-
-    public string DescribePorts() => string.Join(", ", Ports.Select(r => r.From == r.To ? $"{r.From}" : $"{r.From}-{r.To}"));
-}
+internal sealed record ServerList(IReadOnlyList<IvpnHost> Hosts, PortRanges Ports, int Discarded);
 
 /// <summary>
 /// Reads <c>GET v5/servers.json</c> (daemon/api/types/servers.go: <c>wireguard</c> servers with <c>gateway</c>,
@@ -44,11 +39,11 @@ internal static class ServerListParser
                 foreach (var port in wgPorts.EnumerateArray())
                 {
                     if (port.ValueKind != JsonValueKind.Object || !string.Equals(Text(port, "type"), "udp", StringComparison.OrdinalIgnoreCase)) continue;
-                    if (port.TryGetProperty("port", out var single) && single.TryGetInt32(out var n) && n is > 0 and <= 65535) ports.Add((n, n));
+                    if (port.TryGetProperty("port", out var single) && single.TryGetInt32(out var n) && PortRanges.Valid(n, n) is { } one) ports.Add(one);
                     else if (port.TryGetProperty("range", out var range) && range.ValueKind == JsonValueKind.Object
                         && range.TryGetProperty("min", out var min) && min.TryGetInt32(out var lo)
-                        && range.TryGetProperty("max", out var max) && max.TryGetInt32(out var hi) && lo is > 0 and <= 65535 && hi >= lo && hi <= 65535)
-                        ports.Add((lo, hi));
+                        && range.TryGetProperty("max", out var max) && max.TryGetInt32(out var hi) && PortRanges.Valid(lo, hi) is { } valid)
+                        ports.Add(valid);
                 }
             }
             if (ports.Count == 0) throw Bad(source, "no WireGuard UDP ports");
@@ -75,7 +70,7 @@ internal static class ServerListParser
                     else discarded++;
                 }
             }
-            return new ServerList(hosts, ports, discarded);
+            return new ServerList(hosts, new PortRanges(ports), discarded);
         }
         catch (JsonException)
         {
