@@ -37,8 +37,8 @@ public static class ProfileBuilder
                 {
                     PublicKey = physical.X25519PublicKey!,
                     Endpoint = endpoint,
-                    // ::/0 as well: the tunnel has no IPv6 address, so IPv6 is routed into it and
-                    // dropped there instead of leaving outside the tunnel.
+                    // ::/0 as well, as Proton's configurations list it. The tunnel has no IPv6 address, so
+                    // the daemon gives IPv6 an unreachable default instead: blocked, never outside the tunnel.
                     AllowedIps = ["0.0.0.0/0", "::/0"],
                     PersistentKeepalive = Keepalive,
                 },
