@@ -25,7 +25,7 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
 /// a bounded run time, stdin fed from a string (so secrets never appear in argv), and the
 /// output captured. The child is killed with its process group when the time runs out.
 /// </summary>
-public sealed class ProcessRunner
+public sealed class ProcessRunner : ICommandRunner
 {
     public static ProcessRunner Default { get; } = new();
 

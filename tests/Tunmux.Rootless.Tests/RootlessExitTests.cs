@@ -1,0 +1,118 @@
+using NUnit.Framework;
+using Tunmux.Rootless.Tests.Support;
+using Tunmux.TestSupport;
+using Tunmux.TestSupport.Lab;
+
+namespace Tunmux.Rootless.Tests;
+
+/// <summary>
+/// Rootless exits driven through <see cref="Tunmux.Privileged.Tunnels.Rootless.RootlessTunnelService"/> as an
+/// unprivileged user in the lab's host stand-in: no daemon, no sudo, the user's own namespaces.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class RootlessExitTests : LabFixture
+{
+    private const string WhoamiName = "http://whoami.lab/";
+    private RootlessDriver _user = null!;
+    private readonly List<string> _instances = [];
+
+    [OneTimeSetUp]
+    public void Prerequisites()
+    {
+        RootlessUsers.Require();
+        Requires.Command("pasta", "passt");
+    }
+
+    [SetUp]
+    public void NewDriver() => _user = new RootlessDriver(Lab, RootlessUsers.Owner);
+
+    [TearDown]
+    public void DownEverything()
+    {
+        foreach (var i in _instances) _user.Console(["down", i]);
+        _instances.Clear();
+        foreach (var pid in _user.User.Processes()) Lab.Run("kill", ["-9", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+    }
+
+    private string Instance(string suffix)
+    {
+        var name = Lab.InstanceName(suffix);
+        _instances.Add(name);
+        return name;
+    }
+
+    [Test]
+    public void Two_rootless_exits_side_by_side_leave_through_their_own_servers_and_leave_nothing_behind()
+    {
+        var before = HostSnapshot();
+        var a = Instance("ra");
+        var b = Instance("rb");
+
+        var infoA = _user.Up(RootlessDriver.Args(Lab.NewClient(1), a, 1080, 8118));
+        var infoB = _user.Up(RootlessDriver.Args(Lab.NewClient(2), b, 1081, 8119));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(infoA.Backend, Is.EqualTo("rootless"));
+            Assert.That(infoA.BackendReason, Does.Contain("pasta").And.Contain("wireguard-go"));
+            Assert.That(infoA.Alive, Is.True, string.Join("; ", infoA.Problems));
+            Assert.That(infoA.LatestHandshake, Is.Not.Null);
+            Assert.That(_user.Problems(a), Is.Empty);
+            Assert.That(_user.Problems(b), Is.Empty);
+        });
+
+        // SOCKS5 and HTTP of each exit, names resolved through each tunnel's DNS (the host stand-in knows no whoami.lab).
+        Assert.Multiple(() =>
+        {
+            Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1080", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
+            Assert.That(_user.Curl("-x", "http://127.0.0.1:8118", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
+            Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1081", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)));
+            Assert.That(_user.Curl("-x", "http://127.0.0.1:8119", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)));
+            Assert.That(_user.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.HostAddress), "the host's own traffic bypasses the exits");
+            Assert.That(_user.AsUser("getent", ["hosts", "whoami.lab"]).ExitCode, Is.Not.Zero, "the host itself does not know the lab's names");
+        });
+
+        // A program inside each exit, as the user, sees the exit's address, resolves through the tunnel, and cannot change the exit.
+        Assert.Multiple(() =>
+        {
+            Assert.That(_user.Exec(a, "curl", "-sS", "-m", "8", WhoamiName).Output.Trim(), Is.EqualTo(Lab.ExitAddress(1)));
+            Assert.That(_user.Exec(b, "curl", "-sS", "-m", "8", WhoamiName).Output.Trim(), Is.EqualTo(Lab.ExitAddress(2)));
+            Assert.That(_user.Exec(a, "id", "-u").Output.Trim(), Is.EqualTo(_user.User.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.That(_user.Exec(a, "cat", "/etc/resolv.conf").Output, Does.Contain("nameserver 10.2.0.1"));
+            Assert.That(_user.Exec(a, "ip", "route", "del", "default").ExitCode, Is.Not.Zero, "a program inside holds no capability over the exit");
+            Assert.That(_user.Exec(a, "ip", "-6", "route").Output, Does.Contain("unreachable default"), "no IPv6 in the profile: unreachable, never leaked");
+            var exitExit = _user.Exec(a, "sh", "-c", "exit 7");
+            Assert.That(exitExit.ExitCode, Is.EqualTo(7), "the exit code comes back");
+        });
+
+        Assert.That(HostSnapshot(), Is.EqualTo(before), "routes, rules, addresses and resolv.conf of the host stand-in");
+
+        Assert.That(_user.Down(a), Is.True);
+        Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1081", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)), "the other exit keeps working");
+        Assert.That(_user.Down(b), Is.True);
+        Assert.That(_user.Down(a), Is.False, "down is idempotent");
+
+        AssertNothingLeft();
+        Assert.That(HostSnapshot(), Is.EqualTo(before));
+    }
+
+    /// <summary>No process of the user, no file in the user's rootless folder.</summary>
+    private void AssertNothingLeft()
+    {
+        Assert.That(_user.User.Processes(), Is.Empty, "no process of the user is left");
+        var root = Path.Combine(_user.RuntimeDir, "rootless");
+        Assert.That(Directory.Exists(root) ? Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories) : [], Is.Empty,
+            "no file of the exits is left");
+        Assert.That(Directory.EnumerateDirectories("/tmp", "tunmux-run.*"), Is.Empty, "no staging folder is left in /tmp");
+    }
+
+    /// <summary>What a rootless exit must never change in the host stand-in: links, addresses, routes, rules, resolv.conf.</summary>
+    private string HostSnapshot()
+    {
+        string Ip(params string[] a) => Lab.Check(Lab.Run("ip", ["-n", Lab.HostNamespace, .. a]));
+        return Ip("-o", "link", "show") + Ip("-brief", "address") + Ip("-4", "route", "show", "table", "all")
+            + Ip("-6", "route", "show", "table", "all") + Ip("-4", "rule") + Ip("-6", "rule")
+            + File.ReadAllText("/etc/resolv.conf");
+    }
+}
