@@ -108,7 +108,17 @@ public sealed record TestUser(string Name, uint Uid, uint Gid)
 {
     public string Home => $"/tmp/{Name}";
 
-    /// <summary>Every process of this user, by the real uid in /proc.</summary>
+    /// <summary>The user's processes with their command lines, for failure messages.</summary>
+    public string Describe(IEnumerable<int> pids) => string.Join("; ", pids.Select(pid =>
+    {
+        try { return $"{pid} {File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim()} ({File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2]})"; }
+        catch (IOException) { return $"{pid} (gone)"; }
+    }));
+
+    /// <summary>
+    /// Every live process of this user, by the real uid in /proc. Zombies do not count: they hold nothing,
+    /// and reaping them is the job of init (which here does it a moment later).
+    /// </summary>
     public IReadOnlyList<int> Processes()
     {
         var found = new List<int>();
@@ -117,8 +127,10 @@ public sealed record TestUser(string Name, uint Uid, uint Gid)
             if (!int.TryParse(Path.GetFileName(d), out var pid)) continue;
             try
             {
-                var uid = File.ReadLines(Path.Combine(d, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-                if (uid is not null && uid.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == Uid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                var status = File.ReadAllLines(Path.Combine(d, "status"));
+                var uid = status.FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+                var zombie = status.Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains("(zombie)", StringComparison.Ordinal));
+                if (!zombie && uid is not null && uid.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == Uid.ToString(System.Globalization.CultureInfo.InvariantCulture))
                     found.Add(pid);
             }
             catch (IOException) { }

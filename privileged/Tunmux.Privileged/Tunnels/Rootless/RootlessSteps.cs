@@ -110,9 +110,9 @@ internal static class RootlessSteps
         SecureFiles.PrivateDirectory(uapi);
         const string target = "/run/wireguard";
         if (Directory.Exists(target) && !s.ForcePrivateRun)
-            await c.Commands.CheckedAsync("mount", ["--bind", uapi, target], null, null, ct);
+            await c.Commands.CheckedAsync("mount", ["-n", "--bind", uapi, target], null, null, ct);
         else
-            await c.Commands.CheckedAsync("/bin/sh", ["-c", PrivateRunScript, "sh", uapi], null, null, ct);
+            await RunScriptAsync(c, "cannot give the exit a /run of its own", PrivateRunScript, uapi, ct);
     }
 
     /// <summary>
@@ -123,19 +123,20 @@ internal static class RootlessSteps
     private const string PrivateRunScript = """
         set -e
         stage=$(mktemp -d /tmp/tunmux-run.XXXXXX)
-        trap 'umount -R "$stage" 2>/dev/null; rmdir "$stage" 2>/dev/null || true' EXIT
-        mount -t tmpfs -o mode=0755 tunmux-run "$stage"
+        trap 'umount -n -l "$stage" 2>/dev/null || true; rmdir "$stage" 2>/dev/null || true' EXIT
+        mount -n -t tmpfs -o mode=0755 tunmux-run "$stage"
         for e in /run/* /run/.[!.]*; do
           [ -e "$e" ] || [ -L "$e" ] || continue
           n=${e##*/}
+          [ "$n" = wireguard ] && continue
           if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$stage/$n"
-          elif [ -d "$e" ]; then mkdir "$stage/$n" && mount --rbind "$e" "$stage/$n"
-          else : > "$stage/$n" && mount --bind "$e" "$stage/$n"
+          elif [ -d "$e" ]; then mkdir "$stage/$n" && mount -n --rbind "$e" "$stage/$n"
+          else : > "$stage/$n" && mount -n --bind "$e" "$stage/$n"
           fi
         done
         mkdir "$stage/wireguard"
-        mount --bind "$1" "$stage/wireguard"
-        mount --move "$stage" /run
+        mount -n --bind "$1" "$stage/wireguard"
+        mount -n --move "$stage" /run
         """;
 
     /// <summary>
@@ -150,19 +151,26 @@ internal static class RootlessSteps
         var sb = new StringBuilder($"# tunmux {c.Record.Instance}: the VPN's DNS; removed on disconnect\n");
         foreach (var d in c.Record.Dns) sb.Append("nameserver ").Append(d).Append('\n');
         File.WriteAllText(file, sb.ToString());
-        await c.Commands.CheckedAsync("/bin/sh", ["-c", ResolvConfScript, "sh", file], null, null, ct);
+        await RunScriptAsync(c, "cannot mount the tunnel's resolv.conf", ResolvConfScript, file, ct);
         c.Record.DnsMethod = "bind-mount";
         c.Save();
+    }
+
+    /// <summary>A fixed script inside the exit, its one argument a path of the exit's own; its last error line on failure.</summary>
+    private static async Task RunScriptAsync(TunnelContext c, string what, string script, string argument, CancellationToken ct)
+    {
+        var r = await c.Commands.RunAsync("/bin/sh", ["-c", script, "sh", argument], ct: ct);
+        if (!r.Succeeded) throw new CommandFailedException($"{what}: {r.Summary}");
     }
 
     private const string ResolvConfScript = """
         set -e
         for d in /run/nscd /run/systemd/resolve; do
-          if [ -d "$d" ]; then mount -t tmpfs -o mode=0755,size=64k tunmux-hidden "$d"; fi
+          if [ -d "$d" ]; then mount -n -t tmpfs -o mode=0755,size=64k tunmux-hidden "$d"; fi
         done
         target=$(readlink -f /etc/resolv.conf)
         [ -e "$target" ] || : > "$target"
-        mount --bind "$1" "$target"
+        mount -n --bind "$1" "$target"
         """;
 
     /// <summary>

@@ -131,7 +131,7 @@ public sealed class RootlessTunnelService
 
         var left = new List<string>();
         if (record.NetnsId is { } netns && NamespaceProcesses.InNamespace(netns).Count is > 0 and var n) left.Add($"{n} process(es) in its namespace");
-        if (record.OutsidePid is { } o && _pids.IsManaged(o)) left.Add($"{record.OutsideLink} (pid {o})");
+        if (record.OutsidePid is { } o && Alive(o)) left.Add($"{record.OutsideLink} (pid {o})");
         if (Directory.Exists(_paths.ExitDir(instance))) left.Add(_paths.ExitDir(instance));
         if (left.Count > 0)
             throw new PrivilegedException(ErrorCodes.Failed,
@@ -151,12 +151,15 @@ public sealed class RootlessTunnelService
     {
         var problems = new List<string>();
         if (!r.Complete) problems.Add("bringing it up did not finish (interrupted)");
-        if (r.HolderPid is not { } h || !_pids.IsManaged(h)) problems.Add("namespace gone");
-        if (r.OutsidePid is not { } o || !_pids.IsManaged(o)) problems.Add($"{r.OutsideLink ?? "outside link"} not running");
-        if (r.UserspacePid is not { } u || !_pids.IsManaged(u)) problems.Add("wireguard-go not running");
-        if (r.ProxyPid is not { } p || !_pids.IsManaged(p) || !ProcessControl.IsRunning(p)) problems.Add("proxy not running");
+        if (!Alive(r.HolderPid)) problems.Add("namespace gone");
+        if (!Alive(r.OutsidePid)) problems.Add($"{r.OutsideLink ?? "outside link"} not running");
+        if (!Alive(r.UserspacePid)) problems.Add("wireguard-go not running");
+        if (!Alive(r.ProxyPid)) problems.Add("proxy not running");
         return problems;
     }
+
+    /// <summary>Started by the exit, still that same process, and not a zombie waiting for init to reap it.</summary>
+    private bool Alive(int? pid) => pid is { } p && _pids.IsManaged(p) && ProcessControl.IsRunning(p);
 
     /// <summary>
     /// The command that runs <paramref name="command"/> inside the exit as the calling user: nsenter joins the
@@ -167,7 +170,7 @@ public sealed class RootlessTunnelService
     {
         var record = _store.Load(instance)
                      ?? throw new PrivilegedException(ErrorCodes.NotFound, $"no rootless exit named '{instance}'");
-        if (record.HolderPid is not { } holder || !_pids.IsManaged(holder))
+        if (record.HolderPid is not { } holder || !Alive(holder))
             throw new PrivilegedException(ErrorCodes.Failed, $"rootless exit {instance} is not running (its namespaces are gone); clean it up with 'tunmux disconnect {instance}'");
         var tools = RootlessTools.Lenient(Which);
         var enter = NamespaceRunner.EnterArgs(holder);
@@ -181,7 +184,7 @@ public sealed class RootlessTunnelService
 
     private TunnelContext NewContext(TunnelRecord record, TunnelUpArgs? args, RootlessTools tools)
     {
-        int? Holder() => record.HolderPid is { } h && _pids.IsManaged(h) ? h : null;
+        int? Holder() => Alive(record.HolderPid) ? record.HolderPid : null;
         return new TunnelContext
         {
             Record = record,
