@@ -298,7 +298,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     {
         var env = new List<string>
         {
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PATH=" + SystemPaths.SearchPath,
             "HOME=/",
             "LANG=C.UTF-8",
             // No diagnostics IPC socket in /tmp; a smaller, non-concurrent GC suits a relay.
@@ -312,13 +312,6 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         return env;
     }
 
-    private static string Tool(string name)
-    {
-        foreach (var dir in new[] { "/usr/sbin", "/usr/bin", "/sbin", "/bin" })
-        {
-            var p = Path.Combine(dir, name);
-            if (File.Exists(p)) return p;
-        }
-        throw new InvalidOperationException($"cannot start the proxy: '{name}' is not installed (Debian package {(name == "ip" ? "iproute2" : "util-linux")})");
-    }
+    private static string Tool(string name) =>
+        SystemPaths.Require(name, name == "ip" ? "iproute2" : "util-linux");
 }

@@ -185,14 +185,17 @@ public sealed class RootlessTunnelService
     private TunnelContext NewContext(TunnelRecord record, TunnelUpArgs? args, RootlessTools tools)
     {
         int? Holder() => Alive(record.HolderPid) ? record.HolderPid : null;
+        var commands = new SystemCommands(new NamespaceRunner(_runner, tools.Nsenter, Holder), new SystemTools());
         return new TunnelContext
         {
             Record = record,
-            Commands = new SystemCommands(new NamespaceRunner(_runner, tools.Nsenter, Holder), new SystemTools()),
+            Commands = commands,
             Store = _store,
             Paths = _paths.Shared,
             Pids = _pids,
             ProxyLauncher = new ProxyLauncher(_paths.Shared, _pids, _runner) { Entry = new RootlessProxyEntry(tools, Holder) },
+            // No firewall is a user's to change: the kill switch belongs to direct mode's steps, never run here.
+            KillSwitch = new KillSwitch(_paths.Shared, _store, () => commands, _runner),
             PrivateKey = args?.Profile.PrivateKey,
             PresharedKey = args?.Profile.Peers[0].PresharedKey,
             Proxy = args?.Proxy,

@@ -17,15 +17,18 @@ internal static class StepSequence
     /// <summary>
     /// Runs <paramref name="steps"/> from index <paramref name="from"/> (earlier ones are already done).
     /// On failure everything done is undone and <see cref="StepFailedException"/> names the step; a
-    /// cancellation is rethrown as it came. <paramref name="failBefore"/> injects a failure (tests).
+    /// cancellation is rethrown as it came. <paramref name="failBefore"/> injects a failure and
+    /// <paramref name="crashBefore"/> a crash of the whole process (tests).
     /// </summary>
-    public static async Task RunAsync(IReadOnlyList<TunnelStep> steps, int from, TunnelContext context, int? failBefore, CancellationToken ct)
+    public static async Task RunAsync(IReadOnlyList<TunnelStep> steps, int from, TunnelContext context, int? failBefore,
+        CancellationToken ct, int? crashBefore = null)
     {
         var done = from;
         try
         {
             for (; done < steps.Count; done++)
             {
+                if (crashBefore == done) Environment.Exit(70);
                 if (failBefore == done)
                     throw new CommandFailedException($"injected failure before step {steps[done].Name}");
                 await steps[done].Do(context, ct);
@@ -36,6 +39,7 @@ internal static class StepSequence
         {
             // Whatever went wrong (a command, a file, cancellation, a bug), nothing is left half-done.
             var failedStep = done < steps.Count ? steps[done].Name : "done";
+            context.RollingBack = true;
             await UndoAsync(context, steps.Take(done).Reverse());
             if (e is OperationCanceledException) ExceptionDispatchInfo.Throw(e);
             throw new StepFailedException(failedStep, e);
