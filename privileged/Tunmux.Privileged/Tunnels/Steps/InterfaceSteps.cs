@@ -46,7 +46,7 @@ internal static class InterfaceSteps
         c.Save();
         // Both implementations detach once the interface exists; the command returns then.
         await c.Commands.CheckedAsync(impl.Command, [r.Interface], null, null, ct);
-        var pid = ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface)
+        var pid = ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface, c.UserspaceNamespaceOf)
                   ?? throw new CommandFailedException($"{impl.Name} {r.Interface} exited right after starting");
         c.Pids.Register(pid);
         r.UserspacePid = pid;
@@ -83,10 +83,10 @@ internal static class InterfaceSteps
         if (r.DataPlane is not null and not "kernel")
         {
             // Started but not yet recorded (a crash in between): the interface name is ours alone.
-            if (ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface) is { } orphan)
+            if (ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface, c.UserspaceNamespaceOf) is { } orphan)
                 await ProcessControl.TerminateAsync(orphan, ct);
             // A killed implementation leaves its control socket behind; wg would then talk to nobody.
-            try { File.Delete(Path.Combine("/var/run/wireguard", r.Interface + ".sock")); }
+            try { File.Delete(Path.Combine(c.WireGuardSocketDir, r.Interface + ".sock")); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
