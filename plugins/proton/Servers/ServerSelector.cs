@@ -195,9 +195,12 @@ public static class ServerSelector
         if (s.Has(ServerFeatures.Ipv6)) features.Add("ipv6");
         var extra = new List<KeyValuePair<string, string>>(2) { new("Tier", Tiers.Name(s.Tier)) };
         if (s.Has(ServerFeatures.SecureCore) && s.EntryCountry is { } entry) extra.Add(new("Via", entry));
+        var machine = s.BestPhysical;
         return new ServerInfo
         {
             Name = s.Name,
+            EntryHost = machine?.EntryIp,
+            EntryPort = machine is null ? null : Connect.ProfileBuilder.Port,
             Country = s.ExitCountry,
             City = s.City,
             Load = s.Load,
