@@ -37,7 +37,8 @@ public sealed class PrivilegedDaemon
         // Only a daemon a client autostarted may be told to stop by a client; one run by systemd or an admin stays.
         _lifecycle = new DaemonLifecycle(shutdownAllowed: options.Autostarted, options.IdleTimeoutMs);
         var killer = new ManagedProcessKiller(new ManagedPids(options.Paths.ManagedPidsDir));
-        _connections = new ConnectionHandler(new RequestHandler(tunnels, killer, _lifecycle, log), _lifecycle, log);
+        _connections = new ConnectionHandler(
+            new RequestHandler(tunnels, killer, _lifecycle, log, new MutationLock(options.Paths.MutationLockFile)), _lifecycle, log);
         _authorizer = new Authorizer(options.AuthorizedGroup);
     }
 
@@ -73,13 +74,11 @@ public sealed class PrivilegedDaemon
         Console.SetOut(Console.Error);
         PrepareRuntimeDirs();
 
-        // sudo records who asked; that user must pass the same check as a socket peer.
-        PeerCredentials? peer = null;
-        if (Posix.GetEuid() == 0
-            && uint.TryParse(Environment.GetEnvironmentVariable("SUDO_UID"), out var uid)
-            && uint.TryParse(Environment.GetEnvironmentVariable("SUDO_GID"), out var gid))
-            peer = new PeerCredentials(0, uid, gid);
-        var authorized = peer is null || _authorizer.IsAuthorized(peer);
+        var peer = StdioCaller.Identify(Environment.GetEnvironmentVariable("SUDO_UID"), Environment.GetEnvironmentVariable("SUDO_GID"),
+            Posix.GetEuid(), StdioCaller.ReadParent());
+        // Without sudo's word for who asked, only a root parent (or this daemon's own user) may use the helper:
+        // doas, pkexec and run0 say nothing this daemon trusts.
+        var authorized = peer.Pid == 0 ? _authorizer.IsAuthorized(peer) : peer.Uid == 0 || peer.Uid == Posix.GetEuid();
         _log.Info($"privileged daemon serving stdio (pid {Environment.ProcessId}, group {_options.AuthorizedGroup ?? "none"})");
         await _connections.ServeAsync(input, output, Interlocked.Increment(ref _nextConnectionId), peer, authorized).ConfigureAwait(false);
         return 0;

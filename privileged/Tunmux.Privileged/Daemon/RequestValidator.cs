@@ -151,7 +151,12 @@ public static partial class RequestValidator
         if (proxy.SocksPort == proxy.HttpPort) throw Invalid("proxy: socks_port and http_port must differ");
         if ((proxy.Username is null) != (proxy.Password is null))
             throw Invalid("proxy: username and password go together");
-        if (proxy.Username is not null) Credential("proxy.username", proxy.Username, secret: false);
+        if (proxy.Username is not null)
+        {
+            Credential("proxy.username", proxy.Username, secret: false);
+            // HTTP Basic joins user and password with ':'; a user name holding one could not be told apart.
+            if (proxy.Username.Contains(':')) throw Invalid("proxy.username: must not contain ':'");
+        }
         if (proxy.Password is not null) Credential("proxy.password", proxy.Password, secret: true);
     }
 

@@ -170,6 +170,22 @@ public sealed record TunnelInfo
     [JsonPropertyName("latest_handshake")] public DateTimeOffset? LatestHandshake { get; init; }
     [JsonPropertyName("alive")] public bool Alive { get; init; }
     [JsonPropertyName("problems")] public IReadOnlyList<string> Problems { get; init; } = [];
+    /// <summary>The uid that brought the instance up (shown to it and to root).</summary>
+    [JsonPropertyName("owner_uid")] public uint? OwnerUid { get; init; }
+    /// <summary>The userspace WireGuard process the daemon started for it, if any.</summary>
+    [JsonPropertyName("userspace_pid")] public int? UserspacePid { get; init; }
+    /// <summary>
+    /// Another user's instance: only its name, mode and the ports it holds are shown
+    /// (so a connect can avoid them); every other field is empty.
+    /// </summary>
+    [JsonPropertyName("other_user")] public bool OtherUser { get; init; }
+
+    /// <summary>What a user who does not own the instance may see of it.</summary>
+    public TunnelInfo Redacted() => new()
+    {
+        Instance = Instance, Provider = "", Mode = Mode, Backend = "", Interface = "",
+        SocksPort = SocksPort, HttpPort = HttpPort, OtherUser = true,
+    };
 }
 
 /// <summary>

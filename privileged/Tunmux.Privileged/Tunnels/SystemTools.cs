@@ -26,6 +26,9 @@ internal sealed class SystemTools
 
     public string ResolvConfPath { get; init; } = "/etc/resolv.conf";
 
+    /// <summary>Where userspace WireGuard implementations put their control (UAPI) sockets.</summary>
+    public string WireGuardRunDir { get; init; } = "/var/run/wireguard";
+
     /// <summary>Where <c>ip netns exec</c> finds per-namespace files (<c>/etc/netns/&lt;ns&gt;/resolv.conf</c>).</summary>
     public string NetnsEtcDir { get; init; } = "/etc/netns";
 

@@ -11,6 +11,8 @@ namespace Tunmux.Privileged.Tunnels;
 internal sealed class TunnelRecord
 {
     [JsonPropertyName("instance")] public required string Instance { get; set; }
+    /// <summary>The uid that brought it up; null in records of earlier versions (then only root manages it).</summary>
+    [JsonPropertyName("owner_uid")] public uint? OwnerUid { get; set; }
     [JsonPropertyName("provider")] public required string Provider { get; set; }
     [JsonPropertyName("mode")] public required string Mode { get; set; }
     [JsonPropertyName("backend")] public required string Backend { get; set; }

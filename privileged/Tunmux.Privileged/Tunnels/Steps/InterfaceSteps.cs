@@ -85,7 +85,7 @@ internal static class InterfaceSteps
             if (ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface) is { } orphan)
                 await ProcessControl.TerminateAsync(orphan, ct);
             // A killed implementation leaves its control socket behind; wg would then talk to nobody.
-            try { File.Delete(Path.Combine("/var/run/wireguard", r.Interface + ".sock")); }
+            try { File.Delete(Path.Combine(c.Tools.WireGuardRunDir, r.Interface + ".sock")); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
