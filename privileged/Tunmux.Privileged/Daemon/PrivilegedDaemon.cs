@@ -21,12 +21,17 @@ public sealed class PrivilegedDaemon
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>Clients served at once; past it a new connection is closed at once (each one holds a task and buffers).</summary>
+    public const int MaxClients = 256;
+    private int _clients;
+    private readonly LogBudget _overloaded;
     private static readonly TimeSpan DrainWait = TimeSpan.FromSeconds(10);
 
     private readonly DaemonOptions _options;
     private readonly DaemonLog _log;
     private readonly DaemonLifecycle _lifecycle;
-    private readonly ConnectionHandler _connections;
+    private ConnectionHandler _connections;
     private readonly Authorizer _authorizer;
     private long _nextConnectionId;
 
@@ -40,6 +45,13 @@ public sealed class PrivilegedDaemon
         _connections = new ConnectionHandler(
             new RequestHandler(tunnels, killer, _lifecycle, log, new MutationLock(options.Paths.MutationLockFile)), _lifecycle, log);
         _authorizer = new Authorizer(options.AuthorizedGroup);
+        _overloaded = new LogBudget(log, "too-many-clients");
+        if (int.TryParse(Environment.GetEnvironmentVariable("TUNMUX_PRIVILEGED_READ_TIMEOUT_MS"), out var ms) && ms > 0)
+        {
+            // For tests of the timeouts (root's own environment only; sudo resets the caller's).
+            _connections = new ConnectionHandler(_connections.Handler, _lifecycle, log)
+            { IdleReadTimeout = TimeSpan.FromMilliseconds(ms), FrameReadTimeout = TimeSpan.FromMilliseconds(ms) };
+        }
     }
 
     public DaemonLifecycle Lifecycle => _lifecycle;
@@ -141,10 +153,21 @@ public sealed class PrivilegedDaemon
                     await Task.Delay(50).ConfigureAwait(false);
                     continue;
                 }
+                if (Interlocked.Increment(ref _clients) > MaxClients)
+                {
+                    Interlocked.Decrement(ref _clients);
+                    _overloaded.Warn($"more than {MaxClients} clients at once; closed a new connection");
+                    client.Dispose();
+                    continue;
+                }
                 lock (clients)
                 {
                     clients.RemoveAll(t => t.IsCompleted);
-                    clients.Add(Task.Run(() => ServeClientAsync(client)));
+                    clients.Add(Task.Run(async () =>
+                    {
+                        try { await ServeClientAsync(client).ConfigureAwait(false); }
+                        finally { Interlocked.Decrement(ref _clients); }
+                    }));
                 }
             }
         }

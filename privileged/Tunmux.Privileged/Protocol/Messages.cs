@@ -100,9 +100,14 @@ public sealed record ProxyArgs
     [JsonPropertyName("access_log")] public bool AccessLog { get; init; }
     [JsonPropertyName("username")] public string? Username { get; init; }
     [JsonPropertyName("password")] public string? Password { get; init; }
+    /// <summary>Open the exit's proxies to every local user on purpose (default: only the owner and root).</summary>
+    [JsonPropertyName("share")] public bool Share { get; init; }
+    /// <summary>Others who may use the exit's proxies besides the owner: <c>user:NAME</c> and <c>group:NAME</c>.</summary>
+    [JsonPropertyName("allow")] public IReadOnlyList<string>? Allow { get; init; }
 
     public override string ToString() =>
-        $"ProxyArgs {{ SocksPort = {SocksPort}, HttpPort = {HttpPort}, AccessLog = {AccessLog}, Auth = {(Username is null ? "none" : "***")} }}";
+        $"ProxyArgs {{ SocksPort = {SocksPort}, HttpPort = {HttpPort}, AccessLog = {AccessLog}, Auth = {(Username is null ? "none" : "***")}, " +
+        $"Share = {Share}, Allow = [{string.Join(", ", Allow ?? [])}] }}";
 }
 
 /// <summary>Intent: bring <see cref="Profile"/> up as <see cref="Instance"/>.</summary>

@@ -64,6 +64,19 @@ internal static class ProcessControl
         catch (UnauthorizedAccessException) { return false; }
     }
 
+    /// <summary>Runs as root (real and effective) and started at or after <paramref name="ticks"/>: any user can imitate a command line, not these.</summary>
+    private static bool IsRootsSince(int pid, ulong ticks)
+    {
+        try
+        {
+            var uid = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            var ids = uid?.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return ids is { Length: >= 3 } && ids[1] == "0" && ids[2] == "0"
+                   && Processes.ManagedPids.ReadStartTime(pid) is { } start && start + 1 >= ticks;
+        }
+        catch (IOException) { return false; }
+    }
+
     /// <summary>SIGTERM, then SIGKILL after a grace period; returns once the process is gone.</summary>
     public static async Task TerminateAsync(int pid, CancellationToken ct)
     {
@@ -80,7 +93,7 @@ internal static class ProcessControl
     /// from the process that started them, and their command line is the only handle left.
     /// Interface names are unique on the machine (their control sockets share one folder).
     /// </summary>
-    public static int? FindByCommandLine(IReadOnlyCollection<string> programNames, string iface)
+    public static int? FindByCommandLine(IReadOnlyCollection<string> programNames, string iface, ulong startedAfter)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -90,7 +103,8 @@ internal static class ProcessControl
             catch (IOException) { continue; }
             catch (UnauthorizedAccessException) { continue; }
             var argv = cmdline.Split('\0', StringSplitOptions.RemoveEmptyEntries);
-            if (argv.Length >= 2 && programNames.Contains(Path.GetFileName(argv[0])) && argv[^1] == iface && IsRunning(pid))
+            if (argv.Length >= 2 && programNames.Contains(Path.GetFileName(argv[0])) && argv[^1] == iface && IsRunning(pid)
+                && IsRootsSince(pid, startedAfter))
                 return pid;
         }
         return null;

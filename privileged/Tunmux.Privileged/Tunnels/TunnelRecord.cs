@@ -41,9 +41,17 @@ internal sealed class TunnelRecord
     [JsonPropertyName("dns_method")] public string? DnsMethod { get; set; }
     /// <summary>The exact bytes of resolv.conf before it was written, base64.</summary>
     [JsonPropertyName("resolv_conf_backup")] public string? ResolvConfBackup { get; set; }
+    /// <summary>The real file resolv.conf led to when it was written (resolved once, restored there).</summary>
+    [JsonPropertyName("resolv_conf_target")] public string? ResolvConfTarget { get; set; }
+    /// <summary>False when there was no file before: restoring then removes the one written.</summary>
+    [JsonPropertyName("resolv_conf_existed")] public bool ResolvConfExisted { get; set; } = true;
     [JsonPropertyName("proxy_pid")] public int? ProxyPid { get; set; }
     [JsonPropertyName("socks_port")] public int? SocksPort { get; set; }
     [JsonPropertyName("http_port")] public int? HttpPort { get; set; }
+    /// <summary>Who may use the proxies besides the owner and root (resolved at up, kept for a proxy restart).</summary>
+    [JsonPropertyName("proxy_share")] public bool ProxyShare { get; set; }
+    [JsonPropertyName("proxy_allow_uids")] public IReadOnlyList<uint> ProxyAllowUids { get; set; } = [];
+    [JsonPropertyName("proxy_allow_gids")] public IReadOnlyList<uint> ProxyAllowGids { get; set; } = [];
     [JsonPropertyName("created_at")] public DateTimeOffset CreatedAt { get; set; }
     /// <summary>False while the instance is being brought up; a record left incomplete means a crash mid-way.</summary>
     [JsonPropertyName("complete")] public bool Complete { get; set; }

@@ -2,6 +2,7 @@ using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
 using Tunmux.Privileged.Proxy;
+using Tunmux.Privileged.Proxy.Access;
 using Tunmux.Privileged.Tunnels.Steps;
 
 namespace Tunmux.Privileged.Tunnels;
@@ -82,6 +83,8 @@ public sealed class TunnelService : ITunnelService
     public async Task<TunnelInfo> UpAsync(TunnelUpArgs args, uint ownerUid, CancellationToken cancellationToken)
     {
         TunnelArgsValidator.Validate(args);
+        // Names in --proxy-allow are looked up before anything is touched: an unknown one is a plain error.
+        var access = args.Proxy is { } proxy ? ProxyAccessSpec.Resolve(ownerUid, proxy.Share, proxy.Allow) : null;
         var choice = BackendChoice.Choose(args, Tools);
         var peer = args.Profile.Peers[0];
         var record = new TunnelRecord
@@ -102,6 +105,9 @@ public sealed class TunnelService : ITunnelService
             Dns = args.Profile.Dns,
             Mtu = args.Profile.Mtu ?? TunnelArgsValidator.DefaultMtu,
             UserspaceImplementation = choice.Backend == "userspace" ? choice.Userspace?.Name : null,
+            ProxyShare = access?.Share ?? false,
+            ProxyAllowUids = access?.Uids ?? [],
+            ProxyAllowGids = access?.Gids ?? [],
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var context = NewContext(record, args, choice);

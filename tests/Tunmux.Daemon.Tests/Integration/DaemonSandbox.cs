@@ -86,16 +86,17 @@ public sealed partial class DaemonSandbox : IDisposable
     public Process StartDaemon(params string[] serveArgs) => StartDaemon(serveArgs, netns: null);
 
     /// <summary>Starts a daemon directly (as root), in network namespace <paramref name="netns"/> when given, and waits until it answers.</summary>
-    public Process StartDaemon(string[] serveArgs, string? netns)
+    public Process StartDaemon(string[] serveArgs, string? netns, Action<IDictionary<string, string>>? env = null)
     {
-        var env = Environment();
+        var environment = Environment();
+        env?.Invoke(environment);
         // The release's native proxy when the suite published one; else the proxy runs as this build's tunmux.
         if (System.Environment.GetEnvironmentVariable("TUNMUX_DIST") is { Length: > 0 } dist && File.Exists(Path.Combine(dist, "tunmux-proxy")))
-            env["TUNMUX_PROXY_EXECUTABLE"] = Path.Combine(dist, "tunmux-proxy");
+            environment["TUNMUX_PROXY_EXECUTABLE"] = Path.Combine(dist, "tunmux-proxy");
         string[] command = [Dotnet, TunmuxDll, "privileged", "--serve", .. serveArgs];
         var p = netns is null
-            ? Start(command[0], command[1..], env)
-            : Start("nsenter", ["--net=/run/netns/" + netns, .. command], env);
+            ? Start(command[0], command[1..], environment)
+            : Start("nsenter", ["--net=/run/netns/" + netns, .. command], environment);
         WaitUntil(() => RawClient.TryPing(Paths.SocketPath), TimeSpan.FromSeconds(15), "daemon did not answer on its socket");
         return p;
     }

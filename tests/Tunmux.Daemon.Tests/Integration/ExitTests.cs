@@ -41,9 +41,9 @@ public sealed class ExitTests : LabFixture
         _sandbox.Dispose();
     }
 
-    private Task<ProbeResult> UpAsync(string user, string instance, int socks, int http, Action<ProxyArgs>? _ = null) =>
+    private Task<ProbeResult> UpAsync(string user, string instance, int socks, int http, ProxyArgs? proxy = null) =>
         _sandbox.ProbeAsync(user, "socket", autostart: false, netns: Lab.HostNamespace, env: e =>
-            e["PROBE_UP"] = JsonSerializer.Serialize(UpArgs(instance, socks, http), ProtocolJson.Options));
+            e["PROBE_UP"] = JsonSerializer.Serialize(UpArgs(instance, socks, http, proxy), ProtocolJson.Options));
 
     private TunnelUpArgs UpArgs(string instance, int socks, int http, ProxyArgs? proxy = null)
     {
@@ -147,6 +147,94 @@ public sealed class ExitTests : LabFixture
             Lab.Run("ip", ["netns", "del", ns]);
             Lab.Run("ip", ["-n", Lab.HostNamespace, "link", "del", iface]);
             File.Delete(uapi);
+        }
+    }
+
+    /// <summary>curl as <paramref name="user"/> in the host stand-in; the body, or "error: ..." when curl failed.</summary>
+    private string CurlAs(string user, params string[] args)
+    {
+        var r = Lab.Run("nsenter", ["--net=/run/netns/" + Lab.HostNamespace, "setpriv", "--reuid", user,
+            "--regid", TestAccounts.PrimaryGroupName(user), "--init-groups", "curl", "-sS", "-m", "5", .. args]);
+        return r.Ok ? r.Output.Trim() : "error: " + r.Error.Trim();
+    }
+
+    private string ThroughSocks(string user, int port) => CurlAs(user, "--socks5-hostname", $"127.0.0.1:{port}", Lab.WhoamiUrl);
+    private string ThroughHttp(string user, int port) => CurlAs(user, "-x", $"http://127.0.0.1:{port}", Lab.WhoamiUrl);
+
+    [Test]
+    public void Only_the_owner_and_root_get_through_the_exits_proxies()
+    {
+        var exit = Lab.ExitAddress(1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(ThroughSocks(TestAccounts.Member, SocksPort), Is.EqualTo(exit), "the owner, SOCKS5");
+            Assert.That(ThroughHttp(TestAccounts.Member, HttpPort), Is.EqualTo(exit), "the owner, HTTP");
+            Assert.That(ThroughSocks(TestAccounts.PrimaryMember, SocksPort), Does.StartWith("error:"), "another member, SOCKS5");
+            Assert.That(ThroughHttp(TestAccounts.PrimaryMember, HttpPort), Does.StartWith("error:"), "another member, HTTP");
+            Assert.That(ThroughSocks(TestAccounts.Outsider, SocksPort), Does.StartWith("error:"), "a user outside the group");
+            Assert.That(ThroughHttp(TestAccounts.Outsider, HttpPort), Does.StartWith("error:"));
+            Assert.That(Lab.InHost("curl", "-sS", "-m", "5", "--socks5-hostname", $"127.0.0.1:{SocksPort}", Lab.WhoamiUrl).Output.Trim(),
+                Is.EqualTo(exit), "root");
+        });
+    }
+
+    [Test]
+    public async Task A_shared_exit_or_a_named_user_gets_through()
+    {
+        var shared = Lab.InstanceName("shr");
+        var named = Lab.InstanceName("nam");
+        var up1 = await UpAsync(TestAccounts.Member, shared, 0, 0, new ProxyArgs { SocksPort = 33080, HttpPort = 33081, Share = true });
+        var up2 = await UpAsync(TestAccounts.Member, named, 0, 0, new ProxyArgs
+        {
+            SocksPort = 33082, HttpPort = 33083, Allow = ["user:" + TestAccounts.Outsider],
+        });
+        try
+        {
+            var exit = Lab.ExitAddress(1);
+            Assert.Multiple(() =>
+            {
+                Assert.That(up1.Ok && up2.Ok, Is.True, up1 + " / " + up2);
+                Assert.That(ThroughSocks(TestAccounts.Outsider, 33080), Is.EqualTo(exit), "shared: anyone");
+                Assert.That(ThroughHttp(TestAccounts.PrimaryMember, 33081), Is.EqualTo(exit), "shared: anyone");
+                Assert.That(ThroughSocks(TestAccounts.Outsider, 33082), Is.EqualTo(exit), "the named user");
+                Assert.That(ThroughSocks(TestAccounts.PrimaryMember, 33082), Does.StartWith("error:"), "not named");
+                Assert.That(ThroughSocks(TestAccounts.Member, 33082), Is.EqualTo(exit), "the owner still");
+            });
+        }
+        finally
+        {
+            await RawAsync(null, Ops.TunnelDown, new InstanceArgs { Instance = shared });
+            await RawAsync(null, Ops.TunnelDown, new InstanceArgs { Instance = named });
+        }
+    }
+
+    [Test]
+    public async Task An_imitated_wireguard_go_is_never_taken_for_the_exits()
+    {
+        var instance = Lab.InstanceName("imi");
+        var iface = InstanceNames.Interface(instance);
+        // Another user starts a process whose command line is what the daemon used to look for.
+        var imitator = _sandbox.Start("setpriv", ["--reuid", TestAccounts.Outsider, "--regid", TestAccounts.PrimaryGroupName(TestAccounts.Outsider),
+            "--init-groups", "/bin/bash", "-c", $"exec -a wireguard-go /usr/bin/python3 -c 'import time; time.sleep(60)' {iface}"], _sandbox.Environment());
+        try
+        {
+            var up = await UpAsync(TestAccounts.Member, instance, 33090, 33091);
+            var info = (await RawAsync(null, Ops.TunnelInspect, new InstanceArgs { Instance = instance })).GetProperty("result");
+            Assert.That(up.Ok, Is.True, up.ToString());
+            if (!info.TryGetProperty("userspace_pid", out var p)) Assert.Ignore("the kernel has WireGuard: there is no userspace process to mistake");
+            var pid = p.GetInt32();
+            Assert.Multiple(() =>
+            {
+                Assert.That(pid, Is.Not.EqualTo(imitator.Id).And.Not.Zero);
+                Assert.That(File.ReadAllLines($"/proc/{pid}/status").Single(l => l.StartsWith("Uid:")), Does.Match(@"^Uid:\s+0\s"));
+            });
+            await RawAsync(null, Ops.TunnelDown, new InstanceArgs { Instance = instance });
+            Assert.That(imitator.HasExited, Is.False, "taking the exit down leaves the other user's process alone");
+        }
+        finally
+        {
+            await RawAsync(null, Ops.TunnelDown, new InstanceArgs { Instance = instance });
+            if (!imitator.HasExited) imitator.Kill();
         }
     }
 

@@ -54,4 +54,24 @@ public class HardeningUnitTests
         var e = Assert.Throws<PrivilegedException>(() => RequestValidator.Validate(args))!;
         Assert.That(e.Message, Does.Contain("proxy.username: must not contain ':'"));
     }
+
+    [Test]
+    public void Boringtun_keeps_root_and_logs_under_the_state_folder()
+    {
+        var log = "/var/lib/tunmux/userspace/wg-x.log";
+        var (args, env) = Tunmux.Privileged.Tunnels.UserspaceProcess.Command("boringtun", "wg-x", log);
+        var viaWgQuick = Tunmux.Privileged.Tunnels.UserspaceProcess.WgQuickEnvironment("boringtun", log);
+        var (goArgs, _) = Tunmux.Privileged.Tunnels.UserspaceProcess.Command("wireguard-go", "wg-x", log);
+        Assert.Multiple(() =>
+        {
+            Assert.That(args, Does.Contain("--disable-drop-privileges").And.Contain("--foreground"));
+            Assert.That(args, Does.Contain(log).And.Not.Contain("/tmp/boringtun.out"));
+            Assert.That(args[^1], Is.EqualTo("wg-x"));
+            Assert.That(env, Does.Contain("WG_SUDO=1"));
+            Assert.That(viaWgQuick["WG_SUDO"], Is.EqualTo("1"));
+            Assert.That(viaWgQuick["WG_LOG_FILE"], Is.EqualTo(log));
+            Assert.That(viaWgQuick["WG_ERR_LOG_FILE"], Is.EqualTo(log));
+            Assert.That(goArgs, Is.EqualTo(new[] { "-f", "wg-x" }), "wireguard-go in the foreground: the daemon keeps its PID");
+        });
+    }
 }

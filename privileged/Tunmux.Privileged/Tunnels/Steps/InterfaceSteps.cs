@@ -43,10 +43,9 @@ internal static class InterfaceSteps
         // Recorded before starting, so a crash right after still knows which process to look for.
         r.DataPlane = impl.Name;
         c.Save();
-        // Both implementations detach once the interface exists; the command returns then.
-        await c.Commands.CheckedAsync(impl.Command, [r.Interface], null, null, ct);
-        var pid = ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface)
-                  ?? throw new CommandFailedException($"{impl.Name} {r.Interface} exited right after starting");
+        // Our own child in the foreground: its PID is known from the spawn, never looked up by command line.
+        var pid = await UserspaceProcess.StartAsync(impl.Command, impl.Name, r.Interface, c.Paths, c.Tools.WireGuardRunDir,
+            TimeSpan.FromSeconds(10), ct);
         c.Pids.Register(pid);
         r.UserspacePid = pid;
         r.BackendReason = Append(r.BackendReason, c.KernelAllowed
@@ -81,9 +80,7 @@ internal static class InterfaceSteps
         }
         if (r.DataPlane is not null and not "kernel")
         {
-            // Started but not yet recorded (a crash in between): the interface name is ours alone.
-            if (ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface) is { } orphan)
-                await ProcessControl.TerminateAsync(orphan, ct);
+            // Started but not yet recorded (a crash in between): deleting the link (done before) ends it.
             // A killed implementation leaves its control socket behind; wg would then talk to nobody.
             try { File.Delete(Path.Combine(c.Tools.WireGuardRunDir, r.Interface + ".sock")); }
             catch (IOException) { }

@@ -1,5 +1,6 @@
 using System.Text;
 using Tunmux.Privileged.Proxy;
+using Tunmux.Privileged.Proxy.Access;
 
 namespace Tunmux.Privileged.Tunnels.Steps;
 
@@ -94,7 +95,11 @@ internal static class NamespaceSteps
         r.HttpPort = p.HttpPort;
         c.Save();
         r.ProxyPid = await c.ProxyLauncher.StartAsync(
-            new ProxyLaunchSpec(r.Instance, Ns(c), p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password), ct);
+            new ProxyLaunchSpec(r.Instance, Ns(c), p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password)
+            {
+                // Owner-only unless shared or opened to named users; records of earlier versions: root only.
+                Access = new ProxyAccessSpec(r.ProxyShare, r.ProxyAllowUids.Count > 0 ? r.ProxyAllowUids : [r.OwnerUid ?? 0], r.ProxyAllowGids),
+            }, ct);
         c.Save();
     }
 
