@@ -75,6 +75,14 @@ internal sealed class ApiTransport(HttpClient http, Uri baseUri, string provider
     public ProviderException Malformed(string path, string? what = null) =>
         new($"the {provider} API sent an answer tunmux cannot read on {path}{(what is null ? "" : $" ({what})")}; try again later, or check api_url");
 
+    /// <summary>A JSON request body from a source-generated type.</summary>
+    public static ByteArrayContent JsonContent<T>(T body, JsonTypeInfo<T> type)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, type));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
     /// <summary>Text from a server, cut to one short line (it is shown to the user).</summary>
     public static string OneLine(string text)
     {

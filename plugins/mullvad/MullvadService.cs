@@ -30,6 +30,9 @@ internal sealed class MullvadService
     /// <summary>How long a device check at connect stays good (a removed device would only show as a failed handshake).</summary>
     public static readonly TimeSpan DeviceCheckInterval = TimeSpan.FromHours(1);
 
+    /// <summary>Mullvad's daemon replaces the device's key every 30 days unless told otherwise (mullvad-types wireguard.rs DEFAULT_ROTATION_INTERVAL).</summary>
+    public static readonly TimeSpan KeyRotationInterval = TimeSpan.FromDays(30);
+
     private readonly IProviderContext _context;
     private readonly SessionStore _sessions;
     private readonly RelayCatalog _catalog;
@@ -152,7 +155,7 @@ internal sealed class MullvadService
             account.MaxDevices, addresses, session.PublicKey, api.BaseUri.ToString(), _context.Credentials.Description);
     }
 
-    public async Task<(List<Relay> Rows, CatalogResult List)> ServersAsync(RelayFilter filter, ServerSort sort, bool refresh, CancellationToken ct)
+    public async Task<(List<Relay> Rows, CachedList<RelayList> List)> ServersAsync(RelayFilter filter, ServerSort sort, bool refresh, CancellationToken ct)
     {
         var result = await _catalog.GetAsync(Api(), refresh, ct).ConfigureAwait(false);
         if (result.FromCache && result.Age > TimeSpan.Zero)
@@ -165,6 +168,7 @@ internal sealed class MullvadService
         var session = await _sessions.RequireAsync(ct).ConfigureAwait(false);
         var api = Api(session);
         await EnsureUsableAsync(api, session, ct).ConfigureAwait(false);
+        await RotateKeyIfDueAsync(api, session, ct).ConfigureAwait(false);
 
         var result = await _catalog.GetAsync(api, refresh: false, ct).ConfigureAwait(false);
         var (chosen, alternatives) = RelaySelector.Choose(result.List, hostname, filter, Random);
@@ -213,6 +217,35 @@ internal sealed class MullvadService
             }
         }
         if (changed) await _sessions.SaveAsync(session, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A key older than the rotation interval is replaced on the device first; if that fails the old key still works.</summary>
+    private async Task RotateKeyIfDueAsync(MullvadApi api, MullvadSession session, CancellationToken ct)
+    {
+        var since = session.KeyCreated ?? session.DeviceCreated;
+        if (since is null || _time.GetUtcNow() - since < KeyRotationInterval) return;
+        var keys = WireGuardKeys.Generate();
+        _context.Log.RegisterSecret(keys.PrivateKeyBase64);
+        try
+        {
+            var device = await api.ReplaceKeyAsync(session.DeviceId, keys.PublicKeyBase64, ct).ConfigureAwait(false);
+            if (string.IsNullOrWhiteSpace(device.Ipv4Address)) throw new ProviderException("the Mullvad API sent no tunnel address with the new key");
+            session.PrivateKey = keys.PrivateKeyBase64;
+            session.PublicKey = keys.PublicKeyBase64;
+            session.KeyCreated = _time.GetUtcNow();
+            session.Ipv4Address = device.Ipv4Address;
+            session.Ipv6Address = string.IsNullOrWhiteSpace(device.Ipv6Address) ? null : device.Ipv6Address;
+            await _sessions.SaveAsync(session, ct).ConfigureAwait(false);
+            _context.Log.Debug("Replaced the WireGuard key of the Mullvad device {Device}", session.DeviceName);
+        }
+        catch (MullvadApiException ex) when (ex.Code == MullvadErrors.DeviceNotFound)
+        {
+            throw;
+        }
+        catch (ProviderException ex)
+        {
+            _context.Log.Warning("Could not replace the WireGuard key of the Mullvad device ({Error}); using the current one", ex.Message);
+        }
     }
 
     private void WarnIfExpired(MullvadSession session)

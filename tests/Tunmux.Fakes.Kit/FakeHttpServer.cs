@@ -87,6 +87,26 @@ public abstract class FakeHttpServer : IAsyncDisposable
         return (result.Succeeded, result.Summary);
     }
 
+    /// <summary>The request's JSON body, or null when it is not JSON.</summary>
+    protected static async Task<System.Text.Json.Nodes.JsonNode?> ReadJsonAsync(HttpContext http)
+    {
+        try
+        {
+            return await System.Text.Json.Nodes.JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True for base64 of 32 bytes, the form of a WireGuard key.</summary>
+    protected static bool IsKey(string s)
+    {
+        Span<byte> buffer = stackalloc byte[33];
+        return s.Length == 44 && Convert.TryFromBase64String(s, buffer, out var n) && n == 32;
+    }
+
     private async Task RecordAndInjectAsync(HttpContext http, RequestDelegate next)
     {
         var path = http.Request.Path.Value ?? "/";

@@ -29,7 +29,8 @@ public sealed record FakeDevice(string Id, string Name, string Pubkey, DateTimeO
 /// → 201 with <c>number</c>, the error codes), device.rs (<c>POST /accounts/v1/devices</c> {pubkey, hijack_dns} → 201,
 /// <c>GET /accounts/v1/devices[/{id}]</c>, <c>DELETE /accounts/v1/devices/{id}</c> → 204), rest.rs (Bearer tokens;
 /// <c>401 {"code": "INVALID_ACCESS_TOKEN"}</c>; error bodies <c>{"code", "detail"}</c>), relay_list.rs
-/// (<c>GET /app/v1/relays</c> with ETag and 304 on If-None-Match); the app's mock API
+/// (<c>GET /app/v1/relays</c> with ETag and 304 on If-None-Match), device.rs
+/// (<c>PUT /accounts/v1/devices/{id}/pubkey</c> {pubkey} → 200 with the device); the app's mock API
 /// (android/test/mockapi: MockApiRouter.kt, JsonUtils.kt: the device, account and token JSON,
 /// <c>MAX_DEVICES_REACHED</c> answered 400 with a detail, five devices per account); and the original
 /// tool's client (CaddyGlow/tunmux src/mullvad/api.rs).
@@ -82,12 +83,13 @@ public sealed class FakeMullvadApi : FakeHttpServer
         app.MapPost("/accounts/v1/devices", (Delegate)CreateDeviceAsync);
         app.MapGet("/accounts/v1/devices/{id}", (Delegate)GetDevice);
         app.MapDelete("/accounts/v1/devices/{id}", (Delegate)DeleteDevice);
+        app.MapPut("/accounts/v1/devices/{id}/pubkey", (Delegate)ReplaceKeyAsync);
         app.MapGet("/app/v1/relays", (Delegate)Relays);
     }
 
     private async Task<IResult> TokenAsync(HttpContext http)
     {
-        var body = await ReadAsync(http).ConfigureAwait(false);
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
         var number = body?["account_number"]?.GetValue<string>() ?? "";
         if (!_accounts.TryGetValue(number, out var account))
             return Error(400, "INVALID_ACCOUNT", "This is not a valid Mullvad account");
@@ -127,7 +129,7 @@ public sealed class FakeMullvadApi : FakeHttpServer
     private async Task<IResult> CreateDeviceAsync(HttpContext http)
     {
         if (Authenticate(http) is not { } account) return InvalidToken();
-        var body = await ReadAsync(http).ConfigureAwait(false);
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
         var pubkey = body?["pubkey"]?.GetValue<string>() ?? "";
         if (!IsKey(pubkey)) return Error(400, "PARSING_ERROR", "pubkey is not a WireGuard public key");
         if (_accounts.Values.Any(a => a.Devices.Values.Any(d => d.Pubkey == pubkey))) return Error(400, "PUBKEY_IN_USE", "The public key is already in use");
@@ -145,6 +147,20 @@ public sealed class FakeMullvadApi : FakeHttpServer
     {
         if (Authenticate(http) is not { } account) return InvalidToken();
         return account.Devices.TryGetValue(id, out var device) ? Json(200, DeviceJson(device)) : Error(404, "DEVICE_NOT_FOUND", "The device was not found");
+    }
+
+    private async Task<IResult> ReplaceKeyAsync(HttpContext http, string id)
+    {
+        if (Authenticate(http) is not { } account) return InvalidToken();
+        if (!account.Devices.TryGetValue(id, out var device)) return Error(404, "DEVICE_NOT_FOUND", "The device was not found");
+        var body = await ReadJsonAsync(http).ConfigureAwait(false);
+        var pubkey = body?["pubkey"]?.GetValue<string>() ?? "";
+        if (!IsKey(pubkey)) return Error(400, "PARSING_ERROR", "pubkey is not a WireGuard public key");
+        var renewed = NewDevice(device.Name, pubkey, device.Created) with { Id = device.Id };
+        var (ok, summary) = await RunHookAsync(pubkey, renewed.Ipv4Address, http.RequestAborted).ConfigureAwait(false);
+        if (!ok) return Error(500, "INTERNAL_ERROR", "hook failed: " + summary);
+        account.Devices[id] = renewed;
+        return Json(200, DeviceJson(renewed));
     }
 
     private IResult DeleteDevice(HttpContext http, string id)
@@ -211,11 +227,6 @@ public sealed class FakeMullvadApi : FakeHttpServer
 
     private static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
 
-    private static bool IsKey(string s)
-    {
-        Span<byte> buffer = stackalloc byte[33];
-        return s.Length == 44 && Convert.TryFromBase64String(s, buffer, out var n) && n == 32;
-    }
 
     private static IResult InvalidToken() => Error(401, "INVALID_ACCESS_TOKEN", "Invalid access token");
 
@@ -223,16 +234,4 @@ public sealed class FakeMullvadApi : FakeHttpServer
         Results.Text(new JsonObject { ["code"] = code, ["detail"] = detail }.ToJsonString(), "application/json", Encoding.UTF8, status);
 
     private static IResult Json(int status, JsonNode body) => Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, status);
-
-    private static async Task<JsonNode?> ReadAsync(HttpContext http)
-    {
-        try
-        {
-            return await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
 }

@@ -72,8 +72,8 @@ public sealed class RelayAndConnectTests : MullvadFixture
         var list = RelayListParser.Parse(System.Text.Encoding.UTF8.GetBytes(json), "test");
         Assert.That(list.Discarded, Is.EqualTo(1));
         Assert.That(list.Relays, Has.Count.EqualTo(6));
-        Assert.That(list.PortAllowed(51820), Is.True);
-        Assert.That(list.PortAllowed(51821), Is.False);
+        Assert.That(list.Ports.Allows(51820), Is.True);
+        Assert.That(list.Ports.Allows(51821), Is.False);
     }
 
     [Test]
@@ -154,5 +154,32 @@ public sealed class RelayAndConnectTests : MullvadFixture
         Context.Store.Items[Tunmux.Plugins.Mullvad.Account.SessionStore.Item] = stored.ToJsonString();
         var ex = Assert.ThrowsAsync<Api.MullvadApiException>(() => NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, CancellationToken.None))!;
         Assert.That(ex.Message, Does.Contain("no longer on the Mullvad account"));
+    }
+
+    [Test]
+    public async Task A_key_older_than_thirty_days_is_replaced_on_the_device_before_connecting()
+    {
+        var login = await LoginAsync();
+        AgeStoredKey(TimeSpan.FromDays(31));
+        var plan = await NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, CancellationToken.None);
+        var device = Fake.Accounts[Account].Devices.Values.Single();
+        Assert.That(device.Id, Is.EqualTo(login.Session.DeviceId), "the same device, with a new key");
+        Assert.That(device.Pubkey, Is.Not.EqualTo(login.Session.PublicKey));
+        Assert.That(plan.Chosen.Profile.PrivateKey, Is.Not.EqualTo(login.Session.PrivateKey));
+        Assert.That(plan.Chosen.Profile.Addresses[0], Is.EqualTo(device.Ipv4Address));
+        Assert.That(Fake.Requests, Does.Contain($"PUT /accounts/v1/devices/{device.Id}/pubkey"));
+
+        AgeStoredKey(TimeSpan.FromDays(31));
+        Fake.InjectFault($"/accounts/v1/devices/{device.Id}/pubkey", 503);
+        var kept = await NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, CancellationToken.None);
+        Assert.That(kept.Chosen.Profile.PrivateKey, Is.EqualTo(plan.Chosen.Profile.PrivateKey), "a failed rotation keeps the working key");
+        Assert.That(Context.Logger.Lines, Has.Some.Contains("Could not replace the WireGuard key"));
+    }
+
+    private void AgeStoredKey(TimeSpan age)
+    {
+        var stored = System.Text.Json.Nodes.JsonNode.Parse(Context.Store.Items[Tunmux.Plugins.Mullvad.Account.SessionStore.Item])!;
+        stored["key_created"] = DateTimeOffset.UtcNow.Subtract(age).ToString("O");
+        Context.Store.Items[Tunmux.Plugins.Mullvad.Account.SessionStore.Item] = stored.ToJsonString();
     }
 }

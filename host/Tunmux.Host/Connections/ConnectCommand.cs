@@ -71,6 +71,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             Backend = backend,
             UserspaceImplementation = general.UserspaceImplementation,
             HandshakeTimeoutMs = general.HandshakeTimeoutMs,
+            KillSwitch = !proxy && general.KillSwitch,
             Profile = ToDto(plan.Profile, mtu),
             Proxy = ports is { } p
                 ? new ProxyArgs

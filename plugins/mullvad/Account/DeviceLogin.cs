@@ -19,7 +19,7 @@ internal sealed class DeviceLogin(MullvadApi api, SessionStore sessions, IPlugin
 {
     public async Task<LoginOutcome> RunAsync(string accountNumber, bool force, string? replace, CancellationToken ct)
     {
-        var previous = await LoadQuietlyAsync(ct).ConfigureAwait(false);
+        var previous = await sessions.LoadQuietlyAsync(ct).ConfigureAwait(false);
         api.AccountNumber = accountNumber;
         api.Token = previous?.AccountNumber == accountNumber ? previous.Token : null;
         var account = await api.GetAccountAsync(ct).ConfigureAwait(false);
@@ -68,6 +68,7 @@ internal sealed class DeviceLogin(MullvadApi api, SessionStore sessions, IPlugin
             DeviceName = device.Name,
             DeviceCreated = device.Created,
             DeviceCheckedAt = now,
+            KeyCreated = now,
             PrivateKey = keys.PrivateKeyBase64,
             PublicKey = keys.PublicKeyBase64,
             Ipv4Address = device.Ipv4Address!,
@@ -80,18 +81,6 @@ internal sealed class DeviceLogin(MullvadApi api, SessionStore sessions, IPlugin
         return new LoginOutcome(session, AlreadyLoggedIn: false, replaced, count);
     }
 
-    private async Task<MullvadSession?> LoadQuietlyAsync(CancellationToken ct)
-    {
-        try
-        {
-            return await sessions.LoadAsync(ct).ConfigureAwait(false);
-        }
-        catch (ProviderException ex)
-        {
-            log.Debug("Ignoring the stored Mullvad session: {Error}", ex.Message);
-            return null;
-        }
-    }
 
     private async Task<bool> DeviceStillThereAsync(MullvadSession session, CancellationToken ct)
     {

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Tunmux.Contracts;
+using Tunmux.Plugins.Common;
 using Tunmux.Plugins.Mullvad.Api;
 
 namespace Tunmux.Plugins.Mullvad.Account;
@@ -22,6 +22,9 @@ internal sealed class MullvadSession
     public string DeviceName { get; set; } = "";
     public DateTimeOffset? DeviceCreated { get; set; }
     public DateTimeOffset? DeviceCheckedAt { get; set; }
+
+    /// <summary>When the current key was registered (the device's creation until the first rotation).</summary>
+    public DateTimeOffset? KeyCreated { get; set; }
 
     public string PrivateKey { get; set; } = "";
     public string PublicKey { get; set; } = "";
@@ -55,45 +58,11 @@ internal sealed class MullvadSession
 [JsonSerializable(typeof(MullvadSession))]
 internal sealed partial class SessionJson : JsonSerializerContext;
 
-/// <summary>The session in the host's credential store (file or keyring, as the user chose), never a file of its own.</summary>
+/// <summary>The session in the host's credential store.</summary>
 internal sealed class SessionStore(ICredentialStore credentials, IPluginLogger log)
+    : SecretItem<MullvadSession>(credentials, log, SessionJson.Default.MullvadSession, "Mullvad", "tunmux mullvad login")
 {
-    public const string Item = "session.json";
+    protected override bool IsComplete(MullvadSession s) => s.AccountNumber.Length > 0 && s.PrivateKey.Length > 0 && s.DeviceId.Length > 0;
 
-    public async Task<MullvadSession?> LoadAsync(CancellationToken ct)
-    {
-        var text = await credentials.GetAsync(Item, ct).ConfigureAwait(false);
-        if (text is null) return null;
-        MullvadSession? session;
-        try
-        {
-            session = JsonSerializer.Deserialize(text, SessionJson.Default.MullvadSession);
-        }
-        catch (JsonException)
-        {
-            throw new ProviderException($"the stored Mullvad session in {credentials.Description} is damaged; log in again with `tunmux mullvad login`");
-        }
-        if (session is null || session.AccountNumber.Length == 0 || session.PrivateKey.Length == 0)
-            throw new ProviderException($"the stored Mullvad session in {credentials.Description} is incomplete; log in again with `tunmux mullvad login`");
-        RegisterSecrets(session);
-        return session;
-    }
-
-    public async Task<MullvadSession> RequireAsync(CancellationToken ct) =>
-        await LoadAsync(ct).ConfigureAwait(false)
-        ?? throw new ProviderException("not logged in to Mullvad; run `tunmux mullvad login` (or `tunmux mullvad create-account`) first");
-
-    public Task SaveAsync(MullvadSession session, CancellationToken ct)
-    {
-        RegisterSecrets(session);
-        return credentials.SetAsync(Item, JsonSerializer.Serialize(session, SessionJson.Default.MullvadSession), ct);
-    }
-
-    public Task<bool> DeleteAsync(CancellationToken ct) => credentials.DeleteAsync(Item, ct);
-
-    private void RegisterSecrets(MullvadSession s)
-    {
-        foreach (var secret in new[] { s.AccountNumber, s.PrivateKey, s.AccessToken })
-            if (!string.IsNullOrEmpty(secret)) log.RegisterSecret(secret);
-    }
+    protected override IEnumerable<string?> Secrets(MullvadSession s) => [s.AccountNumber, s.PrivateKey, s.AccessToken];
 }

@@ -48,6 +48,12 @@ internal sealed class DeviceSubmission
     public bool HijackDns { get; init; }
 }
 
+/// <summary>Body of <c>PUT accounts/v1/devices/{id}/pubkey</c> (device.rs RotateDevicePubkey).</summary>
+internal sealed class KeyRotation
+{
+    public required string Pubkey { get; init; }
+}
+
 /// <summary>Body of <c>POST auth/v1/token</c>.</summary>
 internal sealed class AccessTokenRequest
 {
@@ -75,5 +81,6 @@ internal sealed class ErrorAnswer
 [JsonSerializable(typeof(List<DeviceAnswer>))]
 [JsonSerializable(typeof(DeviceSubmission))]
 [JsonSerializable(typeof(AccessTokenRequest))]
+[JsonSerializable(typeof(KeyRotation))]
 [JsonSerializable(typeof(ErrorAnswer))]
 internal sealed partial class ApiJson : JsonSerializerContext;

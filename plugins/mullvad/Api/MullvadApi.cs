@@ -10,9 +10,6 @@ namespace Tunmux.Plugins.Mullvad.Api;
 /// <summary>An access token and when it expires.</summary>
 internal sealed record AccessToken(string Value, DateTimeOffset Expiry);
 
-/// <summary>The relay list, or word that the copy named by its ETag is still current.</summary>
-internal sealed record RelaysAnswer(bool NotModified, byte[] Body, string? ETag);
-
 /// <summary>
 /// Client of Mullvad's REST API (<c>https://api.mullvad.net</c>), as mullvad-api does it: the account
 /// number buys a short-lived access token (<c>POST auth/v1/token</c>) that authorizes the account
@@ -52,7 +49,7 @@ internal sealed class MullvadApi
     {
         var number = AccountNumber ?? throw new InvalidOperationException("no account number");
         const string path = "auth/v1/token";
-        var body = JsonBody(new AccessTokenRequest { AccountNumber = number }, ApiJson.Default.AccessTokenRequest);
+        var body = ApiTransport.JsonContent(new AccessTokenRequest { AccountNumber = number }, ApiJson.Default.AccessTokenRequest);
         var answer = await SendAsync(HttpMethod.Post, path, body, null, ct).ConfigureAwait(false);
         Expect(answer, path, HttpStatusCode.OK);
         var token = _transport.Read(answer.Body, ApiJson.Default.AccessTokenAnswer, path);
@@ -85,8 +82,14 @@ internal sealed class MullvadApi
 
     public Task<DeviceAnswer> CreateDeviceAsync(string publicKey, CancellationToken ct) =>
         AuthorizedAsync(HttpMethod.Post, "accounts/v1/devices",
-            () => JsonBody(new DeviceSubmission { Pubkey = publicKey, HijackDns = false }, ApiJson.Default.DeviceSubmission),
+            () => ApiTransport.JsonContent(new DeviceSubmission { Pubkey = publicKey, HijackDns = false }, ApiJson.Default.DeviceSubmission),
             HttpStatusCode.Created, ApiJson.Default.DeviceAnswer, ct);
+
+    /// <summary>Replaces the device's WireGuard key (<c>PUT accounts/v1/devices/{id}/pubkey</c>); the answer carries the addresses that go with it.</summary>
+    public Task<DeviceAnswer> ReplaceKeyAsync(string id, string publicKey, CancellationToken ct) =>
+        AuthorizedAsync(HttpMethod.Put, $"accounts/v1/devices/{Uri.EscapeDataString(id)}/pubkey",
+            () => ApiTransport.JsonContent(new KeyRotation { Pubkey = publicKey }, ApiJson.Default.KeyRotation),
+            HttpStatusCode.OK, ApiJson.Default.DeviceAnswer, ct);
 
     public async Task RemoveDeviceAsync(string id, CancellationToken ct)
     {
@@ -96,13 +99,13 @@ internal sealed class MullvadApi
     }
 
     /// <summary><c>GET app/v1/relays</c>, conditional on the cached copy's ETag.</summary>
-    public async Task<RelaysAnswer> GetRelaysAsync(string? etag, CancellationToken ct)
+    public async Task<FetchedList> GetRelaysAsync(string? etag, CancellationToken ct)
     {
         const string path = "app/v1/relays";
         var answer = await SendAsync(HttpMethod.Get, path, null, etag, ct).ConfigureAwait(false);
-        if (etag is not null && answer.Status == HttpStatusCode.NotModified) return new RelaysAnswer(true, [], etag);
+        if (etag is not null && answer.Status == HttpStatusCode.NotModified) return new FetchedList(true, [], etag);
         Expect(answer, path, HttpStatusCode.OK);
-        return new RelaysAnswer(false, answer.Body, answer.ETag);
+        return new FetchedList(false, answer.Body, answer.ETag);
     }
 
     private async Task<T> AuthorizedAsync<T>(HttpMethod method, string path, Func<HttpContent>? content, HttpStatusCode expected,
@@ -169,10 +172,4 @@ internal sealed class MullvadApi
         }
     }
 
-    private static ByteArrayContent JsonBody<T>(T body, JsonTypeInfo<T> type)
-    {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, type));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return content;
-    }
 }

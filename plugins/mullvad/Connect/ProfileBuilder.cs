@@ -15,16 +15,7 @@ internal static class ProfileBuilder
     public const int DefaultPort = 51820;
 
     /// <summary>The port to use: the one asked for when the relays accept it, else 51820, else the first one they accept.</summary>
-    public static int ChoosePort(RelayList list, int? requested)
-    {
-        if (requested is { } port)
-        {
-            return list.PortAllowed(port)
-                ? port
-                : throw new ProviderException($"Mullvad relays do not accept WireGuard on port {port}; choose one of {list.DescribePorts()}");
-        }
-        return list.PortAllowed(DefaultPort) ? DefaultPort : list.PortRanges[0].From;
-    }
+    public static int ChoosePort(RelayList list, int? requested) => list.Ports.Choose(requested, [DefaultPort], "Mullvad");
 
     public static ConnectPlan Build(MullvadSession session, Relay relay, RelayList list, int port)
     {

@@ -24,13 +24,7 @@ internal sealed record Relay(
     bool Daita);
 
 /// <summary>The WireGuard part of Mullvad's relay list.</summary>
-internal sealed record RelayList(IReadOnlyList<Relay> Relays, IReadOnlyList<(int From, int To)> PortRanges, string Ipv4Gateway, string? Ipv6Gateway,
-    int Discarded)
-{
-    public bool PortAllowed(int port) => PortRanges.Any(r => port >= r.From && port <= r.To);
-
-    public string DescribePorts() => string.Join(", ", PortRanges.Select(r => r.From == r.To ? $"{r.From}" : $"{r.From}-{r.To}"));
-}
+internal sealed record RelayList(IReadOnlyList<Relay> Relays, PortRanges Ports, string Ipv4Gateway, string? Ipv6Gateway, int Discarded);
 
 /// <summary>
 /// Reads <c>GET app/v1/relays</c> (mullvad-api/src/relay_list.rs: <c>locations</c> keyed
@@ -64,8 +58,8 @@ internal static class RelayListParser
                 foreach (var range in portRanges.EnumerateArray())
                 {
                     if (range.ValueKind == JsonValueKind.Array && range.GetArrayLength() == 2
-                        && range[0].TryGetInt32(out var from) && range[1].TryGetInt32(out var to) && from is > 0 and <= 65535 && to >= from && to <= 65535)
-                        ranges.Add((from, to));
+                        && range[0].TryGetInt32(out var from) && range[1].TryGetInt32(out var to) && PortRanges.Valid(from, to) is { } valid)
+                        ranges.Add(valid);
                 }
             }
             if (ranges.Count == 0) throw Bad(source, "no WireGuard port ranges");
@@ -85,7 +79,7 @@ internal static class RelayListParser
                     else discarded++;
                 }
             }
-            return new RelayList(relays, ranges, gateway, gateway6, discarded);
+            return new RelayList(relays, new PortRanges(ranges), gateway, gateway6, discarded);
         }
         catch (JsonException)
         {

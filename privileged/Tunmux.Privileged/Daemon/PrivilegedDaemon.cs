@@ -33,6 +33,7 @@ public sealed class PrivilegedDaemon
     private readonly DaemonLifecycle _lifecycle;
     private ConnectionHandler _connections;
     private readonly Authorizer _authorizer;
+    private readonly ITunnelService _tunnels;
     private long _nextConnectionId;
 
     public PrivilegedDaemon(DaemonOptions options, ITunnelService tunnels, DaemonLog log)
@@ -45,6 +46,7 @@ public sealed class PrivilegedDaemon
         _connections = new ConnectionHandler(
             new RequestHandler(tunnels, killer, _lifecycle, log, new MutationLock(options.Paths.MutationLockFile)), _lifecycle, log);
         _authorizer = new Authorizer(options.AuthorizedGroup);
+        _tunnels = tunnels;
         _overloaded = new LogBudget(log, "too-many-clients");
         if (int.TryParse(Environment.GetEnvironmentVariable("TUNMUX_PRIVILEGED_READ_TIMEOUT_MS"), out var ms) && ms > 0)
         {
@@ -85,6 +87,7 @@ public sealed class PrivilegedDaemon
         var output = Console.OpenStandardOutput();
         Console.SetOut(Console.Error);
         PrepareRuntimeDirs();
+        await RestoreFirewallAsync().ConfigureAwait(false);
 
         var peer = StdioCaller.Identify(Environment.GetEnvironmentVariable("SUDO_UID"), Environment.GetEnvironmentVariable("SUDO_GID"),
             Posix.GetEuid(), StdioCaller.ReadParent());
@@ -113,6 +116,7 @@ public sealed class PrivilegedDaemon
             Console.Error.WriteLine("error: " + message);
             return 1;
         }
+        await RestoreFirewallAsync().ConfigureAwait(false);
 
         Socket listener;
         bool bound;
@@ -178,6 +182,23 @@ public sealed class PrivilegedDaemon
         lock (clients) pending = clients.ToArray();
         await Task.WhenAny(Task.WhenAll(pending), Task.Delay(DrainWait)).ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// Lockdown (and a kill switch) must hold again after a reboot, which empties the kernel's tables: the daemon puts
+    /// the table back as its saved state says before it serves anyone. A failure is logged; the state stays, so the
+    /// next change tries again.
+    /// </summary>
+    private async Task RestoreFirewallAsync()
+    {
+        try
+        {
+            await _tunnels.RestoreFirewallAsync(_lifecycle.Stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.Error($"restoring the firewall table failed: {ConnectionHandler.OneLine(e.Message)}");
+        }
     }
 
     private async Task ServeClientAsync(Socket client)

@@ -15,15 +15,18 @@ public class ResolvConfTests
     {
         var paths = new PrivilegedPaths(dir.Combine("run"), dir.Combine("state"));
         var tools = new SystemTools { ResolvConfPath = resolvConf, Which = _ => null, ResolvedActive = () => false };
+        var commands = new SystemCommands(new ProcessRunner(), tools);
+        var store = new TunnelRecordStore(dir.Combine("state", "tunnels"));
         return new TunnelContext
         {
+            KillSwitch = new KillSwitch(paths, store, () => commands, new ProcessRunner()),
             Record = new TunnelRecord
             {
                 Instance = "_direct", Provider = "p", Mode = "direct", Backend = "kernel", Interface = "wg-x",
                 PeerPublicKey = Samples.Key2, Endpoint = "198.18.0.1:51820", Dns = ["10.2.0.1"],
             },
-            Commands = new SystemCommands(new ProcessRunner(), tools),
-            Store = new TunnelRecordStore(dir.Combine("state", "tunnels")),
+            Commands = commands,
+            Store = store,
             Paths = paths,
             Pids = new ManagedPids(paths.ManagedPidsDir),
             ProxyLauncher = null!,

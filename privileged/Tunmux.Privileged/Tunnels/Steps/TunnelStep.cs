@@ -26,6 +26,10 @@ internal sealed class TunnelContext
     public required PrivilegedPaths Paths { get; init; }
     public required ManagedPids Pids { get; init; }
     public required IProxyLauncher ProxyLauncher { get; init; }
+    public required KillSwitch KillSwitch { get; init; }
+
+    /// <summary>True while the undos of a failed <c>up</c> run (as opposed to <c>down</c>): some things stay then.</summary>
+    public bool RollingBack { get; set; }
 
     /// <summary>Null during <c>down</c>: nothing that needs it runs then.</summary>
     public string? PrivateKey { get; init; }
