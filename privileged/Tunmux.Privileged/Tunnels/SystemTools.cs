@@ -51,6 +51,12 @@ internal sealed class SystemTools
 
     public bool NamespaceExists(string ns) => File.Exists(Path.Combine(NetnsRunDir, ns));
 
+    /// <summary>Whether a link of that name exists in the daemon's network namespace (no process: if_nametoindex).</summary>
+    public Func<string, bool> InterfaceExists { get; init; } = name => IfNameToIndex(name) != 0;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "if_nametoindex")]
+    private static extern uint IfNameToIndex(string name);
+
     /// <summary>The trusted absolute path, or where the program would be, so a missing one fails with its full name.</summary>
     private static string Absolute(string name) => SystemPaths.Find(name) ?? Path.Combine(SystemPaths.SystemFolders[0], name);
 

@@ -143,7 +143,7 @@ public sealed class TunnelService : ITunnelService
             if (args.Mode == TunnelModes.Direct && recorded.FirstOrDefault(r => r.Mode == TunnelModes.Direct) is { } active)
                 throw new PrivilegedException(ErrorCodes.Conflict,
                     $"direct mode is already active as instance {active.Instance}; disconnect it first (direct mode is one at a time)");
-            await RefuseCollisionsAsync(record, recorded, cancellationToken);
+            RefuseCollisions(record, recorded);
             // The record step runs inside the reservation, so two ups of one name cannot both pass the check.
             await steps[0].Do(context, cancellationToken);
         }
@@ -190,7 +190,7 @@ public sealed class TunnelService : ITunnelService
     /// of its own: none may belong to a recorded instance or exist already (another program's, or a
     /// leftover), whatever a client computed. Otherwise one user could reconfigure another's tunnel.
     /// </summary>
-    private async Task RefuseCollisionsAsync(TunnelRecord record, IReadOnlyList<TunnelRecord> recorded, CancellationToken ct)
+    private void RefuseCollisions(TunnelRecord record, IReadOnlyList<TunnelRecord> recorded)
     {
         if (recorded.FirstOrDefault(r => r.Interface == record.Interface || (record.Namespace is not null && r.Namespace == record.Namespace)) is { } owner)
             throw Collision($"its interface or namespace belongs to instance {owner.Instance}");
@@ -199,7 +199,7 @@ public sealed class TunnelService : ITunnelService
         var uapi = Path.Combine(Tools.WireGuardRunDir, record.Interface + ".sock");
         if (File.Exists(uapi))
             throw Collision($"the WireGuard control socket {uapi} already exists");
-        if ((await Commands.IpTryAsync(null, ["link", "show", "dev", record.Interface], ct)).Succeeded)
+        if (Tools.InterfaceExists(record.Interface))
             throw Collision($"a network interface named {record.Interface} already exists");
 
         PrivilegedException Collision(string why) => new(ErrorCodes.Conflict,
