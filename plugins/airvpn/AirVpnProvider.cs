@@ -135,7 +135,7 @@ public sealed class AirVpnProvider : IVpnProvider
         var account = Account();
         var session = await account.Store.RequireAsync(cancellationToken);
         var manifest = await account.ManifestAsync(session, refresh: false, cancellationToken);
-        var port = ProfileBuilder.Port(request.Options);
+        var port = ProfileBuilder.Port(request.Options.Get("port"));
 
         IReadOnlyList<AirServer> candidates;
         var named = request.ServerName is { Length: > 0 };

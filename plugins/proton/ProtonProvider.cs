@@ -65,7 +65,7 @@ public sealed class ProtonProvider : IVpnProvider
     {
         var username = request.Username.Trim();
         if (username.Length == 0) throw new ProviderException("give the Proton user name: `tunmux proton login <username>`");
-        var verification = VerificationFrom(request.Options);
+        var verification = VerificationFrom(request.Options.Get("hv-token"), request.Options.Get("hv-type"));
         var password = request.Password ?? PromptPassword(username);
         _context.Log.RegisterSecret(password);
         var secondFactor = new SecondFactor(request.Options.Get("totp"), request.Options.Get("totp-secret-file"));
@@ -132,10 +132,9 @@ public sealed class ProtonProvider : IVpnProvider
         }
     }
 
-    private static HumanVerificationToken? VerificationFrom(ParsedOptions options)
+    /// <summary>The token of <c>--hv-token</c> (of type <c>--hv-type</c>, captcha by default), checked before any request.</summary>
+    private static HumanVerificationToken? VerificationFrom(string? token, string? type)
     {
-        var token = options.Get("hv-token");
-        var type = options.Get("hv-type");
         if (token is null)
             return type is null ? null : throw new ProviderException("--hv-type goes with --hv-token; give the token Proton's verification page was opened with");
         token = token.Trim();

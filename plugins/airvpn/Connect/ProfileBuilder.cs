@@ -32,8 +32,8 @@ internal static class ProfileBuilder
     }
 
     /// <summary>Reads <c>--port</c>; null when absent.</summary>
-    public static int? Port(ParsedOptions options) =>
-        options.Get("port") is not { } text ? null
+    public static int? Port(string? text) =>
+        text is null ? null
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535 ? port
         : throw new ProviderException($"airvpn: --port takes a port number (1637, 47107, 51820, ...), not '{text}'");
 

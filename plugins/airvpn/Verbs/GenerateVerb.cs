@@ -23,7 +23,7 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
         var targets = o.GetAll("server").Select(s => Input.Name(s, "server")).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (targets.Count == 0) throw new ProviderException("airvpn: generate needs at least one -s SERVER or -s COUNTRY");
         var output = o.Get("output");
-        var options = Options(o);
+        var options = Options(o.Get("entry"), o.Get("exit"), o.Get("mtu"), o.Get("keepalive"));
         var format = ConfigArchive.Choose(o.Get("format"), output);
 
         var session = await account.Store.RequireAsync(ct);
@@ -80,19 +80,19 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
     }
 
     /// <summary>The generator's shared options, with the original tool's defaults (entry over IPv4, both families in the tunnel, MTU 1320, keepalive 15).</summary>
-    private static GeneratorOptions Options(ParsedOptions o)
+    internal static GeneratorOptions Options(string? entryValue, string? exitValue, string? mtuValue, string? keepaliveValue)
     {
-        var entry = (o.Get("entry") ?? "ipv4").Trim().ToLowerInvariant();
-        if (entry is not ("ipv4" or "ipv6")) throw new ProviderException($"airvpn: --entry takes ipv4 or ipv6, not '{o.Get("entry")}'");
-        var exit = (o.Get("exit") ?? "both").Trim().ToLowerInvariant();
-        if (exit is not ("ipv4" or "ipv6" or "both")) throw new ProviderException($"airvpn: --exit takes ipv4, ipv6 or both, not '{o.Get("exit")}'");
-        var mtu = Number(o, "mtu", ProfileBuilder.Mtu, 576, 9000);
-        var keepalive = Number(o, "keepalive", ProfileBuilder.Keepalive, 0, 65535);
+        var entry = (entryValue ?? "ipv4").Trim().ToLowerInvariant();
+        if (entry is not ("ipv4" or "ipv6")) throw new ProviderException($"airvpn: --entry takes ipv4 or ipv6, not '{entryValue}'");
+        var exit = (exitValue ?? "both").Trim().ToLowerInvariant();
+        if (exit is not ("ipv4" or "ipv6" or "both")) throw new ProviderException($"airvpn: --exit takes ipv4, ipv6 or both, not '{exitValue}'");
+        var mtu = Number(mtuValue, "mtu", ProfileBuilder.Mtu, 576, 9000);
+        var keepalive = Number(keepaliveValue, "keepalive", ProfileBuilder.Keepalive, 0, 65535);
         return new GeneratorOptions(entry, exit, mtu, keepalive);
     }
 
-    private static int Number(ParsedOptions o, string name, int fallback, int min, int max) =>
-        o.Get(name) is not { } text ? fallback
+    private static int Number(string? text, string name, int fallback, int min, int max) =>
+        text is null ? fallback
         : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v
         : throw new ProviderException($"airvpn: --{name} takes a number from {min} to {max}, not '{text}'");
 

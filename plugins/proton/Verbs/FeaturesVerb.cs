@@ -18,7 +18,8 @@ internal sealed class FeaturesVerb(ProtonProvider provider)
     {
         var session = await provider.RequireSessionAsync(ct).ConfigureAwait(false);
         var current = session.Certificate?.Features ?? DeviceFeatures.Default(session.MaxTier);
-        var wanted = current.With(invocation.Options);
+        var o = invocation.Options;
+        var wanted = current.With(o.Get("netshield"), o.Get("port-forward"), o.Get("moderate-nat"), o.Get("vpn-accelerator"));
         var console = provider.Context.Console;
 
         if (wanted != current)

@@ -52,6 +52,12 @@ internal sealed class TunnelRecord
     [JsonPropertyName("proxy_share")] public bool ProxyShare { get; set; }
     [JsonPropertyName("proxy_allow_uids")] public IReadOnlyList<uint> ProxyAllowUids { get; set; } = [];
     [JsonPropertyName("proxy_allow_gids")] public IReadOnlyList<uint> ProxyAllowGids { get; set; } = [];
+    /// <summary>Rootless exits: the process holding the user, network and mount namespaces, and that network namespace (<c>net:[inode]</c>).</summary>
+    [JsonPropertyName("holder_pid")] public int? HolderPid { get; set; }
+    [JsonPropertyName("netns_id")] public string? NetnsId { get; set; }
+    /// <summary>Rootless exits: the user-mode link to the outside (<c>pasta</c> or <c>slirp4netns</c>) and its PID.</summary>
+    [JsonPropertyName("outside_link")] public string? OutsideLink { get; set; }
+    [JsonPropertyName("outside_pid")] public int? OutsidePid { get; set; }
     [JsonPropertyName("created_at")] public DateTimeOffset CreatedAt { get; set; }
     /// <summary>False while the instance is being brought up; a record left incomplete means a crash mid-way.</summary>
     [JsonPropertyName("complete")] public bool Complete { get; set; }

@@ -152,31 +152,18 @@ public sealed class TunnelService : ITunnelService
             _reserve.Release();
         }
 
-        var done = 1;
         try
         {
-            for (; done < steps.Count; done++)
-            {
-                if (CrashBeforeStep == done) Environment.Exit(70);
-                if (FailBeforeStep == done)
-                    throw new CommandFailedException($"injected failure before step {steps[done].Name}");
-                await steps[done].Do(context, cancellationToken);
-            }
-            if (FailBeforeStep == steps.Count) throw new CommandFailedException("injected failure after the last step");
+            await StepSequence.RunAsync(steps, 1, context, FailBeforeStep, cancellationToken, CrashBeforeStep);
         }
-        catch (Exception e)
+        catch (StepFailedException e)
         {
-            // Whatever went wrong (a command, a file, cancellation, a bug), nothing is left half-done.
-            var failedStep = done < steps.Count ? steps[done].Name : "done";
-            context.RollingBack = true;
-            await UndoAsync(context, steps.Take(done).Reverse());
-            if (e is OperationCanceledException) throw;
-            var message = e is PrivilegedException pe ? pe.Message : e.Message;
+            var message = e.InnerException is PrivilegedException pe ? pe.Message : e.Message;
             var kept = _killSwitch.HoldsFor(args.Instance)
                 ? "; everything was rolled back except the kill switch, which keeps blocking all traffic outside a tunnel " +
                   "(you asked not to leak): connect again, or remove it with 'tunmux disconnect'"
                 : "; everything was rolled back";
-            throw new PrivilegedException(ErrorCodes.Failed, $"bringing up {args.Instance} failed at step {failedStep}: {message}{kept}");
+            throw new PrivilegedException(ErrorCodes.Failed, $"bringing up {args.Instance} failed at step {e.Step}: {message}{kept}");
         }
 
         record.Complete = true;
@@ -224,7 +211,7 @@ public sealed class TunnelService : ITunnelService
         var usedWgQuick = record.ConfigPath is not null
                           || (record.Mode == TunnelModes.Direct && record.Backend is "wg-quick" or "userspace");
         var steps = Plan(record.Mode, usedWgQuick);
-        await UndoAsync(context, steps.Reverse());
+        await StepSequence.UndoAsync(context, steps.Reverse());
 
         var left = new List<string>();
         if (record.Namespace is { } ns && Tools.NamespaceExists(ns)) left.Add($"namespace {ns}");
@@ -269,24 +256,6 @@ public sealed class TunnelService : ITunnelService
         KernelAllowed = choice?.KernelAllowed ?? true,
         Userspace = choice?.Userspace,
     };
-
-    /// <summary>Runs every undo, whatever fails on the way: leaving one thing behind is better than leaving all.</summary>
-    private static async Task UndoAsync(TunnelContext context, IEnumerable<TunnelStep> steps)
-    {
-        foreach (var step in steps)
-        {
-            try
-            {
-                await step.Undo(context, CancellationToken.None);
-            }
-#pragma warning disable CA1031 // every undo must get its chance, whatever the previous one threw
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                // Keep undoing; DownAsync checks what is left and says so.
-            }
-        }
-    }
 
     /// <summary>A proxy namespace with no record (a crash before the record was written, or a lost state folder).</summary>
     private TunnelRecord? Leftover(string instance)

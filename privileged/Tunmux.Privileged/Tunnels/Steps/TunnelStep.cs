@@ -46,6 +46,15 @@ internal sealed class TunnelContext
     /// <summary>The userspace implementation to use when there is no kernel link: name and command path.</summary>
     public (string Name, string Command)? Userspace { get; init; }
 
+    /// <summary>Where the userspace implementation puts its control socket, as seen by the steps' commands.</summary>
+    public string WireGuardSocketDir { get; init; } = "/var/run/wireguard";
+
+    /// <summary>
+    /// A process in the network namespace the userspace implementation runs in (a rootless exit's
+    /// holder); null for this process's own. Interface names are unique only per namespace.
+    /// </summary>
+    public int? UserspaceNamespaceOf { get; set; }
+
     public SystemTools Tools => Commands.Tools;
 
     /// <summary>Persists the record so a crash after this point still knows what to undo.</summary>
