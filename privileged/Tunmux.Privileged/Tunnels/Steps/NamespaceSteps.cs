@@ -103,7 +103,7 @@ internal static class NamespaceSteps
                 // Owner-only unless shared or opened to named users. A record without an owner is the launching
                 // user's: root for the daemon's records of earlier versions, the user for a rootless exit.
                 Access = new ProxyAccessSpec(r.ProxyShare,
-                    r.ProxyAllowUids.Count > 0 ? r.ProxyAllowUids : [r.OwnerUid ?? Proxy.Launch.Libc.GetEuid()], r.ProxyAllowGids),
+                    r.ProxyAllowUids.Count > 0 ? r.ProxyAllowUids : [r.OwnerUid ?? Tunmux.Privileged.Proxy.Launch.Libc.GetEuid()], r.ProxyAllowGids),
             }, ct);
         c.Save();
     }
