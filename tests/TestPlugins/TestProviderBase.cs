@@ -18,7 +18,7 @@ public abstract class TestProviderBase : IVpnProvider
     {
         Connect = typeof(TestConnectOptions),
         Verbs = [typeof(WhoAmI), typeof(PortsGroup)],
-        ConfigKeys = ["greeting"],
+        ConfigKeys = ["greeting", "info_error"],
     };
 
     public Task LoginAsync(LoginRequest request, CancellationToken cancellationToken)
@@ -42,8 +42,11 @@ public abstract class TestProviderBase : IVpnProvider
             : RefreshResult.NothingDue);
     }
 
+    /// <summary>The account; <c>info_error</c> in the plugin's config section makes it fail with that message (a refused session).</summary>
     public Task<AccountInfo> GetInfoAsync(InfoRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult(new AccountInfo { Username = "tester", Plan = Context.Config.GetString("greeting") ?? "none" });
+        Context.Config.GetString("info_error") is { } error
+            ? throw new ProviderException(error)
+            : Task.FromResult(new AccountInfo { Username = "tester", Plan = Context.Config.GetString("greeting") ?? "none" });
 
     /// <summary>T#1, and with --sort latency also T#2 and T#3 whose entries are on loopback (the host measures them).</summary>
     public Task<IReadOnlyList<ServerInfo>> ListServersAsync(ServerQuery query, CancellationToken cancellationToken) =>
