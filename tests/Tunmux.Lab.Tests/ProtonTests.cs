@@ -11,7 +11,7 @@ namespace Tunmux.LabTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class ProtonTests : ProviderLab
+public sealed partial class ProtonTests : ProviderLab
 {
     protected override string LabName => "tbe2epr";
 

@@ -5,7 +5,8 @@ replies turned off there (net.ipv4.icmp_echo_ignore_all=1):
     python3 late-responder.py DELAY_MS
 
 It answers ICMP echo requests (read on a raw socket) and datagrams to the traceroute port 33434
-(the host's UDP probe) after DELAY_MS. Prints "ready" once listening; runs until killed.
+(the host's UDP probe) after DELAY_MS. Prints "ready" once listening, then one line per probe
+("icmp SOURCE" or "udp SOURCE"), so a test can tell which probe reached it; runs until killed.
 """
 import select
 import socket
@@ -41,6 +42,7 @@ def main() -> None:
         for sock in readable:
             if sock is udp:
                 data, peer = udp.recvfrom(2048)
+                print("udp", peer[0], flush=True)
                 later(delay, lambda d=data, p=peer: udp.sendto(d, p))
                 continue
             packet, peer = icmp.recvfrom(65535)
@@ -48,6 +50,7 @@ def main() -> None:
             message = packet[header_length:]
             if len(message) < 8 or message[0] != 8:
                 continue  # only echo requests; our own replies come back here too
+            print("icmp", peer[0], flush=True)
             reply = bytearray(message)
             reply[0] = 0
             reply[2:4] = b"\0\0"

@@ -50,6 +50,9 @@ public sealed class Lab : IDisposable
     public string DirectHostNamespace => Name + "-dhost";
 
     public string InternetNamespace => Name + "-inet";
+
+    /// <summary>VPN server <paramref name="k"/>'s namespace (lab.sh's <c>&lt;name&gt;-vpnK</c>).</summary>
+    public string ServerNamespace(int k) => $"{Name}-vpn{k}";
     public string WhoamiUrl => "http://198.18.100.1/";
     public string WhoamiIp => "198.18.100.1";
     public string DnsIp => "198.18.100.53";
