@@ -31,7 +31,7 @@ public sealed class LateResponder : IDisposable
 
     public static LateResponder Start(string ns, TimeSpan delay)
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "late-responder.py");
+        var script = Path.Combine(AppContext.BaseDirectory, "Support", "late-responder.py");
         var echoIgnored = new NamespaceSysctl(ns, "net.ipv4.icmp_echo_ignore_all", "1");
         var psi = new ProcessStartInfo("nsenter")
         {
