@@ -28,7 +28,7 @@ public sealed class PackageContentsTests
 
     /// <summary>The plugins build/publish.sh ships: every plugin project not marked unfinished.</summary>
     private static IEnumerable<string> ShippedPlugins() =>
-        Directory.GetFiles(Path.Combine(BuiltPackage.RepoRoot, "plugins"), "*.csproj", SearchOption.AllDirectories)
+        Directory.GetDirectories(Path.Combine(BuiltPackage.RepoRoot, "plugins")).SelectMany(d => Directory.GetFiles(d, "*.csproj"))
             .Where(p => !File.ReadAllText(p).Contains("<TunmuxUnfinishedPlugin>true</TunmuxUnfinishedPlugin>", StringComparison.Ordinal))
             .Select(p => System.IO.Path.GetFileNameWithoutExtension(p));
 
