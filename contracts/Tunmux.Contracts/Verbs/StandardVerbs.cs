@@ -47,9 +47,14 @@ public class LoginOptions
     public bool PasswordStdin { get; set; }
 }
 
-/// <summary><c>logout</c>.</summary>
+/// <summary><c>logout [--force]</c>; the host refuses it while exits of the provider are up, unless forced.</summary>
 [Verb("logout", HelpText = "Revoke the session and delete stored credentials")]
-public class LogoutOptions;
+public class LogoutOptions
+{
+    /// <summary><c>--force</c>: take the provider's exits down first instead of refusing.</summary>
+    [Option("force", HelpText = "take this provider's exits down first (otherwise logout refuses while any is up)")]
+    public bool Force { get; set; }
+}
 
 /// <summary><c>info [--json]</c>.</summary>
 [Verb("info", HelpText = "Show account details")]
@@ -133,6 +138,18 @@ public class ConnectOptions
     [Option("mtu", MetaValue = "N", HelpText = "tunnel MTU (default: the profile's, else 1420)")]
     [Range(576, 9000)]
     public int? Mtu { get; set; }
+
+    /// <summary>Direct mode: block everything outside the tunnel from before the routes change until disconnect.</summary>
+    [Option("kill-switch", HelpText = "direct mode: nothing leaves outside the tunnel until disconnect, even if the tunnel dies (config general.kill_switch)")]
+    public bool KillSwitch { get; set; }
+
+    /// <summary>With the kill switch: the subnets this machine is directly on stay reachable.</summary>
+    [Option("allow-lan", HelpText = "with the kill switch: the local subnets this machine is on stay reachable")]
+    public bool AllowLan { get; set; }
+
+    /// <summary>Direct mode: IPv6 blocked for the duration even when the profile has an IPv6 address.</summary>
+    [Option("disable-ipv6", HelpText = "direct mode: block IPv6 while connected even when the server offers it")]
+    public bool DisableIpv6 { get; set; }
 }
 
 /// <summary><c>disconnect [instance] [-a]</c> below a provider; handled by the host alone.</summary>

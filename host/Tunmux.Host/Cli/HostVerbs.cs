@@ -20,12 +20,35 @@ internal sealed class HostDisconnectVerb : DisconnectOptions
     public string? Provider { get; set; }
 }
 
+/// <summary>
+/// <c>tunmux &lt;provider&gt; refresh [--force]</c>, also <c>renew</c> (the original tool's word for Proton):
+/// renews what the provider's exits need beyond one command (Proton's device certificate) when due.
+/// </summary>
+[Verb("refresh", aliases: ["renew"], HelpText = "Renew what this provider's exits need beyond one command (Proton: the device certificate) when due")]
+internal sealed class RefreshVerb
+{
+    [Option("force", HelpText = "renew now, due or not")]
+    public bool Force { get; set; }
+}
+
 /// <summary><c>tunmux connect &lt;provider&gt; ...</c>: the same as <c>tunmux &lt;provider&gt; connect ...</c>.</summary>
 [Verb("connect", HelpText = "Connect with a provider: tunmux connect <provider> [flags] (same as tunmux <provider> connect)")]
 internal sealed class HostConnectVerb
 {
     [Value(0, MetaName = "provider", Required = true, HelpText = "provider name (see 'tunmux plugins')")]
     public string Provider { get; set; } = "";
+}
+
+/// <summary><c>tunmux lockdown [on|off] [--allow-lan] [--json]</c>: the firewall with no connection at all, until turned off.</summary>
+[Verb("lockdown", HelpText = "Block all traffic outside a tunnel, connected or not, until turned off (no argument: show whether it is on)")]
+internal sealed class LockdownVerb : JsonVerbOptions
+{
+    [Value(0, MetaName = "on|off", HelpText = "on or off; without it, show whether lockdown is on")]
+    [AllowedValues("on", "off")]
+    public string? State { get; set; }
+
+    [Option("allow-lan", HelpText = "with on: the local subnets this machine is on stay reachable")]
+    public bool AllowLan { get; set; }
 }
 
 /// <summary><c>tunmux privileged --serve ...</c>: the root daemon.</summary>
@@ -90,7 +113,7 @@ internal static class HostVerbs
 
     /// <summary>The host's verbs in help order.</summary>
     public static readonly IReadOnlyList<Type> All =
-        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(PrivilegedVerb),
+        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(LockdownVerb), typeof(PrivilegedVerb),
             typeof(DoctorVerb), typeof(CompletionVerb), typeof(CompleteVerb), typeof(ManPageVerb)];
 
     /// <summary>The standard verbs below a provider that the host answers without loading the plugin.</summary>

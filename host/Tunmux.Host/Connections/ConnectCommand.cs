@@ -22,6 +22,13 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                        || options.ProxyShare || options.ProxyAllow.Any()))
             throw new UsageException("--socks-port, --http-port, --proxy-user, --proxy-access-log, --proxy-share and --proxy-allow need --proxy",
                 "usage: tunmux " + provider.Name + " connect --proxy [--socks-port N] [--http-port N] [--proxy-user NAME] [--proxy-access-log] [--proxy-share] [--proxy-allow user:NAME,group:NAME]");
+        if (proxy && (options.KillSwitch || options.AllowLan || options.DisableIpv6))
+            throw new UsageException("--kill-switch, --allow-lan and --disable-ipv6 are for direct mode; a proxy exit needs none (its namespace has no route but the tunnel)",
+                "usage: tunmux " + provider.Name + " connect [--kill-switch [--allow-lan]] [--disable-ipv6]");
+        var killSwitch = ConnectSettings.KillSwitch(options, config.General);
+        if (options.AllowLan && !killSwitch)
+            throw new UsageException("--allow-lan goes with the kill switch: without it nothing is blocked",
+                "usage: tunmux " + provider.Name + " connect --kill-switch --allow-lan");
         // Checked before the provider is asked anything: a misspelt name must not leave an exit open to no one or to the wrong account.
         var allow = ConnectSettings.ProxyAllow(options);
         var share = proxy && ConnectSettings.ProxyShare(options, config, provider.Name);
@@ -78,7 +85,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             Backend = backend,
             UserspaceImplementation = general.UserspaceImplementation,
             HandshakeTimeoutMs = general.HandshakeTimeoutMs,
-            KillSwitch = !proxy && general.KillSwitch,
+            KillSwitch = killSwitch,
+            AllowLan = options.AllowLan,
+            DisableIpv6 = options.DisableIpv6,
             Profile = ToDto(plan.Profile, mtu),
             Proxy = ports is { } p
                 ? new ProxyArgs
@@ -108,8 +117,11 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             ProxyShare = share,
             ProxyAllow = allow.Count > 0 ? allow : null,
             ConnectedAt = DateTimeOffset.UtcNow,
+            RenewAfter = plan.RenewAfter,
         };
         store.Save(state);
+        // The provider renewed what was due for this connect; its other exits share the credential.
+        if (plan.RenewAfter is not null) RefreshCommand.Record(store, provider.Name, plan.RenewAfter);
 
         if (proxy)
         {
@@ -120,7 +132,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         }
         else
         {
-            console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}); all traffic goes through the tunnel");
+            var extras = (info.KillSwitch ? options.AllowLan ? ", kill switch on, LAN allowed" : ", kill switch on" : "")
+                         + (options.DisableIpv6 ? ", IPv6 blocked" : "");
+            console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}{extras}); all traffic goes through the tunnel");
         }
         return 0;
     }
@@ -160,6 +174,9 @@ internal static class ConnectSettings
     public static string Backend(ConnectOptions options, GeneralConfig general) => options.Backend ?? general.Backend;
 
     public static bool AccessLog(ConnectOptions options, GeneralConfig general) => options.ProxyAccessLog || general.ProxyAccessLog;
+
+    /// <summary>Direct mode only: <c>--kill-switch</c> or <c>general.kill_switch</c>.</summary>
+    public static bool KillSwitch(ConnectOptions options, GeneralConfig general) => !options.Proxy && (options.KillSwitch || general.KillSwitch);
 
     /// <summary><c>--proxy-share</c>, else the provider section's <c>proxy_share</c>, else <c>[general]</c>'s.</summary>
     public static bool ProxyShare(ConnectOptions options, TunmuxConfig config, string provider) =>

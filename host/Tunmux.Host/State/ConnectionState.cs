@@ -27,6 +27,8 @@ public sealed record ConnectionState
     /// <summary>Accounts besides the owner that may use the proxies (<c>--proxy-allow</c>): <c>user:NAME</c>, <c>group:NAME</c>.</summary>
     [JsonPropertyName("proxy_allow")] public IReadOnlyList<string>? ProxyAllow { get; init; }
     [JsonPropertyName("connected_at")] public DateTimeOffset ConnectedAt { get; init; }
+    /// <summary>When the provider's credential of the tunnel (Proton's certificate) is due for renewal; null when never.</summary>
+    [JsonPropertyName("renew_after")] public DateTimeOffset? RenewAfter { get; init; }
 
     [JsonIgnore] public bool IsProxy => Mode == "proxy";
 }
