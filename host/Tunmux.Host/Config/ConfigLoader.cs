@@ -16,7 +16,7 @@ public static partial class ConfigLoader
     [
         "backend", "credential_store", "proxy_access_log", "privileged_transport", "privileged_autostart",
         "privileged_autostart_timeout_ms", "privileged_authorized_group", "privileged_autostop_mode",
-        "privileged_autostop_timeout_ms", "userspace_implementation", "handshake_timeout_ms",
+        "privileged_autostop_timeout_ms", "userspace_implementation", "handshake_timeout_ms", "kill_switch",
     ];
 
     public static TunmuxConfig Load(string path)
@@ -89,6 +89,7 @@ public static partial class ConfigLoader
             PrivilegedAutostopTimeoutMs = r.Int("privileged_autostop_timeout_ms", 1000, 86_400_000) ?? defaults.PrivilegedAutostopTimeoutMs,
             UserspaceImplementation = r.Choice("userspace_implementation", ["wireguard-go", "boringtun"]),
             HandshakeTimeoutMs = r.Int("handshake_timeout_ms", 500, 120_000) ?? defaults.HandshakeTimeoutMs,
+            KillSwitch = r.Bool("kill_switch") ?? defaults.KillSwitch,
         };
     }
 

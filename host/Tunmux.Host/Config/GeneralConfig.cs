@@ -3,7 +3,7 @@ namespace Tunmux.Host.Config;
 /// <summary>The <c>[general]</c> section, with the defaults that apply when a key is absent.</summary>
 public sealed record GeneralConfig
 {
-    public static readonly string[] Backends = ["auto", "wg-quick", "userspace", "kernel"];
+    public static string[] Backends { get; } = [.. Tunmux.Contracts.ConnectOptions.Backends];
     public static readonly string[] CredentialStores = ["file", "keyring"];
     public static readonly string[] Transports = ["socket", "stdio"];
     public static readonly string[] AutostopModes = ["never", "command", "timeout"];
@@ -20,6 +20,9 @@ public sealed record GeneralConfig
 
     /// <summary>Userspace WireGuard implementation for the userspace backend (<c>wireguard-go</c>, <c>boringtun</c>); null picks what is installed.</summary>
     public string? UserspaceImplementation { get; init; }
+
+    /// <summary>Direct connects behave as with <c>--kill-switch</c>: nothing leaves outside the tunnel until disconnect.</summary>
+    public bool KillSwitch { get; init; }
 
     /// <summary>Seconds to wait for the first WireGuard handshake before giving up on a connect.</summary>
     public int HandshakeTimeoutMs { get; init; } = 8000;

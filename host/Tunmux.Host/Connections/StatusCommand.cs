@@ -1,29 +1,33 @@
 using Tunmux.Contracts;
 using Tunmux.Host.State;
+using Tunmux.Privileged;
+using Tunmux.Privileged.Naming;
 
 namespace Tunmux.Host.Connections;
 
 /// <summary>
-/// <c>tunmux status</c>: every recorded connection and whether it is really alive. Reads only
-/// state files, sysfs and /proc, so it needs neither a plugin nor the daemon.
+/// <c>tunmux status</c>: every recorded connection and whether it is really alive, and whether the kill
+/// switch and lockdown are on. Reads only state files, sysfs and /proc, so it needs neither a plugin nor the daemon.
 /// </summary>
 public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
 {
     public Task<int> RunAsync(string? provider, bool json, CancellationToken ct)
     {
-        var rows = new ConnectionStore(paths).List()
-            .Where(s => provider is null || s.Provider == provider)
-            .Select(s => new StatusRow(s, Liveness.Problems(s)))
-            .ToList();
+        var all = new ConnectionStore(paths).List().Select(s => new StatusRow(s, Liveness.Problems(s))).ToList();
+        var rows = all.Where(r => provider is null || r.State.Provider == provider).ToList();
+        var direct = all.FirstOrDefault(r => r.State.Instance == InstanceNames.Direct);
+        var firewall = FirewallView.Read(PrivilegedPaths.FromEnvironment());
+        var firewallLine = FirewallView.Describe(firewall, direct is not null, direct is { Problems.Count: 0 });
 
         if (json)
         {
-            console.WriteJson(new { connections = rows.Select(r => r.ToJson()) });
+            console.WriteJson(new { connections = rows.Select(r => r.ToJson()), firewall = FirewallView.ToJson(firewall) });
             return Task.FromResult(0);
         }
         if (rows.Count == 0)
         {
             console.Out.WriteLine(provider is null ? "No active connections." : $"No active {provider} connections.");
+            console.Out.WriteLine(firewallLine);
             return Task.FromResult(0);
         }
         console.WriteTable(
@@ -36,6 +40,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
         var stale = rows.Where(r => r.Problems.Count > 0).ToList();
         if (stale.Count > 0)
             console.Out.WriteLine($"\n{stale.Count} stale connection(s); clean up with 'tunmux disconnect <instance>'.");
+        console.Out.WriteLine();
+        console.Out.WriteLine(firewallLine);
         return Task.FromResult(0);
     }
 

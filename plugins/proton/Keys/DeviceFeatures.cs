@@ -38,11 +38,14 @@ public sealed record DeviceFeatures(int NetShield, bool PortForwarding, bool Mod
         new("VPN Accelerator", OnOff(VpnAccelerator)),
     ];
 
-    /// <summary>These features with the changes asked on the command line (<c>--netshield 2 --port-forward on</c>).</summary>
-    public DeviceFeatures With(ParsedOptions options)
+    /// <summary>
+    /// These features with the changes asked on the command line (<c>--netshield 2 --port-forward on</c>);
+    /// a null value leaves that feature as it is.
+    /// </summary>
+    public DeviceFeatures With(string? netshield, string? portForward, string? moderateNat, string? vpnAccelerator)
     {
         var result = this;
-        if (options.Get("netshield") is { } level)
+        if (netshield is { } level)
         {
             result = result with
             {
@@ -55,9 +58,9 @@ public sealed record DeviceFeatures(int NetShield, bool PortForwarding, bool Mod
                 },
             };
         }
-        if (options.Get("port-forward") is { } pf) result = result with { PortForwarding = Switch("port-forward", pf) };
-        if (options.Get("moderate-nat") is { } nat) result = result with { ModerateNat = Switch("moderate-nat", nat) };
-        if (options.Get("vpn-accelerator") is { } acc) result = result with { VpnAccelerator = Switch("vpn-accelerator", acc) };
+        if (portForward is { } pf) result = result with { PortForwarding = Switch("port-forward", pf) };
+        if (moderateNat is { } nat) result = result with { ModerateNat = Switch("moderate-nat", nat) };
+        if (vpnAccelerator is { } acc) result = result with { VpnAccelerator = Switch("vpn-accelerator", acc) };
         return result;
     }
 

@@ -28,6 +28,7 @@ public sealed class PrivilegedDaemon
     private readonly DaemonLifecycle _lifecycle;
     private readonly ConnectionHandler _connections;
     private readonly Authorizer _authorizer;
+    private readonly ITunnelService _tunnels;
     private long _nextConnectionId;
 
     public PrivilegedDaemon(DaemonOptions options, ITunnelService tunnels, DaemonLog log)
@@ -39,6 +40,7 @@ public sealed class PrivilegedDaemon
         var killer = new ManagedProcessKiller(new ManagedPids(options.Paths.ManagedPidsDir));
         _connections = new ConnectionHandler(new RequestHandler(tunnels, killer, _lifecycle, log), _lifecycle, log);
         _authorizer = new Authorizer(options.AuthorizedGroup);
+        _tunnels = tunnels;
     }
 
     public DaemonLifecycle Lifecycle => _lifecycle;
@@ -72,6 +74,7 @@ public sealed class PrivilegedDaemon
         var output = Console.OpenStandardOutput();
         Console.SetOut(Console.Error);
         PrepareRuntimeDirs();
+        await RestoreFirewallAsync().ConfigureAwait(false);
 
         // sudo records who asked; that user must pass the same check as a socket peer.
         PeerCredentials? peer = null;
@@ -102,6 +105,7 @@ public sealed class PrivilegedDaemon
             Console.Error.WriteLine("error: " + message);
             return 1;
         }
+        await RestoreFirewallAsync().ConfigureAwait(false);
 
         Socket listener;
         bool bound;
@@ -156,6 +160,23 @@ public sealed class PrivilegedDaemon
         lock (clients) pending = clients.ToArray();
         await Task.WhenAny(Task.WhenAll(pending), Task.Delay(DrainWait)).ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// Lockdown (and a kill switch) must hold again after a reboot, which empties the kernel's tables: the daemon puts
+    /// the table back as its saved state says before it serves anyone. A failure is logged; the state stays, so the
+    /// next change tries again.
+    /// </summary>
+    private async Task RestoreFirewallAsync()
+    {
+        try
+        {
+            await _tunnels.RestoreFirewallAsync(_lifecycle.Stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.Error($"restoring the firewall table failed: {ConnectionHandler.OneLine(e.Message)}");
+        }
     }
 
     private async Task ServeClientAsync(Socket client)

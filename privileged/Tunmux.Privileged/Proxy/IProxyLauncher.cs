@@ -1,6 +1,7 @@
 namespace Tunmux.Privileged.Proxy;
 
 /// <summary>What the tunnel code asks of the proxy runtime for one proxy-mode instance.</summary>
+/// <param name="Namespace">The named network namespace; empty for an exit whose <see cref="IProxyEntry"/> enters it another way (rootless).</param>
 /// <param name="MaxConnections">Connections relayed at once; past it clients are refused politely.</param>
 public sealed record ProxyLaunchSpec(
     string Instance,
@@ -26,4 +27,17 @@ public interface IProxyLauncher
 
     /// <summary>Stops the instance's proxy if it runs; idempotent.</summary>
     Task StopAsync(string instance, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// How the launcher starts the proxy program inside its exit's namespace: as the daemon does
+/// (a named namespace, then nobody), or into a rootless exit's namespaces as the user.
+/// </summary>
+public interface IProxyEntry
+{
+    /// <summary>Fails early, with a one-line reason, when the namespace is not there.</summary>
+    void Check(ProxyLaunchSpec spec);
+
+    /// <summary>The file to spawn and its whole argument vector (argv[0] included) that run <paramref name="program"/> inside.</summary>
+    (string File, IReadOnlyList<string> Argv) Command(ProxyLaunchSpec spec, string program, IReadOnlyList<string> programArgs);
 }

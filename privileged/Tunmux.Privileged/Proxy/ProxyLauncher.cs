@@ -38,6 +38,12 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     /// <summary>How long SIGTERM has before SIGKILL.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How the proxy gets into its exit's namespace; null for the daemon's way
+    /// (<c>ip netns exec</c> into a named namespace, then <c>setpriv</c> to nobody).
+    /// </summary>
+    public IProxyEntry? Entry { get; init; }
+
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
     private static partial Regex NamespacePattern();
 
@@ -49,7 +55,8 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         {
             // Starting an instance that already has a proxy replaces it.
             await StopCoreAsync(spec.Instance);
-            CheckNamespace(spec.Namespace);
+            if (Entry is { } entry) entry.Check(spec);
+            else CheckNamespace(spec.Namespace);
             return await LaunchAsync(spec, cancellationToken);
         }
         finally
@@ -76,7 +83,6 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     private static void Validate(ProxyLaunchSpec spec)
     {
         if (!InstanceNames.IsValidInstance(spec.Instance)) throw new ArgumentException($"'{spec.Instance}' is not a valid instance name");
-        if (!NamespacePattern().IsMatch(spec.Namespace)) throw new ArgumentException($"'{spec.Namespace}' is not a valid namespace name");
         if (spec.SocksPort is < 1 or > 65535 || spec.HttpPort is < 1 or > 65535 || spec.SocksPort == spec.HttpPort)
             throw new ArgumentException($"proxy ports must be two different numbers from 1 to 65535 (got {spec.SocksPort} and {spec.HttpPort})");
         if (spec.MaxConnections < 1) throw new ArgumentException("the connection bound must be at least 1");
@@ -94,6 +100,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     /// <summary>Fails early with a clear message; a file check, since a process spawn here would cost every connect.</summary>
     private static void CheckNamespace(string ns)
     {
+        if (!NamespacePattern().IsMatch(ns)) throw new ArgumentException($"'{ns}' is not a valid namespace name");
         if (!File.Exists(Path.Combine(Tunnels.SystemTools.SystemNetnsRunDir, ns)))
             throw new InvalidOperationException($"cannot start the proxy: network namespace {ns} does not exist; bring the tunnel up first");
     }
@@ -147,19 +154,13 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         }
 
         var (program, prefix) = ProxyExecutable.Resolve();
-        var argv = new List<string>
-        {
-            "ip", "netns", "exec", spec.Namespace,
-            Tool("setpriv"), $"--reuid={UnprivilegedId}", $"--regid={UnprivilegedId}", "--clear-groups",
-            "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
-            program,
-        };
-        argv.AddRange(prefix);
-        argv.AddRange(args.ToArgs());
+        var (file, argv) = Entry is { } entry
+            ? entry.Command(spec, program, [.. prefix, .. args.ToArgs()])
+            : NetnsExecCommand(spec, program, [.. prefix, .. args.ToArgs()]);
 
         int pid;
         lock (runner) runner.Journal?.Add(string.Join(' ', argv));
-        pid = NativeSpawn.Spawn(Tool("ip"), argv, ChildEnvironment(), fds);
+        pid = NativeSpawn.Spawn(file, argv, ChildEnvironment(), fds);
         StartReaper(pid);
 
         // The child holds its own copies now; the parent's go (the listeners close on dispose).
@@ -186,6 +187,20 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         cancellationToken.ThrowIfCancellationRequested();
         var why = finished == readyTask ? LastLogLine(logPath) ?? "it exited at once" : $"it did not report ready within {ReadyTimeout.TotalSeconds:0} s";
         throw new InvalidOperationException($"the proxy for {spec.Instance} did not start: {why} (log: {logPath})");
+    }
+
+    /// <summary><c>ip netns exec &lt;ns&gt; setpriv --reuid=nobody ... -- program args</c>: the daemon's exits.</summary>
+    private static (string File, IReadOnlyList<string> Argv) NetnsExecCommand(ProxyLaunchSpec spec, string program, IReadOnlyList<string> programArgs)
+    {
+        var argv = new List<string>
+        {
+            "ip", "netns", "exec", spec.Namespace,
+            Tool("setpriv"), $"--reuid={UnprivilegedId}", $"--regid={UnprivilegedId}", "--clear-groups",
+            "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
+            program,
+        };
+        argv.AddRange(programArgs);
+        return (Tool("ip"), argv);
     }
 
     private async Task StopCoreAsync(string instance)

@@ -42,11 +42,37 @@ internal sealed class TunnelRecord
     [JsonPropertyName("proxy_pid")] public int? ProxyPid { get; set; }
     [JsonPropertyName("socks_port")] public int? SocksPort { get; set; }
     [JsonPropertyName("http_port")] public int? HttpPort { get; set; }
+    /// <summary>Rootless exits: the process holding the user, network and mount namespaces, and that network namespace (<c>net:[inode]</c>).</summary>
+    [JsonPropertyName("holder_pid")] public int? HolderPid { get; set; }
+    [JsonPropertyName("netns_id")] public string? NetnsId { get; set; }
+    /// <summary>Rootless exits: the user-mode link to the outside (<c>pasta</c> or <c>slirp4netns</c>) and its PID.</summary>
+    [JsonPropertyName("outside_link")] public string? OutsideLink { get; set; }
+    [JsonPropertyName("outside_pid")] public int? OutsidePid { get; set; }
     [JsonPropertyName("created_at")] public DateTimeOffset CreatedAt { get; set; }
     /// <summary>False while the instance is being brought up; a record left incomplete means a crash mid-way.</summary>
     [JsonPropertyName("complete")] public bool Complete { get; set; }
 
+    /// <summary>Direct mode: the kill switch was asked for (it stays until this instance is taken down).</summary>
+    [JsonPropertyName("kill_switch")] public bool KillSwitch { get; set; }
+    [JsonPropertyName("allow_lan")] public bool AllowLan { get; set; }
+    /// <summary>IPv6 blocked for the duration although the profile has an IPv6 address.</summary>
+    [JsonPropertyName("disable_ipv6")] public bool DisableIpv6 { get; set; }
+    /// <summary>The firewall mark the interface sets on its encrypted packets; null in records older than the exit mark (then it equals the table).</summary>
+    [JsonPropertyName("fwmark")] public int? Fwmark { get; set; }
+    /// <summary>Direct mode: the families blocked for the duration (<c>-4</c>, <c>-6</c>), by an unreachable default in <see cref="BlockTable"/>.</summary>
+    [JsonPropertyName("blocked_families")] public List<string> BlockedFamilies { get; set; } = [];
+    [JsonPropertyName("block_table")] public int? BlockTable { get; set; }
+
     [JsonIgnore] public bool IsProxy => Mode == TunnelModes.Proxy;
+
+    /// <summary>IPv4 goes through the tunnel: the profile has an IPv4 address.</summary>
+    [JsonIgnore] public bool CarriesIpv4 => Addresses.Any(a => !TunnelArgsValidator.IsIPv6(a));
+
+    /// <summary>IPv6 goes through the tunnel: the profile has an IPv6 address and IPv6 was not disabled.</summary>
+    [JsonIgnore] public bool CarriesIpv6 => !DisableIpv6 && Addresses.Any(TunnelArgsValidator.IsIPv6);
+
+    /// <summary>Whether the tunnel carries family <c>-4</c> or <c>-6</c>.</summary>
+    public bool Carries(string family) => family == "-6" ? CarriesIpv6 : CarriesIpv4;
 }
 
 internal static class TunnelModes

@@ -1,3 +1,4 @@
+using Tunmux.Privileged.Daemon;
 using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
@@ -27,13 +28,19 @@ public sealed class TunnelService : ITunnelService
         _proxy = proxy;
         _runner = runner;
         _store = new TunnelRecordStore(paths.TunnelsDir);
+        _killSwitch = new KillSwitch(paths, _store, () => Commands, runner);
     }
+
+    private readonly KillSwitch _killSwitch;
 
     /// <summary>Programs and system files; tests point them at fakes.</summary>
     internal SystemTools Tools { get; set; } = new();
 
     /// <summary>Test hook: fail just before the step with this index, to prove the rollback of every earlier one.</summary>
     internal int? FailBeforeStep { get; set; }
+
+    /// <summary>Test hook: the process ends just before the step with this index, as a crash would leave things (no rollback).</summary>
+    internal int? CrashBeforeStep { get; set; }
 
     private SystemCommands Commands => new(_runner, Tools);
 
@@ -48,10 +55,13 @@ public sealed class TunnelService : ITunnelService
     {
         var record = new TunnelStep("record", (c, _) => { c.Save(); return Task.CompletedTask; },
             (c, _) => { c.Store.Delete(c.Record.Instance); return Task.CompletedTask; });
+        // The firewall comes right after the record, before any link or route exists (see FirewallSteps).
+        var firewall = FirewallSteps.Allow();
         if (mode == TunnelModes.Proxy)
             return
             [
                 record,
+                firewall,
                 NamespaceSteps.Create(),
                 InterfaceSteps.CreateLink(),
                 InterfaceSteps.Configure(),
@@ -66,14 +76,20 @@ public sealed class TunnelService : ITunnelService
                 InterfaceSteps.Handshake(inNamespace: true),
             ];
         if (usesWgQuick)
-            return [record, WgQuickSteps.Config(), WgQuickSteps.Up(), DirectDnsSteps.Dns(), InterfaceSteps.Handshake(inNamespace: false)];
+            return
+            [
+                record, firewall, WgQuickSteps.Config(), WgQuickSteps.Up(), DirectRoutingSteps.Block(),
+                DirectDnsSteps.Dns(), InterfaceSteps.Handshake(inNamespace: false),
+            ];
         return
         [
             record,
+            firewall,
             InterfaceSteps.CreateLink(),
             InterfaceSteps.Configure(),
             InterfaceSteps.Addresses(inNamespace: false),
             DirectRoutingSteps.Routes(),
+            DirectRoutingSteps.Block(),
             DirectDnsSteps.Dns(),
             InterfaceSteps.Handshake(inNamespace: false),
         ];
@@ -84,6 +100,8 @@ public sealed class TunnelService : ITunnelService
         TunnelArgsValidator.Validate(args);
         var choice = BackendChoice.Choose(args, Tools);
         var peer = args.Profile.Peers[0];
+        // The firewall lets exactly one address through to the server, so the name is resolved once, here, for both.
+        var endpoint = await EndpointAddress.ResolveAsync(peer.Endpoint, cancellationToken);
         var record = new TunnelRecord
         {
             Instance = args.Instance,
@@ -94,13 +112,16 @@ public sealed class TunnelService : ITunnelService
             Interface = InstanceNames.Interface(args.Instance),
             Namespace = args.Mode == TunnelModes.Proxy ? InstanceNames.Namespace(args.Instance) : null,
             PeerPublicKey = peer.PublicKey,
-            Endpoint = peer.Endpoint,
+            Endpoint = endpoint,
             PersistentKeepalive = peer.PersistentKeepalive,
             Addresses = args.Profile.Addresses,
             AllowedIps = peer.AllowedIps,
             Dns = args.Profile.Dns,
             Mtu = args.Profile.Mtu ?? TunnelArgsValidator.DefaultMtu,
             UserspaceImplementation = choice.Backend == "userspace" ? choice.Userspace?.Name : null,
+            KillSwitch = args.KillSwitch,
+            AllowLan = args.AllowLan,
+            DisableIpv6 = args.DisableIpv6,
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var context = NewContext(record, args, choice);
@@ -123,26 +144,18 @@ public sealed class TunnelService : ITunnelService
             _reserve.Release();
         }
 
-        var done = 1;
         try
         {
-            for (; done < steps.Count; done++)
-            {
-                if (FailBeforeStep == done)
-                    throw new CommandFailedException($"injected failure before step {steps[done].Name}");
-                await steps[done].Do(context, cancellationToken);
-            }
-            if (FailBeforeStep == steps.Count) throw new CommandFailedException("injected failure after the last step");
+            await StepSequence.RunAsync(steps, 1, context, FailBeforeStep, cancellationToken, CrashBeforeStep);
         }
-        catch (Exception e)
+        catch (StepFailedException e)
         {
-            // Whatever went wrong (a command, a file, cancellation, a bug), nothing is left half-done.
-            var failedStep = done < steps.Count ? steps[done].Name : "done";
-            await UndoAsync(context, steps.Take(done).Reverse());
-            if (e is OperationCanceledException) throw;
-            var message = e is PrivilegedException pe ? pe.Message : e.Message;
-            throw new PrivilegedException(ErrorCodes.Failed,
-                $"bringing up {args.Instance} failed at step {failedStep}: {message}; everything was rolled back");
+            var message = e.InnerException is PrivilegedException pe ? pe.Message : e.Message;
+            var kept = _killSwitch.HoldsFor(args.Instance)
+                ? "; everything was rolled back except the kill switch, which keeps blocking all traffic outside a tunnel " +
+                  "(you asked not to leak): connect again, or remove it with 'tunmux disconnect'"
+                : "; everything was rolled back";
+            throw new PrivilegedException(ErrorCodes.Failed, $"bringing up {args.Instance} failed at step {e.Step}: {message}{kept}");
         }
 
         record.Complete = true;
@@ -156,14 +169,20 @@ public sealed class TunnelService : ITunnelService
         if (!InstanceNames.IsValidInstance(instance))
             throw new PrivilegedException(ErrorCodes.InvalidArgument, $"instance name '{instance}' is not valid");
         var record = _store.Load(instance) ?? Leftover(instance);
-        if (record is null) return false;
+        if (record is null)
+        {
+            // A kill switch kept after a failed connect has no record of its own: disconnect is what ends it.
+            if (!_killSwitch.HoldsFor(instance)) return false;
+            await _killSwitch.ReleaseAsync(instance, cancellationToken);
+            return true;
+        }
 
         var context = NewContext(record, null, null);
         // The same plan as up chose: wg-quick in direct mode for those backends (a crash may have come before the config was written).
         var usedWgQuick = record.ConfigPath is not null
                           || (record.Mode == TunnelModes.Direct && record.Backend is "wg-quick" or "userspace");
         var steps = Plan(record.Mode, usedWgQuick);
-        await UndoAsync(context, steps.Reverse());
+        await StepSequence.UndoAsync(context, steps.Reverse());
 
         var left = new List<string>();
         if (record.Namespace is { } ns && Tools.NamespaceExists(ns)) left.Add($"namespace {ns}");
@@ -200,6 +219,7 @@ public sealed class TunnelService : ITunnelService
         Paths = _paths,
         Pids = _pids,
         ProxyLauncher = _proxy,
+        KillSwitch = _killSwitch,
         PrivateKey = args?.Profile.PrivateKey,
         PresharedKey = args?.Profile.Peers[0].PresharedKey,
         Proxy = args?.Proxy,
@@ -207,24 +227,6 @@ public sealed class TunnelService : ITunnelService
         KernelAllowed = choice?.KernelAllowed ?? true,
         Userspace = choice?.Userspace,
     };
-
-    /// <summary>Runs every undo, whatever fails on the way: leaving one thing behind is better than leaving all.</summary>
-    private static async Task UndoAsync(TunnelContext context, IEnumerable<TunnelStep> steps)
-    {
-        foreach (var step in steps)
-        {
-            try
-            {
-                await step.Undo(context, CancellationToken.None);
-            }
-#pragma warning disable CA1031 // every undo must get its chance, whatever the previous one threw
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                // Keep undoing; DownAsync checks what is left and says so.
-            }
-        }
-    }
 
     /// <summary>A proxy namespace with no record (a crash before the record was written, or a lost state folder).</summary>
     private TunnelRecord? Leftover(string instance)
@@ -265,6 +267,9 @@ public sealed class TunnelService : ITunnelService
             problems.Add($"{r.DataPlane} (pid {pid}) is not running");
         if (r.ProxyPid is { } proxyPid && !ProcessControl.IsRunning(proxyPid))
             problems.Add($"proxy (pid {proxyPid}) is not running");
+        if (problems.Count > 0 && r.Mode == TunnelModes.Direct && _killSwitch.IsActive)
+            problems.Add("the firewall blocks all traffic outside the tunnel while it is down (fail closed): " +
+                         $"connect again, or disconnect {r.Instance} to remove it");
 
         DateTimeOffset? handshake = null;
         if (linkPresent)
@@ -295,6 +300,34 @@ public sealed class TunnelService : ITunnelService
         HttpPort = r.HttpPort,
         LatestHandshake = handshake,
         Alive = problems.Count == 0,
+        KillSwitch = r.KillSwitch,
         Problems = problems,
     };
+
+    public Task<FirewallStatus> FirewallStatusAsync(CancellationToken cancellationToken) => Task.FromResult(_killSwitch.Status());
+
+    public Task<FirewallStatus> SetLockdownAsync(LockdownArgs args, uint? byUid, CancellationToken cancellationToken) =>
+        _killSwitch.SetLockdownAsync(args.Enabled, args.AllowLan, byUid, cancellationToken);
+
+    public Task AllowApiAsync(long connectionId, uint uid, IReadOnlyList<string> endpoints, CancellationToken cancellationToken) =>
+        _killSwitch.AllowApiAsync(connectionId, uid, endpoints, cancellationToken);
+
+    public Task ReleaseApiAsync(long connectionId) => _killSwitch.ReleaseApiAsync(connectionId);
+
+    public Task RestoreFirewallAsync(CancellationToken cancellationToken) => _killSwitch.RestoreAsync(cancellationToken);
+
+    /// <summary>
+    /// An exit now talks to another server (failover): its record follows, and so does the firewall's hole for its
+    /// encrypted traffic. The endpoint must be an address (the new server is already chosen and resolved).
+    /// </summary>
+    public async Task UpdateAllowedEndpointAsync(string instance, string endpoint, CancellationToken cancellationToken)
+    {
+        if (!EndpointAddress.TryParse(endpoint, out _, out _))
+            throw new PrivilegedException(ErrorCodes.InvalidArgument, $"endpoint {RequestValidator.Preview(endpoint)} is not address:port");
+        var record = _store.Load(instance)
+            ?? throw new PrivilegedException(ErrorCodes.NotFound, $"instance {instance} is not up");
+        record.Endpoint = endpoint;
+        _store.Save(record);
+        await _killSwitch.RefreshAsync(null, cancellationToken);
+    }
 }

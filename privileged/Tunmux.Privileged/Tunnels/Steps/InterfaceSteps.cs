@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tunmux.Privileged.Firewall;
 
 namespace Tunmux.Privileged.Tunnels.Steps;
 
@@ -45,7 +46,7 @@ internal static class InterfaceSteps
         c.Save();
         // Both implementations detach once the interface exists; the command returns then.
         await c.Commands.CheckedAsync(impl.Command, [r.Interface], null, null, ct);
-        var pid = ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface)
+        var pid = ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface, c.UserspaceNamespaceOf)
                   ?? throw new CommandFailedException($"{impl.Name} {r.Interface} exited right after starting");
         c.Pids.Register(pid);
         r.UserspacePid = pid;
@@ -82,10 +83,10 @@ internal static class InterfaceSteps
         if (r.DataPlane is not null and not "kernel")
         {
             // Started but not yet recorded (a crash in between): the interface name is ours alone.
-            if (ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface) is { } orphan)
+            if (ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface, c.UserspaceNamespaceOf) is { } orphan)
                 await ProcessControl.TerminateAsync(orphan, ct);
             // A killed implementation leaves its control socket behind; wg would then talk to nobody.
-            try { File.Delete(Path.Combine("/var/run/wireguard", r.Interface + ".sock")); }
+            try { File.Delete(Path.Combine(c.WireGuardSocketDir, r.Interface + ".sock")); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
@@ -97,11 +98,19 @@ internal static class InterfaceSteps
         var key = c.PrivateKey ?? throw new InvalidOperationException("no private key in this context");
         // Keys go through stdin, never argv (which every user can read in /proc). stdin carries one
         // key per run, so with a preshared key the private key is set by a run of its own.
-        var set = new List<string> { "set", r.Interface };
+        // Every exit's encrypted socket carries the exit mark (see ExitMark): direct routing and the kill switch key on it.
+        r.Fwmark = ExitMark.Value;
+        c.Save();
+        var set = new List<string> { "set", r.Interface, "fwmark", ExitMark.Value.ToString(CultureInfo.InvariantCulture) };
         if (c.PresharedKey is not null)
+        {
             await c.Commands.WgAsync(null, [.. set, "private-key", "/dev/stdin"], key + "\n", ct);
+            set = ["set", r.Interface];
+        }
         else
+        {
             set.AddRange(["private-key", "/dev/stdin"]);
+        }
         set.AddRange(["peer", r.PeerPublicKey]);
         if (c.PresharedKey is not null) set.AddRange(["preshared-key", "/dev/stdin"]);
         set.AddRange(["endpoint", r.Endpoint, "allowed-ips", string.Join(',', r.AllowedIps)]);

@@ -47,11 +47,14 @@ internal static class NamespaceSteps
         if (c.Tools.NamespaceExists(Ns(c))) await c.Commands.IpTryAsync(Ns(c), ["link", "del", c.Record.Interface], ct);
     }
 
-    /// <summary>Routes of the allowed IPs inside the namespace only; no IPv6 address means no IPv6 at all (unreachable, never a leak).</summary>
+    /// <summary>
+    /// Routes of the allowed IPs inside the namespace only; no IPv6 address means no IPv6 at all (unreachable, never a leak).
+    /// A rootless exit has no named namespace: its commands already run inside it.
+    /// </summary>
     private static async Task RoutesAsync(TunnelContext c, CancellationToken ct)
     {
         var r = c.Record;
-        var ns = Ns(c);
+        var ns = r.Namespace;
         var hasV6 = r.Addresses.Any(TunnelArgsValidator.IsIPv6);
         var hasV4 = r.Addresses.Any(a => !TunnelArgsValidator.IsIPv6(a));
         foreach (var prefix in r.AllowedIps)
@@ -94,7 +97,7 @@ internal static class NamespaceSteps
         r.HttpPort = p.HttpPort;
         c.Save();
         r.ProxyPid = await c.ProxyLauncher.StartAsync(
-            new ProxyLaunchSpec(r.Instance, Ns(c), p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password), ct);
+            new ProxyLaunchSpec(r.Instance, r.Namespace ?? "", p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password), ct);
         c.Save();
     }
 

@@ -26,6 +26,10 @@ internal sealed class TunnelContext
     public required PrivilegedPaths Paths { get; init; }
     public required ManagedPids Pids { get; init; }
     public required IProxyLauncher ProxyLauncher { get; init; }
+    public required KillSwitch KillSwitch { get; init; }
+
+    /// <summary>True while the undos of a failed <c>up</c> run (as opposed to <c>down</c>): some things stay then.</summary>
+    public bool RollingBack { get; set; }
 
     /// <summary>Null during <c>down</c>: nothing that needs it runs then.</summary>
     public string? PrivateKey { get; init; }
@@ -41,6 +45,15 @@ internal sealed class TunnelContext
 
     /// <summary>The userspace implementation to use when there is no kernel link: name and command path.</summary>
     public (string Name, string Command)? Userspace { get; init; }
+
+    /// <summary>Where the userspace implementation puts its control socket, as seen by the steps' commands.</summary>
+    public string WireGuardSocketDir { get; init; } = "/var/run/wireguard";
+
+    /// <summary>
+    /// A process in the network namespace the userspace implementation runs in (a rootless exit's
+    /// holder); null for this process's own. Interface names are unique only per namespace.
+    /// </summary>
+    public int? UserspaceNamespaceOf { get; set; }
 
     public SystemTools Tools => Commands.Tools;
 
