@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tunmux.Contracts;
+using Tunmux.Plugins.Common;
 using Tunmux.Plugins.Ivpn.Cli;
 using Tunmux.Plugins.Ivpn.Servers;
 
@@ -40,7 +41,8 @@ public sealed class IvpnProvider : IVpnProvider
     public async Task LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
         var o = request.Options as IvpnLoginOptions ?? new IvpnLoginOptions();
-        var id = _service.ReadAccountId(Blank(o.Account), o.AccountStdin);
+        // The account ID is IVPN's only credential: a line piped in with --password-stdin is taken as it.
+        var id = _service.ReadAccountId(Blank(o.Account), o.AccountStdin, o.PasswordStdin ? request.Password : null);
         await _service.LoginAsync(id, o.Force, Blank(o.Totp), Blank(o.TotpSecretFile), cancellationToken).ConfigureAwait(false);
     }
 
@@ -64,10 +66,14 @@ public sealed class IvpnProvider : IVpnProvider
     public async Task<IReadOnlyList<ServerInfo>> ListServersAsync(ServerQuery query, CancellationToken cancellationToken)
     {
         var options = query.Options as IvpnServersOptions;
-        var (rows, list) = await _service.ServersAsync(new HostFilter(Blank(query.Country), Blank(options?.City)), query.Sort ?? ServerSort.Load,
+        var sort = query.Sort ?? ServerSort.Load;
+        var (rows, list) = await _service.ServersAsync(new HostFilter(Blank(query.Country), Blank(options?.City)), sort,
             query.Refresh, cancellationToken).ConfigureAwait(false);
         var port = Connect.ProfileBuilder.ChoosePort(list.List, null);
-        return [.. rows.Select(h => ToInfo(h, port))];
+        IReadOnlyDictionary<IvpnHost, TimeSpan?>? latency = null;
+        if (sort == ServerSort.Latency)
+            (rows, latency) = await LatencyRanking.OrderAsync(rows, h => (h.Host, port), _context.Latency, _context.Log, cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(h => ToInfo(h, port, latency?.GetValueOrDefault(h)))];
     }
 
     public async Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken)
@@ -75,7 +81,7 @@ public sealed class IvpnProvider : IVpnProvider
         var options = request.Options as IvpnConnectOptions;
         var country = Blank(request.Country) ?? Blank(_context.Config.GetString("default_country"));
         var city = Blank(options?.City) ?? (request.Country is null ? Blank(_context.Config.GetString("default_city")) : null);
-        var plan = await _service.PrepareConnectAsync(Blank(request.ServerName), new HostFilter(country, city), options?.Port, cancellationToken).ConfigureAwait(false);
+        var plan = await _service.PrepareConnectAsync(Blank(request.ServerName), new HostFilter(country, city), options?.Port, request.Sort, cancellationToken).ConfigureAwait(false);
         return plan.Chosen with { Alternatives = [.. plan.Alternatives.Select(a => new ConnectAlternative(a.Profile, a.Server))] };
     }
 
@@ -93,7 +99,7 @@ public sealed class IvpnProvider : IVpnProvider
         return 0;
     }
 
-    private static ServerInfo ToInfo(IvpnHost h, int port) => new()
+    private static ServerInfo ToInfo(IvpnHost h, int port, TimeSpan? latency) => new()
     {
         Name = h.Hostname,
         Country = h.CountryCode,
@@ -101,6 +107,7 @@ public sealed class IvpnProvider : IVpnProvider
         Load = (int)Math.Round(h.Load, MidpointRounding.AwayFromZero),
         EntryHost = h.Host,
         EntryPort = port,
+        Latency = latency,
         Extra =
         [
             new("Gateway", h.Gateway),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tunmux.Contracts;
+using Tunmux.Plugins.Common;
 using Tunmux.Plugins.Mullvad.Account;
 using Tunmux.Plugins.Mullvad.Cli;
 using Tunmux.Plugins.Mullvad.Relays;
@@ -48,7 +49,7 @@ public sealed class MullvadProvider : IVpnProvider
     public async Task LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
         var options = request.Options as MullvadLoginOptions ?? new MullvadLoginOptions();
-        var number = _service.ReadAccountNumber(Blank(options.Account), options.AccountStdin);
+        var number = _service.ReadAccountNumber(Blank(options.Account), options.AccountStdin, StdinPassword(request));
         await _service.LoginAsync(number, options.Force || options.Replace is not null, options.Replace, cancellationToken).ConfigureAwait(false);
     }
 
@@ -74,10 +75,14 @@ public sealed class MullvadProvider : IVpnProvider
     public async Task<IReadOnlyList<ServerInfo>> ListServersAsync(ServerQuery query, CancellationToken cancellationToken)
     {
         var options = query.Options as MullvadServersOptions;
-        var (rows, list) = await _service.ServersAsync(new RelayFilter(Blank(query.Country), Blank(options?.City)), query.Sort ?? ServerSort.Name,
+        var sort = query.Sort ?? ServerSort.Name;
+        var (rows, list) = await _service.ServersAsync(new RelayFilter(Blank(query.Country), Blank(options?.City)), sort,
             query.Refresh, cancellationToken).ConfigureAwait(false);
         var port = Connect.ProfileBuilder.ChoosePort(list.List, null);
-        return [.. rows.Select(r => ToInfo(r, port))];
+        IReadOnlyDictionary<Relay, TimeSpan?>? latency = null;
+        if (sort == ServerSort.Latency)
+            (rows, latency) = await LatencyRanking.OrderAsync(rows, r => (r.Ipv4AddrIn, port), _context.Latency, _context.Log, cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => ToInfo(r, port, latency?.GetValueOrDefault(r)))];
     }
 
     public async Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken)
@@ -85,7 +90,7 @@ public sealed class MullvadProvider : IVpnProvider
         var options = request.Options as MullvadConnectOptions;
         var country = Blank(request.Country) ?? Blank(_context.Config.GetString("default_country"));
         var city = Blank(options?.City) ?? (request.Country is null ? Blank(_context.Config.GetString("default_city")) : null);
-        var plan = await _service.PrepareConnectAsync(Blank(request.ServerName), new RelayFilter(country, city), options?.Port, cancellationToken).ConfigureAwait(false);
+        var plan = await _service.PrepareConnectAsync(Blank(request.ServerName), new RelayFilter(country, city), options?.Port, request.Sort, cancellationToken).ConfigureAwait(false);
         return plan.Chosen with { Alternatives = [.. plan.Alternatives.Select(a => new ConnectAlternative(a.Profile, a.Server))] };
     }
 
@@ -107,7 +112,7 @@ public sealed class MullvadProvider : IVpnProvider
         return 0;
     }
 
-    private static ServerInfo ToInfo(Relay r, int port) => new()
+    private static ServerInfo ToInfo(Relay r, int port, TimeSpan? latency) => new()
     {
         Name = r.Hostname,
         Country = r.CountryCode,
@@ -117,6 +122,7 @@ public sealed class MullvadProvider : IVpnProvider
         Features = r.Owned ? ["owned"] : [],
         EntryHost = r.Ipv4AddrIn,
         EntryPort = port,
+        Latency = latency,
         Extra =
         [
             new("Provider", r.Provider),
@@ -124,6 +130,12 @@ public sealed class MullvadProvider : IVpnProvider
             new("Address", r.Ipv4AddrIn),
         ],
     };
+
+    /// <summary>
+    /// The account number when the host read it with <c>--password-stdin</c> (the account number is
+    /// Mullvad's only credential, so it is what a user pipes in as the password); null otherwise.
+    /// </summary>
+    private static string? StdinPassword(LoginRequest request) => request.Options.PasswordStdin ? request.Password : null;
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 

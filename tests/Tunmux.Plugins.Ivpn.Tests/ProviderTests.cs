@@ -1,6 +1,7 @@
 using System.Text.Json;
 using OtpNet;
 using Tunmux.Contracts;
+using Tunmux.Fakes.Kit;
 using Tunmux.Plugins.Ivpn.Cli;
 using Tunmux.TestSupport;
 
@@ -20,6 +21,20 @@ public sealed class ProviderTests : IvpnFixture
     {
         var options = VerbLines.Options<IvpnLoginOptions>(words);
         return new LoginRequest { Username = options.Username, Options = options };
+    }
+
+    /// <summary>The request the host builds from <c>ivpn connect WORDS</c>.</summary>
+    private static ConnectRequest Connect(params string[] words)
+    {
+        var o = VerbLines.Options<IvpnConnectOptions>(words);
+        return new ConnectRequest { ServerName = o.Server, Country = o.Country, ProxyMode = o.Proxy, Sort = o.Sort, Options = o };
+    }
+
+    /// <summary>The request the host builds from <c>ivpn servers WORDS</c>.</summary>
+    private static ServerQuery Servers(params string[] words)
+    {
+        var o = VerbLines.Options<IvpnServersOptions>(words);
+        return new ServerQuery { Country = o.Country, Refresh = o.Refresh, Sort = o.Sort, Options = o };
     }
 
     [Test]
@@ -82,5 +97,54 @@ public sealed class ProviderTests : IvpnFixture
         Assert.That(Fake.Accounts[id].Plan, Is.EqualTo("IVPN Pro"));
         Assert.That(doc.RootElement.GetProperty("product").GetString(), Is.EqualTo("IVPN Pro"));
         Assert.That(doc.RootElement.GetProperty("active").GetBoolean(), Is.False);
+    }
+
+    [Test]
+    public async Task Login_reads_the_id_the_host_took_from_password_stdin()
+    {
+        var options = VerbLines.Options<IvpnLoginOptions>("--password-stdin");
+        await NewProvider().LoginAsync(new LoginRequest { Username = options.Username, Password = Account, Options = options }, CancellationToken.None);
+        Assert.That(Fake.Sessions.Count(), Is.EqualTo(1));
+        Assert.That(Err, Does.Not.Contain("shell history"));
+        AssertIdNotShown();
+    }
+
+    [Test]
+    public async Task Servers_by_latency_and_by_name()
+    {
+        var provider = NewProvider();
+        var probe = new PluginTestContext.ScriptedLatency(new Dictionary<string, TimeSpan>
+        {
+            ["185.102.219.26"] = TimeSpan.FromMilliseconds(4),
+            ["185.102.218.104"] = TimeSpan.FromMilliseconds(8),
+        });
+        Context.Latency = probe;
+        var byLatency = await provider.ListServersAsync(Servers("--sort", "latency"), CancellationToken.None);
+        Assert.That(byLatency.Select(s => s.Name), Is.EqualTo(new[] { "de1.wg.ivpn.net", "nl3.wg.ivpn.net", "ch1.wg.ivpn.net", "nl4.wg.ivpn.net" }),
+            "measured first; the silent ones least loaded first");
+        Assert.That(byLatency.Select(s => s.Latency?.TotalMilliseconds), Is.EqualTo(new double?[] { 4, 8, null, null }));
+        Assert.That(probe.Asked.Select(t => t.Port), Is.All.EqualTo(2049));
+
+        var byName = await provider.ListServersAsync(Servers("--sort", "name"), CancellationToken.None);
+        Assert.That(byName.Select(s => s.Name), Is.EqualTo(new[] { "ch1.wg.ivpn.net", "de1.wg.ivpn.net", "nl3.wg.ivpn.net", "nl4.wg.ivpn.net" }));
+        Assert.That(byName.All(s => s.Latency is null), Is.True, "measured only when sorting by latency");
+    }
+
+    [Test]
+    public async Task Connect_passes_the_sort_through()
+    {
+        var provider = NewProvider();
+        await provider.LoginAsync(Login(Account), CancellationToken.None);
+        Context.Latency = new PluginTestContext.ScriptedLatency(new Dictionary<string, TimeSpan> { ["185.102.218.104"] = TimeSpan.FromMilliseconds(2) });
+
+        var nearest = await provider.PrepareConnectAsync(Connect("--country", "nl", "--sort", "latency"), CancellationToken.None);
+        Assert.That((nearest.Server.Name, nearest.Alternatives.Single().Server.Name), Is.EqualTo(("nl3.wg.ivpn.net", "nl4.wg.ivpn.net")), "the busier but nearer host");
+
+        var byLoad = await provider.PrepareConnectAsync(Connect("--country", "nl", "--sort", "load"), CancellationToken.None);
+        Assert.That(byLoad.Server.Name, Is.EqualTo("nl4.wg.ivpn.net"));
+
+        var byName = await provider.PrepareConnectAsync(Connect("--sort", "name"), CancellationToken.None);
+        Assert.That(new[] { byName.Server.Name }.Concat(byName.Alternatives.Select(a => a.Server.Name)),
+            Is.EqualTo(new[] { "ch1.wg.ivpn.net", "de1.wg.ivpn.net", "nl3.wg.ivpn.net", "nl4.wg.ivpn.net" }));
     }
 }

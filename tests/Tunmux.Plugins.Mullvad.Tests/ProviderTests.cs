@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tunmux.Contracts;
+using Tunmux.Fakes.Kit;
 using Tunmux.Plugins.Mullvad.Cli;
 using Tunmux.TestSupport;
 
@@ -20,6 +21,23 @@ public sealed class ProviderTests : MullvadFixture
         var options = VerbLines.Options<MullvadLoginOptions>(words);
         return new LoginRequest { Username = options.Username, Options = options };
     }
+
+    /// <summary>The request the host builds from <c>mullvad connect WORDS</c>.</summary>
+    private static ConnectRequest Connect(params string[] words)
+    {
+        var o = VerbLines.Options<MullvadConnectOptions>(words);
+        return new ConnectRequest { ServerName = o.Server, Country = o.Country, ProxyMode = o.Proxy, Sort = o.Sort, Options = o };
+    }
+
+    /// <summary>The request the host builds from <c>mullvad servers WORDS</c>.</summary>
+    private static ServerQuery Servers(params string[] words)
+    {
+        var o = VerbLines.Options<MullvadServersOptions>(words);
+        return new ServerQuery { Country = o.Country, Refresh = o.Refresh, Sort = o.Sort, Options = o };
+    }
+
+    private static PluginTestContext.ScriptedLatency Probe(params (string Host, int Ms)[] answers) =>
+        new(answers.ToDictionary(a => a.Host, a => TimeSpan.FromMilliseconds(a.Ms)));
 
     [Test]
     public void The_command_line_is_declared_as_option_classes()
@@ -102,5 +120,57 @@ public sealed class ProviderTests : MullvadFixture
         Assert.That(doc.RootElement.GetProperty("device_name").GetString(), Is.Not.Empty);
         Assert.That(doc.RootElement.TryGetProperty("expiry", out _), Is.True);
         Assert.That(Fake.Accounts.ContainsKey(number.Replace(" ", "")), Is.True);
+    }
+
+    [Test]
+    public async Task Login_reads_the_number_the_host_took_from_password_stdin()
+    {
+        var options = VerbLines.Options<MullvadLoginOptions>("--password-stdin");
+        await NewProvider().LoginAsync(new LoginRequest { Username = options.Username, Password = "1234 5678 9012 3456", Options = options }, CancellationToken.None);
+        Assert.That(Fake.Accounts[Account].Devices, Has.Count.EqualTo(1));
+        Assert.That(Err, Does.Not.Contain("shell history"));
+        AssertNumberNotShown();
+
+        var both = VerbLines.Options<MullvadLoginOptions>("--password-stdin", "--account-stdin");
+        var ex = Assert.ThrowsAsync<ProviderException>(() => NewProvider().LoginAsync(new LoginRequest { Username = "", Password = Account, Options = both }, CancellationToken.None))!;
+        Assert.That(ex.Message, Does.Contain("--account-stdin and --password-stdin"));
+    }
+
+    [Test]
+    public async Task Servers_sorted_by_latency_carry_the_round_trips_and_put_silent_relays_last()
+    {
+        var provider = NewProvider();
+        var probe = Probe(("185.195.233.76", 5), ("185.213.154.66", 20), ("185.213.154.67", 40));
+        Context.Latency = probe;
+        var servers = await provider.ListServersAsync(Servers("--country", "se", "--sort", "latency"), CancellationToken.None);
+        Assert.That(servers.Select(s => s.Name), Is.EqualTo(new[] { "se-sto-wg-001", "se-got-wg-001", "se-got-wg-002", "se-sto-wg-009" }));
+        Assert.That(servers.Select(s => s.Latency?.TotalMilliseconds), Is.EqualTo(new double?[] { 5, 20, 40, null }));
+        Assert.That(probe.Asked.Select(t => (t.Host, t.Port)), Is.EquivalentTo(servers.Select(s => (s.EntryHost!, 51820))), "each relay's entry address and WireGuard port");
+
+        Context.Latency = NoLatencyProbe.Instance;
+        var unmeasured = await provider.ListServersAsync(Servers("--country", "se", "--sort", "latency"), CancellationToken.None);
+        Assert.That(unmeasured.Select(s => s.Name), Is.EqualTo(new[] { "se-got-wg-002", "se-got-wg-001", "se-sto-wg-009", "se-sto-wg-001" }), "nothing answered: Mullvad's weights");
+        Assert.That(Context.Logger.Lines, Has.Some.Contains("No server answered the latency probe"));
+    }
+
+    [Test]
+    public async Task Connect_passes_the_sort_through()
+    {
+        var provider = NewProvider();
+        await provider.LoginAsync(Login(Account), CancellationToken.None);
+
+        var probe = Probe(("185.213.154.67", 3), ("185.195.233.76", 9));
+        Context.Latency = probe;
+        var nearest = await provider.PrepareConnectAsync(Connect("--country", "se", "--sort", "latency", "--port", "53"), CancellationToken.None);
+        Assert.That(nearest.Server.Name, Is.EqualTo("se-got-wg-002"));
+        Assert.That(nearest.Alternatives.Select(a => a.Server.Name), Is.EqualTo(new[] { "se-sto-wg-001", "se-got-wg-001" }), "measured first, then the silent one");
+        Assert.That(probe.Asked.Select(t => t.Port), Is.All.EqualTo(53), "probed on the port the tunnel will use");
+        Assert.That(probe.Asked.Select(t => t.Host), Does.Not.Contain("185.195.233.79"), "a relay kept out of country-wide choices is not a candidate");
+
+        var byName = await provider.PrepareConnectAsync(Connect("--country", "se", "--sort", "name"), CancellationToken.None);
+        Assert.That(new[] { byName.Server.Name }.Concat(byName.Alternatives.Select(a => a.Server.Name)), Is.EqualTo(new[] { "se-got-wg-001", "se-got-wg-002", "se-sto-wg-001" }));
+
+        var named = await provider.PrepareConnectAsync(Connect("se-got-wg-001", "--sort", "latency"), CancellationToken.None);
+        Assert.That((named.Server.Name, named.Alternatives.Single().Server.Name), Is.EqualTo(("se-got-wg-001", "se-got-wg-002")), "a named relay stays the choice; its neighbours follow");
     }
 }
