@@ -3,38 +3,34 @@ using Tunmux.Contracts;
 namespace Tunmux.Plugins.Common;
 
 /// <summary>
-/// <c>--sort latency</c>: the host's probe measures the candidates' entries (all at once, within one
-/// budget) and the candidates are reordered by round trip. Entries that did not answer keep their
-/// previous order after the measured ones, so an unmeasurable network still gets the provider's order.
+/// <c>connect --sort latency</c>: the candidates a provider ranked, measured by the host's probe
+/// (<see cref="IProviderContext.Latency"/>) and put in order of round trip. Only the best
+/// <see cref="MaxProbed"/> of the provider's own order are measured, within <see cref="Budget"/>;
+/// the rest, and those that did not answer, follow in the provider's order.
 /// </summary>
 internal static class LatencyRanking
 {
-    /// <summary>How long a listing or a connect waits for the measurements in total.</summary>
+    public const int MaxProbed = 32;
     public static readonly TimeSpan Budget = TimeSpan.FromSeconds(2);
 
-    /// <summary>
-    /// <paramref name="ranked"/> reordered by the round trip to each one's entry (<paramref name="entry"/>:
-    /// host and WireGuard port), with the round trips by item (null where nothing answered).
-    /// </summary>
-    public static async Task<(List<T> Ordered, IReadOnlyDictionary<T, TimeSpan?> RoundTrips)> OrderAsync<T>(
-        IReadOnlyList<T> ranked, Func<T, (string Host, int Port)> entry, ILatencyProbe probe, IPluginLogger log, CancellationToken ct)
-        where T : notnull
+    /// <param name="probe">The host's probe.</param>
+    /// <param name="ranked">Candidates, best first by the provider's own measure.</param>
+    /// <param name="name">A candidate's name (the key of its measurement).</param>
+    /// <param name="entry">Its entry host and WireGuard port, or null when it has none to measure.</param>
+    /// <param name="ct">Cancellation.</param>
+    public static async Task<List<T>> OrderAsync<T>(ILatencyProbe probe, IReadOnlyList<T> ranked, Func<T, string> name,
+        Func<T, (string Host, int Port)?> entry, CancellationToken ct)
     {
-        var targets = ranked.Select((item, i) =>
-        {
-            var (host, port) = entry(item);
-            return new LatencyTarget(i.ToString(System.Globalization.CultureInfo.InvariantCulture), host, port);
-        }).ToList();
+        var probed = ranked.Take(MaxProbed).Select((item, i) => (Item: item, Index: i, Entry: entry(item))).Where(x => x.Entry is not null).ToList();
+        var targets = probed.Select(x => new LatencyTarget(x.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + name(x.Item), x.Entry!.Value.Host, x.Entry.Value.Port)).ToList();
         var results = await probe.MeasureAsync(targets, Budget, ct).ConfigureAwait(false);
-        var byKey = results.ToDictionary(r => r.Key, r => r.RoundTrip);
-        var trips = new Dictionary<T, TimeSpan?>();
-        for (var i = 0; i < ranked.Count; i++) trips[ranked[i]] = byKey.GetValueOrDefault(targets[i].Key);
-        var measured = trips.Count(kv => kv.Value is not null);
-        log.Debug("Measured {Measured} of {Count} entries within {Budget} s", measured, ranked.Count, Budget.TotalSeconds);
-        if (measured == 0 && ranked.Count > 0)
-            log.Warning("No server answered the latency probe; keeping the provider's order");
-        // OrderBy is stable: equal (and unmeasured) entries keep the provider's order.
-        var ordered = ranked.OrderBy(item => trips[item] ?? TimeSpan.MaxValue).ToList();
-        return (ordered, trips);
+        var roundTrips = new Dictionary<int, TimeSpan>();
+        for (var i = 0; i < probed.Count && i < results.Count; i++)
+            if (results[i].RoundTrip is { } rtt) roundTrips[probed[i].Index] = rtt;
+        return ranked.Select((item, i) => (item, i))
+            .OrderBy(x => roundTrips.TryGetValue(x.i, out var rtt) ? rtt : TimeSpan.MaxValue)
+            .ThenBy(x => x.i)
+            .Select(x => x.item)
+            .ToList();
     }
 }

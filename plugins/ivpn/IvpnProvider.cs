@@ -69,11 +69,9 @@ public sealed class IvpnProvider : IVpnProvider
         var sort = query.Sort ?? ServerSort.Load;
         var (rows, list) = await _service.ServersAsync(new HostFilter(Blank(query.Country), Blank(options?.City)), sort,
             query.Refresh, cancellationToken).ConfigureAwait(false);
+        // For --sort latency the host measures each row's entry (address and WireGuard port) and reorders them.
         var port = Connect.ProfileBuilder.ChoosePort(list.List, null);
-        IReadOnlyDictionary<IvpnHost, TimeSpan?>? latency = null;
-        if (sort == ServerSort.Latency)
-            (rows, latency) = await LatencyRanking.OrderAsync(rows, h => (h.Host, port), _context.Latency, _context.Log, cancellationToken).ConfigureAwait(false);
-        return [.. rows.Select(h => ToInfo(h, port, latency?.GetValueOrDefault(h)))];
+        return [.. rows.Select(h => ToInfo(h, port))];
     }
 
     public async Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken)
@@ -99,7 +97,7 @@ public sealed class IvpnProvider : IVpnProvider
         return 0;
     }
 
-    private static ServerInfo ToInfo(IvpnHost h, int port, TimeSpan? latency) => new()
+    private static ServerInfo ToInfo(IvpnHost h, int port) => new()
     {
         Name = h.Hostname,
         Country = h.CountryCode,
@@ -107,7 +105,6 @@ public sealed class IvpnProvider : IVpnProvider
         Load = (int)Math.Round(h.Load, MidpointRounding.AwayFromZero),
         EntryHost = h.Host,
         EntryPort = port,
-        Latency = latency,
         Extra =
         [
             new("Gateway", h.Gateway),

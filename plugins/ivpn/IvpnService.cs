@@ -143,7 +143,7 @@ internal sealed class IvpnService
         var candidates = HostSelector.Candidates(result.List, name, filter, sort);
         if (sort == ServerSort.Latency)
         {
-            var (ordered, _) = await LatencyRanking.OrderAsync(candidates.Ranked, h => (h.Host, chosenPort), _context.Latency, _context.Log, ct).ConfigureAwait(false);
+            var ordered = await LatencyRanking.OrderAsync(_context.Latency, candidates.Ranked, h => h.Hostname, h => (h.Host, chosenPort), ct).ConfigureAwait(false);
             candidates = candidates with { Ranked = ordered };
         }
         var (chosen, alternatives) = candidates.Split();

@@ -78,11 +78,9 @@ public sealed class MullvadProvider : IVpnProvider
         var sort = query.Sort ?? ServerSort.Name;
         var (rows, list) = await _service.ServersAsync(new RelayFilter(Blank(query.Country), Blank(options?.City)), sort,
             query.Refresh, cancellationToken).ConfigureAwait(false);
+        // For --sort latency the host measures each row's entry (address and WireGuard port) and reorders them.
         var port = Connect.ProfileBuilder.ChoosePort(list.List, null);
-        IReadOnlyDictionary<Relay, TimeSpan?>? latency = null;
-        if (sort == ServerSort.Latency)
-            (rows, latency) = await LatencyRanking.OrderAsync(rows, r => (r.Ipv4AddrIn, port), _context.Latency, _context.Log, cancellationToken).ConfigureAwait(false);
-        return [.. rows.Select(r => ToInfo(r, port, latency?.GetValueOrDefault(r)))];
+        return [.. rows.Select(r => ToInfo(r, port))];
     }
 
     public async Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken)
@@ -112,7 +110,7 @@ public sealed class MullvadProvider : IVpnProvider
         return 0;
     }
 
-    private static ServerInfo ToInfo(Relay r, int port, TimeSpan? latency) => new()
+    private static ServerInfo ToInfo(Relay r, int port) => new()
     {
         Name = r.Hostname,
         Country = r.CountryCode,
@@ -122,7 +120,6 @@ public sealed class MullvadProvider : IVpnProvider
         Features = r.Owned ? ["owned"] : [],
         EntryHost = r.Ipv4AddrIn,
         EntryPort = port,
-        Latency = latency,
         Extra =
         [
             new("Provider", r.Provider),

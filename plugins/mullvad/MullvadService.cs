@@ -175,7 +175,7 @@ internal sealed class MullvadService
         var candidates = RelaySelector.Candidates(result.List, hostname, filter, sort, Random);
         if (sort == ServerSort.Latency)
         {
-            var (ordered, _) = await LatencyRanking.OrderAsync(candidates.Ranked, r => (r.Ipv4AddrIn, chosenPort), _context.Latency, _context.Log, ct).ConfigureAwait(false);
+            var ordered = await LatencyRanking.OrderAsync(_context.Latency, candidates.Ranked, r => r.Hostname, r => (r.Ipv4AddrIn, chosenPort), ct).ConfigureAwait(false);
             candidates = candidates with { Ranked = ordered };
         }
         var (chosen, alternatives) = candidates.Split();

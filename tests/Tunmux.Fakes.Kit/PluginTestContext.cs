@@ -28,7 +28,7 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
     public IConfigSection Config => new DictionaryConfig(ConfigValues);
     public ICredentialStore Credentials => Store;
     public IHttpClientProvider Http => new ShortTimeoutHttp(this);
-    /// <summary>Measures nothing unless a test sets a <see cref="ScriptedLatency"/>.</summary>
+    /// <summary>Measures nothing unless a test sets a scripted probe.</summary>
     public ILatencyProbe Latency { get; set; } = NoLatencyProbe.Instance;
     public IPluginLogger Log => Logger;
     public IConsoleIO Console => Terminal;
@@ -94,19 +94,6 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
             var text = Regex.Replace(template, @"\{[A-Za-z0-9_]+\}", _ => i < args.Length ? args[i++]?.ToString() ?? "null" : "?");
             foreach (var secret in _secrets.Where(s => s.Length > 0)) text = text.Replace(secret, "***", StringComparison.Ordinal);
             Lines.Enqueue($"{level} {text}");
-        }
-    }
-
-    /// <summary>A latency probe that answers from a table of round trips by entry host (absent: no answer) and records what it was asked.</summary>
-    public sealed class ScriptedLatency(IReadOnlyDictionary<string, TimeSpan> roundTrips) : ILatencyProbe
-    {
-        public List<LatencyTarget> Asked { get; } = [];
-
-        public Task<IReadOnlyList<LatencyResult>> MeasureAsync(IReadOnlyList<LatencyTarget> targets, TimeSpan budget, CancellationToken cancellationToken)
-        {
-            Asked.AddRange(targets);
-            return Task.FromResult<IReadOnlyList<LatencyResult>>([.. targets.Select(t =>
-                roundTrips.TryGetValue(t.Host, out var rtt) ? new LatencyResult(t.Key, rtt, "scripted") : new LatencyResult(t.Key, null, "none"))]);
         }
     }
 
