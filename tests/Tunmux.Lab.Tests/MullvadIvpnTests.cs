@@ -113,6 +113,11 @@ public sealed class MullvadIvpnTests : ProviderLab
     public void Mullvad_ivpn_and_proton_proxy_exits_side_by_side_each_with_its_own_exit_address()
     {
         var tm = StartProton(StartIvpn(StartMullvad(Session(direct: false))));
+        var plugins = tm.Tunmux("plugins", "--json");
+        AssertOk(plugins, "plugins");
+        var loaded = JsonDocument.Parse(plugins.Output).RootElement.GetProperty("plugins").EnumerateArray()
+            .Where(p => p.GetProperty("state").GetString() == "ok").Select(p => p.GetProperty("name").GetString()).ToList();
+        Assert.That(loaded, Is.SupersetOf(new[] { "proton", "airvpn", "mullvad", "ivpn" }), "the installed layout ships the four providers");
         var before = tm.NetworkSnapshot();
 
         AssertOk(tm.Tunmux("mullvad", "connect", "--proxy", "--country", "se"), "mullvad connect");
