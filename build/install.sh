@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bash "$root/build/publish.sh" "$tmp/dist" >/dev/null
 rm -rf "$lib"
-mkdir -p "$lib" "$prefix/bin" "$prefix/lib/systemd/system" "$prefix/lib/systemd/user"
+mkdir -p "$lib" "$prefix/bin" "$prefix/lib/systemd/system" "$prefix/lib/systemd/user" "$prefix/share/tunmux/apparmor"
 cp -a "$tmp/dist/." "$lib/"
 chmod -R u=rwX,go=rX "$lib"
 ln -sfn "$lib/tunmux" "$prefix/bin/tunmux"
@@ -22,5 +22,7 @@ done
 for unit in "$root"/build/systemd-user/*; do
   sed "s|/usr/bin/tunmux|$prefix/bin/tunmux|g" "$unit" > "$prefix/lib/systemd/user/$(basename "$unit")"
 done
+# Where AppArmor restricts user namespaces (Ubuntu), rootless exits need this profile in /etc/apparmor.d.
+sed "s|/usr/{,local/}lib/tunmux/tunmux|$lib/tunmux|" "$root/build/apparmor/tunmux" > "$prefix/share/tunmux/apparmor/tunmux"
 echo "installed: $prefix/bin/tunmux -> $lib/tunmux"
 echo "next: sudo groupadd -f tunmux && sudo usermod -aG tunmux \"\$USER\"  (see docs/privileged.md for sudoers or systemd)"
