@@ -104,7 +104,7 @@ public sealed class KernelBackendSequenceTests
     [Test]
     public async Task DirectKernelUpAndDownRunExactlyTheseCommands()
     {
-        var info = await _service.UpAsync(Args("direct"), CancellationToken.None);
+        var info = await _service.UpAsync(Args("direct"), 0, CancellationToken.None);
         Assert.That(info.BackendReason, Is.EqualTo("requested; interface: kernel WireGuard module"));
         Assert.That(Journal(), Is.EqualTo(new[]
         {
@@ -158,7 +158,7 @@ public sealed class KernelBackendSequenceTests
         const string psk = "2Kc1CXhnNzrn8wkDL3JvyYJ6bNKwDp7+yMJ6bWN9gHc=";
         var args = Args("direct", keepalive: 25);
         args = args with { Profile = args.Profile with { Peers = [args.Profile.Peers[0] with { PresharedKey = psk }] } };
-        await _service.UpAsync(args, CancellationToken.None);
+        await _service.UpAsync(args, 0, CancellationToken.None);
         Assert.That(Journal().Where(l => l.StartsWith("wg set", StringComparison.Ordinal) && l.Contains("/dev/stdin")), Is.EqualTo(new[]
         {
             "wg set wg-seq fwmark 51820 private-key /dev/stdin",
@@ -176,7 +176,7 @@ public sealed class KernelBackendSequenceTests
     public async Task ProxyKernelUpAndDownRunExactlyTheseCommands()
     {
         var args = Args("proxy", "auto", keepalive: 25) with { Proxy = new ProxyArgs { SocksPort = 1080, HttpPort = 8118 } };
-        var info = await _service.UpAsync(args, CancellationToken.None);
+        var info = await _service.UpAsync(args, 0, CancellationToken.None);
         Assert.That(info.Backend, Is.EqualTo("kernel"));
         Assert.That(Journal(), Is.EqualTo(new[]
         {
@@ -194,7 +194,10 @@ public sealed class KernelBackendSequenceTests
             "ip netns exec tunmux_seq wg show wg-seq latest-handshakes",
         }));
         Assert.That(File.ReadAllText(_dir.Combine("etc-netns", "tunmux_seq", "resolv.conf")), Does.Contain("nameserver 10.2.1.1"));
-        Assert.That(_proxy.Started.Single(), Is.EqualTo(new ProxyLaunchSpec("seq", "tunmux_seq", 1080, 8118, false)));
+        Assert.That(_proxy.Started.Single() with { Access = null }, Is.EqualTo(new ProxyLaunchSpec("seq", "tunmux_seq", 1080, 8118, false)));
+        // Open to its owner (uid 0 here) only.
+        var access = _proxy.Started.Single().Access!;
+        Assert.That((access.Share, access.Uids.Single(), access.Gids.Count), Is.EqualTo((false, 0u, 0)));
         // The unchecked listing (what connect asks for) answers from the record and runs nothing.
         var recorded = _service.ListRecorded().Single();
         Assert.That((recorded.Instance, recorded.SocksPort, recorded.HttpPort, recorded.Alive), Is.EqualTo(("seq", 1080, 8118, true)));
@@ -221,7 +224,7 @@ public sealed class KernelBackendSequenceTests
         for (var k = 1; k <= steps.Count; k++)
         {
             _service.FailBeforeStep = k;
-            var e = Assert.ThrowsAsync<PrivilegedException>(() => _service.UpAsync(Args("direct"), CancellationToken.None));
+            var e = Assert.ThrowsAsync<PrivilegedException>(() => _service.UpAsync(Args("direct"), 0, CancellationToken.None));
             Assert.That(e!.Message, Does.Contain("injected failure").And.Contain("rolled back"));
             Assert.Multiple(() =>
             {
@@ -236,7 +239,7 @@ public sealed class KernelBackendSequenceTests
     public void NoKernelModuleAndNoUserspaceImplementationNamesBoth()
     {
         Fake("ip", "if [ \"$1\" = link ] && [ \"$2\" = add ]; then echo 'Error: Unknown device type.' >&2; exit 2; fi\nexit 0");
-        var e = Assert.ThrowsAsync<PrivilegedException>(() => _service.UpAsync(Args("direct"), CancellationToken.None));
+        var e = Assert.ThrowsAsync<PrivilegedException>(() => _service.UpAsync(Args("direct"), 0, CancellationToken.None));
         Assert.That(e!.Message, Does.Contain("no WireGuard kernel module").Or.Contain("has no WireGuard module"));
         Assert.That(e.Message, Does.Contain("wireguard-go").And.Contain("modprobe wireguard"));
     }

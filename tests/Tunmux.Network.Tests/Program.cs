@@ -44,7 +44,7 @@ public static class Program
             object? result = argv[1] switch
             {
                 "up" => await service.UpAsync(
-                    JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!, CancellationToken.None),
+                    JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!, 0, CancellationToken.None),
                 "down" => new TunnelDownResult { Instance = argv[2], WasUp = await service.DownAsync(argv[2], CancellationToken.None) },
                 "list" => new TunnelListResult { Tunnels = await service.ListAsync(CancellationToken.None) },
                 "inspect" => await service.InspectAsync(argv[2], CancellationToken.None),
@@ -90,7 +90,7 @@ public static class Program
         for (var i = 0; i < runs; i++)
         {
             var sw = Stopwatch.StartNew();
-            await service.UpAsync(args, CancellationToken.None);
+            await service.UpAsync(args, 0, CancellationToken.None);
             while (!(await runner.RunAsync("ip", ["netns", "exec", ns, "curl", "-s", "-m", "1", "-o", "/dev/null", url])).Succeeded) { }
             times.Add(sw.ElapsedMilliseconds);
             await service.DownAsync(args.Instance, CancellationToken.None);

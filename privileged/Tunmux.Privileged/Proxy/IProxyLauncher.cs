@@ -13,10 +13,13 @@ public sealed record ProxyLaunchSpec(
     string? Password = null,
     int MaxConnections = 4096)
 {
+    /// <summary>Who may connect (checked by the proxy for every connection); null means root alone.</summary>
+    public Access.ProxyAccessSpec? Access { get; init; }
+
     /// <summary>Keeps the password out of logs and exception messages.</summary>
     public override string ToString() =>
         $"ProxyLaunchSpec {{ Instance = {Instance}, Namespace = {Namespace}, SocksPort = {SocksPort}, HttpPort = {HttpPort}, "
-        + $"AccessLog = {AccessLog}, Username = {Username ?? "-"}, MaxConnections = {MaxConnections} }}";
+        + $"AccessLog = {AccessLog}, Username = {Username ?? "-"}, MaxConnections = {MaxConnections}, Access = {Access} }}";
 }
 
 /// <summary>Starts and stops the per-instance proxy process.</summary>

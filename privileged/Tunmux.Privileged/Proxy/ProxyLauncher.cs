@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Processes;
+using Tunmux.Privileged.Proxy.Access;
 using Tunmux.Privileged.Proxy.Launch;
 using Tunmux.Privileged.Proxy.Runtime;
 
@@ -110,6 +111,9 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("the proxy runtime needs Linux network namespaces");
         Directory.CreateDirectory(paths.ProxyDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var logPath = paths.ProxyLogFile(spec.Instance);
+        // The previous run's log is kept once as .1 when it grew large; the running proxy caps its own.
+        if (new FileInfo(logPath) is { Exists: true, Length: > Server.ProxyLog.DefaultMaxBytes / 2 })
+            File.Move(logPath, logPath + ".1", overwrite: true);
         using var listeners = HostListeners.Create(spec.SocksPort, spec.HttpPort);
         using var log = File.Open(logPath, new FileStreamOptions
         {
@@ -130,12 +134,21 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
             }
             return placed;
         }
+        // Opened here, in the host namespace: the proxy asks it who owns each client socket on the host's loopback.
+        using var diag = SockDiag.Open();
+        var diagFd = next++;
+        fds[diagFd] = diag.Descriptor;
+        var access = spec.Access ?? new ProxyAccessSpec(false, [0], []);
         var args = new ProxyArguments
         {
             Instance = spec.Instance,
             SocksFds = Place(listeners.Socks),
             SocksUdpFds = Place(listeners.SocksUdp),
             HttpFds = Place(listeners.Http),
+            DiagFd = diagFd,
+            Share = access.Share,
+            AllowUids = access.Uids,
+            AllowGids = access.Gids,
             ReadyFd = next,
             CredentialsOnStdin = spec.Username is not null,
             AccessLog = spec.AccessLog,
@@ -255,7 +268,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     }
 
     /// <summary>Reaps the child when it exits, so a killed proxy shows as gone (not as a zombie) while the daemon runs.</summary>
-    private static unsafe void StartReaper(int pid)
+    internal static unsafe void StartReaper(int pid)
     {
         Reapers[pid] = Task.Factory.StartNew(() =>
         {
@@ -304,6 +317,9 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
             // No diagnostics IPC socket in /tmp; a smaller, non-concurrent GC suits a relay.
             "DOTNET_EnableDiagnostics=0",
             "DOTNET_gcConcurrent=0",
+            // Each proxy's own memory cap (256 MiB of GC heap): every proxy shares the daemon's service, so one
+            // must never be able to take what the others need.
+            "DOTNET_GCHeapHardLimit=0x10000000",
             // Socket continuations run on the epoll thread instead of a hop through the thread pool:
             // the relay code never blocks, and the hop is most of the cost of a short connection.
             "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1",

@@ -8,7 +8,8 @@ namespace Tunmux.Privileged.Tunnels;
 /// </summary>
 public interface ITunnelService
 {
-    Task<TunnelInfo> UpAsync(TunnelUpArgs args, CancellationToken cancellationToken);
+    /// <summary>Brings an intent up for <paramref name="ownerUid"/>, recorded as the instance's owner.</summary>
+    Task<TunnelInfo> UpAsync(TunnelUpArgs args, uint ownerUid, CancellationToken cancellationToken);
 
     /// <summary>Takes an instance down, cleaning whatever is left of it; false when nothing was there.</summary>
     Task<bool> DownAsync(string instance, CancellationToken cancellationToken);

@@ -64,6 +64,19 @@ internal static class ProcessControl
         catch (UnauthorizedAccessException) { return false; }
     }
 
+    /// <summary>Runs as root (real and effective) and started at or after <paramref name="ticks"/>: any user can imitate a command line, not these.</summary>
+    private static bool IsRootsSince(int pid, ulong ticks)
+    {
+        try
+        {
+            var uid = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            var ids = uid?.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return ids is { Length: >= 3 } && ids[1] == "0" && ids[2] == "0"
+                   && Processes.ManagedPids.ReadStartTime(pid) is { } start && start + 1 >= ticks;
+        }
+        catch (IOException) { return false; }
+    }
+
     /// <summary>SIGTERM, then SIGKILL after a grace period; returns once the process is gone.</summary>
     public static async Task TerminateAsync(int pid, CancellationToken ct)
     {
@@ -81,7 +94,7 @@ internal static class ProcessControl
     /// from the process that started them, and their command line is the only handle left. Interface
     /// names are unique within a namespace, not across them (a rootless exit of some user may use the same name).
     /// </summary>
-    public static int? FindByCommandLine(IReadOnlyCollection<string> programNames, string iface, int? namespaceOf = null)
+    public static int? FindByCommandLine(IReadOnlyCollection<string> programNames, string iface, int? namespaceOf = null, ulong? startedAfter = null)
     {
         var netns = NetworkNamespaceOf(namespaceOf ?? Environment.ProcessId);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -93,7 +106,8 @@ internal static class ProcessControl
             catch (UnauthorizedAccessException) { continue; }
             var argv = cmdline.Split('\0', StringSplitOptions.RemoveEmptyEntries);
             if (argv.Length >= 2 && programNames.Contains(Path.GetFileName(argv[0])) && argv[^1] == iface && IsRunning(pid)
-                && netns is not null && NetworkNamespaceOf(pid) == netns)
+                && netns is not null && NetworkNamespaceOf(pid) == netns
+                && (startedAfter is not { } since || IsRootsSince(pid, since)))
                 return pid;
         }
         return null;

@@ -3,6 +3,7 @@ using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
 using Tunmux.Privileged.Proxy;
+using Tunmux.Privileged.Proxy.Access;
 using Tunmux.Privileged.Tunnels.Steps;
 
 namespace Tunmux.Privileged.Tunnels;
@@ -95,9 +96,11 @@ public sealed class TunnelService : ITunnelService
         ];
     }
 
-    public async Task<TunnelInfo> UpAsync(TunnelUpArgs args, CancellationToken cancellationToken)
+    public async Task<TunnelInfo> UpAsync(TunnelUpArgs args, uint ownerUid, CancellationToken cancellationToken)
     {
         TunnelArgsValidator.Validate(args);
+        // Names in --proxy-allow are looked up before anything is touched: an unknown one is a plain error.
+        var access = args.Proxy is { } proxy ? ProxyAccessSpec.Resolve(ownerUid, proxy.Share, proxy.Allow) : null;
         var choice = BackendChoice.Choose(args, Tools);
         var peer = args.Profile.Peers[0];
         // The firewall lets exactly one address through to the server, so the name is resolved once, here, for both.
@@ -105,6 +108,7 @@ public sealed class TunnelService : ITunnelService
         var record = new TunnelRecord
         {
             Instance = args.Instance,
+            OwnerUid = ownerUid,
             Provider = args.Provider,
             Mode = args.Mode,
             Backend = choice.Backend,
@@ -119,6 +123,9 @@ public sealed class TunnelService : ITunnelService
             Dns = args.Profile.Dns,
             Mtu = args.Profile.Mtu ?? TunnelArgsValidator.DefaultMtu,
             UserspaceImplementation = choice.Backend == "userspace" ? choice.Userspace?.Name : null,
+            ProxyShare = access?.Share ?? false,
+            ProxyAllowUids = access?.Uids ?? [],
+            ProxyAllowGids = access?.Gids ?? [],
             KillSwitch = args.KillSwitch,
             AllowLan = args.AllowLan,
             DisableIpv6 = args.DisableIpv6,
@@ -132,10 +139,11 @@ public sealed class TunnelService : ITunnelService
         {
             if (_store.Load(args.Instance) is not null)
                 throw new PrivilegedException(ErrorCodes.Conflict, $"instance {args.Instance} is already up; disconnect it first");
-            if (args.Mode == TunnelModes.Direct
-                && _store.LoadAll().FirstOrDefault(r => r.Mode == TunnelModes.Direct) is { } active)
+            var recorded = _store.LoadAll();
+            if (args.Mode == TunnelModes.Direct && recorded.FirstOrDefault(r => r.Mode == TunnelModes.Direct) is { } active)
                 throw new PrivilegedException(ErrorCodes.Conflict,
                     $"direct mode is already active as instance {active.Instance}; disconnect it first (direct mode is one at a time)");
+            RefuseCollisions(record, recorded);
             // The record step runs inside the reservation, so two ups of one name cannot both pass the check.
             await steps[0].Do(context, cancellationToken);
         }
@@ -162,6 +170,27 @@ public sealed class TunnelService : ITunnelService
         context.Save();
         // Every step just succeeded and the handshake was seen: no need to look again.
         return ToInfo(record, context.LatestHandshake, []);
+    }
+
+    /// <summary>
+    /// The daemon itself makes sure an instance gets an interface, namespace and WireGuard control socket
+    /// of its own: none may belong to a recorded instance or exist already (another program's, or a
+    /// leftover), whatever a client computed. Otherwise one user could reconfigure another's tunnel.
+    /// </summary>
+    private void RefuseCollisions(TunnelRecord record, IReadOnlyList<TunnelRecord> recorded)
+    {
+        if (recorded.FirstOrDefault(r => r.Interface == record.Interface || (record.Namespace is not null && r.Namespace == record.Namespace)) is { } owner)
+            throw Collision($"its interface or namespace belongs to instance {owner.Instance}");
+        if (record.Namespace is { } ns && Tools.NamespaceExists(ns))
+            throw Collision($"network namespace {ns} already exists");
+        var uapi = Path.Combine(Tools.WireGuardRunDir, record.Interface + ".sock");
+        if (File.Exists(uapi))
+            throw Collision($"the WireGuard control socket {uapi} already exists");
+        if (Tools.InterfaceExists(record.Interface))
+            throw Collision($"a network interface named {record.Interface} already exists");
+
+        PrivilegedException Collision(string why) => new(ErrorCodes.Conflict,
+            $"instance {record.Instance} cannot be brought up: {why}; choose another instance name or disconnect what holds it");
     }
 
     public async Task<bool> DownAsync(string instance, CancellationToken cancellationToken)
@@ -296,6 +325,8 @@ public sealed class TunnelService : ITunnelService
         Namespace = r.Namespace,
         Endpoint = r.Endpoint,
         ProxyPid = r.ProxyPid,
+        UserspacePid = r.UserspacePid,
+        OwnerUid = r.OwnerUid,
         SocksPort = r.SocksPort,
         HttpPort = r.HttpPort,
         LatestHandshake = handshake,

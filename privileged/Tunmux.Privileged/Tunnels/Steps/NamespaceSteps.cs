@@ -1,5 +1,6 @@
 using System.Text;
 using Tunmux.Privileged.Proxy;
+using Tunmux.Privileged.Proxy.Access;
 
 namespace Tunmux.Privileged.Tunnels.Steps;
 
@@ -97,7 +98,13 @@ internal static class NamespaceSteps
         r.HttpPort = p.HttpPort;
         c.Save();
         r.ProxyPid = await c.ProxyLauncher.StartAsync(
-            new ProxyLaunchSpec(r.Instance, r.Namespace ?? "", p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password), ct);
+            new ProxyLaunchSpec(r.Instance, r.Namespace ?? "", p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password)
+            {
+                // Owner-only unless shared or opened to named users. A record without an owner is the launching
+                // user's: root for the daemon's records of earlier versions, the user for a rootless exit.
+                Access = new ProxyAccessSpec(r.ProxyShare,
+                    r.ProxyAllowUids.Count > 0 ? r.ProxyAllowUids : [r.OwnerUid ?? Tunmux.Privileged.Proxy.Launch.Libc.GetEuid()], r.ProxyAllowGids),
+            }, ct);
         c.Save();
     }
 
