@@ -1,9 +1,12 @@
 using Tunmux.Contracts;
 using Tunmux.Host.Config;
 using Tunmux.Host.Connections;
+using Tunmux.Host.Doctor;
 using Tunmux.Host.Logging;
+using Tunmux.Host.Manual;
 using Tunmux.Host.Plugins;
 using Tunmux.Host.Privileged;
+using Tunmux.Host.Shell;
 using Tunmux.Privileged.Protocol;
 
 namespace Tunmux.Host.Cli;
@@ -104,6 +107,8 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
 
         var path = "tunmux " + verb.Name;
         var words = args[1..];
+        // The completion scripts pass the words typed so far as they are: never parsed, never help.
+        if (verb.Type == typeof(CompleteVerb)) return Complete(words);
         // The daemon's own flags may follow --serve; help is only for a person at a terminal.
         if (ArgWords.WantsHelp(words) && !(verb.Type == typeof(PrivilegedVerb) && words.Contains("--serve")))
             return Help(Cli.Help.Verb(verb, path));
@@ -124,6 +129,17 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
                     throw new UsageException($"unknown provider '{only}'", Cli.Help.UsageLine(verb, path));
                 if (ParseOnly) return Parsed("disconnect");
                 return await NewDisconnect().RunAsync(d.Instance, d.Provider, d.All, path, ct);
+            case DoctorVerb doctor:
+                if (ParseOnly) return Parsed("doctor");
+                return await new DoctorCommand(paths, _catalog, console, Machine.Current()).RunAsync(doctor.Json, ct);
+            case CompletionVerb completion:
+                if (ParseOnly) return Parsed("completion");
+                console.Out.Write(CompletionScripts.For(completion.Shell));
+                return 0;
+            case ManPageVerb:
+                if (ParseOnly) return Parsed("manpage");
+                console.Out.Write(new ManPage(new CommandTree(_catalog, paths, console), Version, ManPageDate()).Render());
+                return 0;
             case PrivilegedVerb privileged:
                 var daemon = PrivilegedCommand.ToDaemonOptions(privileged, Cli.Help.UsageLine(verb, path));
                 if (ParseOnly) return Parsed("privileged");
@@ -196,6 +212,21 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         if (ParseOnly) LastParsed = command.LastParsed;
         return code;
     }
+
+    private int Complete(string[] words)
+    {
+        var engine = new CompletionEngine(new CommandTree(_catalog, paths, console), () =>
+            new State.ConnectionStore(paths).List()
+                .Select(s => new LiveInstance(s.Instance, s.Provider, $"{s.Provider} {s.Server} ({s.Mode})")).ToList());
+        console.Out.Write(CompletionEngine.Render(engine.Complete(words)));
+        return 0;
+    }
+
+    /// <summary>SOURCE_DATE_EPOCH when a build sets it (a reproducible page), else today.</summary>
+    private static DateTimeOffset ManPageDate() =>
+        long.TryParse(Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"), out var epoch)
+            ? DateTimeOffset.FromUnixTimeSeconds(epoch)
+            : DateTimeOffset.UtcNow;
 
     private TunmuxConfig LoadConfig()
     {
