@@ -34,6 +34,9 @@ public sealed class TunmuxPaths
     public string ConnectionFile(string instance) => Path.Combine(ConnectionsDir, instance + ".json");
     public string ProviderDir(string provider) => Path.Combine(ConfigDir, provider);
 
+    /// <summary>The addresses provider API names last resolved to, for connects under lockdown.</summary>
+    public string ApiAddressesFile => Path.Combine(ConfigDir, "api-addresses.json");
+
     /// <summary>
     /// Per-user runtime folder (the daemon startup lock, rootless exits): <c>$TUNMUX_USER_RUNTIME_DIR</c>,
     /// else <c>$XDG_RUNTIME_DIR/tunmux</c>, else <c>/tmp/tunmux-$UID</c>.

@@ -129,6 +129,12 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
                     throw new UsageException($"unknown provider '{only}'", Cli.Help.UsageLine(verb, path));
                 if (ParseOnly) return Parsed("disconnect");
                 return await NewDisconnect().RunAsync(d.Instance, d.Provider, d.All, path, ct);
+            case LockdownVerb lockdown:
+                var state = lockdown.State?.ToLowerInvariant();
+                if (lockdown.AllowLan && state != "on")
+                    throw new UsageException("--allow-lan goes with 'lockdown on'", Cli.Help.UsageLine(verb, path));
+                if (ParseOnly) return Parsed("lockdown");
+                return await new LockdownCommand(console, LoadConfig().General).RunAsync(state, lockdown.AllowLan, lockdown.Json, ct);
             case DoctorVerb doctor:
                 if (ParseOnly) return Parsed("doctor");
                 return await new DoctorCommand(paths, _catalog, console, Machine.Current()).RunAsync(doctor.Json, ct);
@@ -204,7 +210,9 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         VerbParser.WarmUp(args);
         var plugin = await loading;
         var provider = plugin.Provider;
-        provider.Initialize(new ProviderContext(name, config, paths, console, ct));
+        var context = new ProviderContext(name, config, paths, console, ct);
+        await using var hole = context.Hole;
+        provider.Initialize(context);
         var commands = ProviderVerbs.Of(provider);
         WarnUnknownKeys(config, name, commands.Declared);
         var command = new ProviderCommand(provider, commands, config, paths, console) { ParseOnly = ParseOnly };

@@ -59,6 +59,18 @@ internal sealed class ExecVerb
     ];
 }
 
+/// <summary><c>tunmux lockdown [on|off] [--allow-lan] [--json]</c>: the firewall with no connection at all, until turned off.</summary>
+[Verb("lockdown", HelpText = "Block all traffic outside a tunnel, connected or not, until turned off (no argument: show whether it is on)")]
+internal sealed class LockdownVerb : JsonVerbOptions
+{
+    [Value(0, MetaName = "on|off", HelpText = "on or off; without it, show whether lockdown is on")]
+    [AllowedValues("on", "off")]
+    public string? State { get; set; }
+
+    [Option("allow-lan", HelpText = "with on: the local subnets this machine is on stay reachable")]
+    public bool AllowLan { get; set; }
+}
+
 /// <summary><c>tunmux privileged --serve ...</c>: the root daemon.</summary>
 [Verb("privileged", HelpText = "Run the root daemon that changes the system (normally started for you)")]
 internal sealed class PrivilegedVerb
@@ -121,7 +133,7 @@ internal static class HostVerbs
 
     /// <summary>The host's verbs in help order.</summary>
     public static readonly IReadOnlyList<Type> All =
-        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(ExecVerb), typeof(PrivilegedVerb),
+        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(ExecVerb), typeof(LockdownVerb), typeof(PrivilegedVerb),
             typeof(DoctorVerb), typeof(CompletionVerb), typeof(CompleteVerb), typeof(ManPageVerb)];
 
     /// <summary>The standard verbs below a provider that the host answers without loading the plugin.</summary>

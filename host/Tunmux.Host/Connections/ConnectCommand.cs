@@ -23,6 +23,13 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         if (!proxy && options.Rootless)
             throw new UsageException("--rootless needs --proxy (direct mode changes the host's routes, which only root may do)",
                 "usage: tunmux " + provider.Name + " connect --proxy --rootless");
+        if (proxy && (options.KillSwitch || options.AllowLan || options.DisableIpv6))
+            throw new UsageException("--kill-switch, --allow-lan and --disable-ipv6 are for direct mode; a proxy exit needs none (its namespace has no route but the tunnel)",
+                "usage: tunmux " + provider.Name + " connect [--kill-switch [--allow-lan]] [--disable-ipv6]");
+        var killSwitch = ConnectSettings.KillSwitch(options, config.General);
+        if (options.AllowLan && !killSwitch)
+            throw new UsageException("--allow-lan goes with the kill switch: without it nothing is blocked",
+                "usage: tunmux " + provider.Name + " connect --kill-switch --allow-lan");
         var proxyUser = options.ProxyUser;
         var proxyPassword = proxyUser is null ? null : ReadProxyPassword();
 
@@ -79,7 +86,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             Backend = backend,
             UserspaceImplementation = general.UserspaceImplementation,
             HandshakeTimeoutMs = general.HandshakeTimeoutMs,
-            KillSwitch = !proxy && general.KillSwitch,
+            KillSwitch = killSwitch,
+            AllowLan = options.AllowLan,
+            DisableIpv6 = options.DisableIpv6,
             Profile = ToDto(plan.Profile, mtu),
             Proxy = ports is { } p
                 ? new ProxyArgs
@@ -121,7 +130,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         }
         else
         {
-            console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}); all traffic goes through the tunnel");
+            var extras = (info.KillSwitch ? options.AllowLan ? ", kill switch on, LAN allowed" : ", kill switch on" : "")
+                         + (options.DisableIpv6 ? ", IPv6 blocked" : "");
+            console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}{extras}); all traffic goes through the tunnel");
         }
         return 0;
     }
@@ -161,4 +172,7 @@ internal static class ConnectSettings
     public static string Backend(ConnectOptions options, GeneralConfig general) => options.Backend ?? general.Backend;
 
     public static bool AccessLog(ConnectOptions options, GeneralConfig general) => options.ProxyAccessLog || general.ProxyAccessLog;
+
+    /// <summary>Direct mode only: <c>--kill-switch</c> or <c>general.kill_switch</c>.</summary>
+    public static bool KillSwitch(ConnectOptions options, GeneralConfig general) => !options.Proxy && (options.KillSwitch || general.KillSwitch);
 }
