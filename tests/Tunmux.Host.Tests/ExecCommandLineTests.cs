@@ -42,7 +42,7 @@ public sealed class ExecCommandLineTests
     public void Help_explains_the_two_kinds_of_exit()
     {
         Assert.That(_cli.Run("exec", "--help"), Is.Zero);
-        Assert.That(_cli.Out, Does.Contain("usage: tunmux exec").And.Contain("rootless exit:").And.Contain("root-mode exit:")
+        Assert.That(_cli.Out, Does.Contain("usage: tunmux exec").And.Contain("In a rootless exit").And.Contain("In a root-mode exit")
             .And.Contain("Ctrl-C").And.Contain("128+N"));
         Assert.That(_cli.Run("--help"), Is.Zero);
         Assert.That(_cli.Out, Does.Contain("exec"), "listed among the commands");

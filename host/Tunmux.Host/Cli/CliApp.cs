@@ -172,7 +172,8 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         var verb = VerbModel.Of(typeof(ExecVerb));
         const string path = "tunmux exec";
         var usage = Cli.Help.UsageLine(verb, path);
-        if (words.Length == 0 || words[0] is "-h" or "--help") return Help(Cli.Help.Verb(verb, path, ExecVerb.Details));
+        if (words.Length > 0 && words[0] is "-h" or "--help") return Help(Cli.Help.Verb(verb, path, ExecVerb.Details));
+        if (words.Length == 0) throw new UsageException("exec needs the name of a proxy exit and a program to run", usage);
         if (words[0].StartsWith('-')) throw new UsageException($"unknown flag '{words[0]}' (exec takes the instance first)", usage);
         var command = words[1..];
         if (command.Length > 0 && command[0] == "--") command = command[1..];

@@ -17,7 +17,7 @@ internal sealed class ExecCommand(TunmuxPaths paths, IConsoleIO console, Func<Ge
     {
         if (command.Count == 0)
             throw new UsageException("exec needs a command to run", "usage: tunmux exec <instance> [--] <command> [args...]");
-        var state = new ConnectionStore(paths).Get(instance) ?? throw NotFound(instance);
+        var state = new ConnectionStore(paths).List().FirstOrDefault(s => s.Instance == instance) ?? throw NotFound(instance);
         if (!state.IsProxy)
             throw new InvalidOperationException(
                 $"{instance} is a direct connection: every program already goes through it; exec runs a program inside a proxy exit");
