@@ -71,6 +71,21 @@ public sealed class ReadmeCommandLineTests
         new object[] { "disconnect us-1", "disconnect" },
         new object[] { "proton connect FR#183 --mtu 1280", "proton connect" },
         new object[] { "plugins --json", "plugins" },
+        // Lifecycle commands of this README (not in the original tool's, except renew).
+        new object[] { "proton renew", "proton refresh" },
+        new object[] { "proton refresh --force", "proton refresh" },
+        new object[] { "airvpn refresh", "airvpn refresh" },
+        new object[] { "proton logout --force", "proton logout" },
+        new object[] { "proton login alice --hv-token 0a1b2c --hv-type captcha", "proton login" },
+        new object[] { "proton certificates", "proton certificates list" },
+        new object[] { "proton certificates --json", "proton certificates list" },
+        new object[] { "proton certificates revoke 1f2e3d", "proton certificates revoke" },
+        new object[] { "proton features --netshield 1 --port-forward on --moderate-nat off --vpn-accelerator on", "proton features" },
+        new object[] { "proton connect --proxy --country NL --port-forward", "proton connect" },
+        new object[] { "proton servers --country US --sort latency", "proton servers" },
+        new object[] { "proton connect -s latency -c CH", "proton connect" },
+        new object[] { "airvpn connect --port 47107 --sort load", "airvpn connect" },
+        new object[] { "airvpn generate -s nl -p openvpn-ssl-443 --entry ipv6 --exit ipv4 --mtu 1280 --keepalive 25 --format tar.gz -o out.tgz", "airvpn generate" },
         new object[] { "status --json", "status" },
     ];
 

@@ -118,8 +118,11 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             HttpPort = info.HttpPort ?? ports?.Http,
             ProxyPid = info.ProxyPid,
             ConnectedAt = DateTimeOffset.UtcNow,
+            RenewAfter = plan.RenewAfter,
         };
         store.Save(state);
+        // The provider renewed what was due for this connect; its other exits share the credential.
+        if (plan.RenewAfter is not null) RefreshCommand.Record(store, provider.Name, plan.RenewAfter);
 
         if (proxy)
         {

@@ -35,11 +35,13 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
             rows.Select(r => (IReadOnlyList<string>)
             [
                 r.State.Instance, r.State.Provider, r.State.Server, r.State.Mode, r.State.Backend,
-                ProxyText(r.State), r.Problems.Count == 0 ? "up" : "stale: " + string.Join(", ", r.Problems),
+                ProxyText(r.State), (r.Problems.Count == 0 ? "up" : "stale: " + string.Join(", ", r.Problems)) + (r.RenewalDue ? ", renewal due" : ""),
             ]));
         var stale = rows.Where(r => r.Problems.Count > 0).ToList();
         if (stale.Count > 0)
             console.Out.WriteLine($"\n{stale.Count} stale connection(s); clean up with 'tunmux disconnect <instance>'.");
+        foreach (var due in rows.Where(r => r.RenewalDue).Select(r => r.State.Provider).Distinct())
+            console.Out.WriteLine($"\nRenewal due for {due}: run 'tunmux {due} refresh' (any {due} command does it too).");
         console.Out.WriteLine();
         console.Out.WriteLine(firewallLine);
         return Task.FromResult(0);
@@ -50,6 +52,9 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
 
     private sealed record StatusRow(ConnectionState State, IReadOnlyList<string> Problems)
     {
+        /// <summary>The provider's credential of the tunnel is due for renewal (<c>tunmux &lt;provider&gt; refresh</c>); known from the record alone.</summary>
+        public bool RenewalDue { get; } = RefreshCommand.IsDue(State, DateTimeOffset.UtcNow);
+
         public object ToJson() => new
         {
             instance = State.Instance,
@@ -68,6 +73,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
             connected_at = State.ConnectedAt,
             alive = Problems.Count == 0,
             problems = Problems,
+            renew_after = State.RenewAfter,
+            renewal_due = RenewalDue,
         };
     }
 }

@@ -23,6 +23,8 @@ public sealed record ConnectionState
     [JsonPropertyName("http_port")] public int? HttpPort { get; init; }
     [JsonPropertyName("proxy_pid")] public int? ProxyPid { get; init; }
     [JsonPropertyName("connected_at")] public DateTimeOffset ConnectedAt { get; init; }
+    /// <summary>When the provider's credential of the tunnel (Proton's certificate) is due for renewal; null when never.</summary>
+    [JsonPropertyName("renew_after")] public DateTimeOffset? RenewAfter { get; init; }
 
     [JsonIgnore] public bool IsProxy => Mode == "proxy";
 }
