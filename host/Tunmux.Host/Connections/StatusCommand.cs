@@ -2,16 +2,25 @@ using Tunmux.Contracts;
 using Tunmux.Host.State;
 using Tunmux.Privileged;
 using Tunmux.Privileged.Naming;
+using Tunmux.Privileged.Protocol;
 
 namespace Tunmux.Host.Connections;
 
 /// <summary>
 /// <c>tunmux status</c>: every recorded connection and whether it is really alive, and whether the kill
-/// switch and lockdown are on. Reads only state files, sysfs and /proc, so it needs neither a plugin nor the daemon.
+/// switch and lockdown are on. Reads only state files, sysfs and /proc, so it needs neither a plugin nor the daemon;
+/// when a daemon runs and lets this user in, it also lists other users' exits, by name and ports alone.
 /// </summary>
-public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
+public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<CancellationToken, Task<IReadOnlyList<TunnelInfo>>>? othersExits = null)
 {
-    public Task<int> RunAsync(string? provider, bool json, CancellationToken ct)
+    public async Task<int> RunAsync(string? provider, bool json, CancellationToken ct)
+    {
+        // Other users' exits carry no provider, so they belong to the unfiltered listing only.
+        var others = provider is null ? await (othersExits ?? OtherUsersExits.AskDaemonAsync)(ct) : [];
+        return Print(provider, json, others);
+    }
+
+    private int Print(string? provider, bool json, IReadOnlyList<TunnelInfo> others)
     {
         var all = new ConnectionStore(paths).List().Select(s => new StatusRow(s, Liveness.Problems(s))).ToList();
         var rows = all.Where(r => provider is null || r.State.Provider == provider).ToList();
@@ -21,14 +30,20 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
 
         if (json)
         {
-            console.WriteJson(new { connections = rows.Select(r => r.ToJson()), firewall = FirewallView.ToJson(firewall) });
-            return Task.FromResult(0);
+            console.WriteJson(new
+            {
+                connections = rows.Select(r => r.ToJson()),
+                other_users = others.Select(OtherUsersExits.ToJson),
+                firewall = FirewallView.ToJson(firewall),
+            });
+            return 0;
         }
         if (rows.Count == 0)
         {
             console.Out.WriteLine(provider is null ? "No active connections." : $"No active {provider} connections.");
+            OtherUsersExits.Write(console, others);
             console.Out.WriteLine(firewallLine);
-            return Task.FromResult(0);
+            return 0;
         }
         console.WriteTable(
             ["INSTANCE", "PROVIDER", "SERVER", "MODE", "BACKEND", "PROXY", "STATE"],
@@ -43,12 +58,19 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
         foreach (var due in rows.Where(r => r.RenewalDue).Select(r => r.State.Provider).Distinct())
             console.Out.WriteLine($"\nRenewal due for {due}: run 'tunmux {due} refresh' (any {due} command does it too).");
         console.Out.WriteLine();
+        OtherUsersExits.Write(console, others);
         console.Out.WriteLine(firewallLine);
-        return Task.FromResult(0);
+        return 0;
     }
 
     public static string ProxyText(ConnectionState s) =>
         s.SocksPort is { } socks ? $"SOCKS5 :{socks}, HTTP :{s.HttpPort}" : "-";
+
+    /// <summary>Who may use a proxy exit's ports besides root.</summary>
+    public static string AccessText(ConnectionState s) =>
+        s.ProxyShare ? "every local user (--proxy-share)"
+        : s.ProxyAllow is { Count: > 0 } ? "you and " + string.Join(", ", s.ProxyAllow)
+        : "you only (and root)";
 
     private sealed record StatusRow(ConnectionState State, IReadOnlyList<string> Problems)
     {
@@ -70,6 +92,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
             socks_port = State.SocksPort,
             http_port = State.HttpPort,
             proxy_pid = State.ProxyPid,
+            proxy_share = State.IsProxy ? State.ProxyShare : (bool?)null,
+            proxy_allow = State.IsProxy ? State.ProxyAllow ?? [] : null,
             connected_at = State.ConnectedAt,
             alive = Problems.Count == 0,
             problems = Problems,
