@@ -9,7 +9,7 @@
 #     wireguard-go, proxy; PSS and RSS), and of the root-mode exit's own processes for comparison.
 # Prints a Markdown table (docs/performance.md and docs/performance-rootless.md hold the last recorded run).
 #
-#   sudo build/bench/rootless.sh        RUNS=5 BULK_RUNS=3 BULK_MB=200 by default
+#   sudo build/bench/rootless.sh        RUNS=5 BULK_RUNS=3 BULK_MB=200 by default; TUNMUX_BENCH_DIST=DIR to use a published folder
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -49,8 +49,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "publishing..." >&2
-DIST="$(bash "$ROOT/build/dist.sh")"
+# TUNMUX_BENCH_DIST: an already published folder (skips publishing).
+if [[ -n "${TUNMUX_BENCH_DIST:-}" && -x "${TUNMUX_BENCH_DIST}/tunmux" ]]; then
+    DIST="$TUNMUX_BENCH_DIST"
+else
+    echo "publishing..." >&2
+    DIST="$(bash "$ROOT/build/dist.sh")"
+fi
 # The unprivileged user must reach the executable: a copy of the published folder under the work folder.
 cp -a "$DIST" "$WORK/dist"
 chmod -R go+rX "$WORK/dist"

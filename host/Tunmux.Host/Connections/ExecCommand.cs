@@ -30,7 +30,7 @@ internal sealed class ExecCommand(TunmuxPaths paths, IConsoleIO console, Func<Ge
         }
         _ = console;
         _ = ct;
-        throw new InvalidOperationException($"exec into {instance}: root-mode exits are not supported yet");
+        throw new InvalidOperationException($"exec into {instance}: running a program in a root-mode exit is not supported in this version yet; use its proxies, or a rootless exit (connect --proxy --rootless)");
     }
 
     private InvalidOperationException NotFound(string instance)
