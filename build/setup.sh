@@ -12,6 +12,7 @@ packages=(
   microsocks iperf3 hyperfine
   dbus gnome-keyring libsecret-tools
   clang zlib1g-dev          # the native (ahead-of-time) build of tunmux-proxy
+  dpkg-dev lintian man-db bsdextrautils   # build/package.sh and its test: dpkg-shlibdeps, lintian, man -l, col
 )
 
 missing=()
