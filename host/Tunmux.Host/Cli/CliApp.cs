@@ -41,7 +41,10 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
     {
         // exec: every word after the instance is the program's, '-v' included.
         var execAt = ExecWordAt(args);
-        var dashDash = execAt >= 0 ? Math.Min(args.Length, execAt + 2) : Array.IndexOf(args, "--");
+        // __complete: the words are a line being typed, to be completed as they stand.
+        var completeAt = Array.FindIndex(args, a => a is not ("-v" or "--verbose"));
+        var dashDash = completeAt >= 0 && args[completeAt] == "__complete" ? completeAt + 1
+            : execAt >= 0 ? Math.Min(args.Length, execAt + 2) : Array.IndexOf(args, "--");
         var verbose = false;
         var rest = new List<string>(args.Length);
         for (var i = 0; i < args.Length; i++)
