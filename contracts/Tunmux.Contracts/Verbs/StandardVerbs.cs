@@ -38,9 +38,13 @@ public enum ServerSort
 [Verb("login", HelpText = "Log in and store the session")]
 public class LoginOptions
 {
-    /// <summary>The account's user name.</summary>
+    /// <summary>
+    /// The account's user name. Virtual so that a provider whose account identifier may come from
+    /// elsewhere (standard input, a prompt) can override it with its own <c>[Value(0, Required = false)]</c>;
+    /// CommandLineParser reads the overriding attribute.
+    /// </summary>
     [Value(0, MetaName = "username", Required = true, HelpText = "account user name")]
-    public string Username { get; set; } = "";
+    public virtual string Username { get; set; } = "";
 
     /// <summary><c>--password-stdin</c>: the host reads the password from standard input.</summary>
     [Option("password-stdin", HelpText = "read the password from the first line of standard input")]
