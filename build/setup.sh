@@ -7,6 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   ca-certificates iproute2 nftables procps util-linux passwd systemd
   wireguard-tools wireguard-go
+  passt slirp4netns          # rootless exits: pasta (the default way out) and its fallback
   sudo curl jq python3 dnsmasq socat bind9-dnsutils   # dig: the kill-switch tests ask resolvers directly
   microsocks iperf3 hyperfine
   dbus gnome-keyring libsecret-tools

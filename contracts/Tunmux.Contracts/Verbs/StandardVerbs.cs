@@ -107,6 +107,10 @@ public class ConnectOptions
     [Option("proxy", HelpText = "proxy mode: own namespace, SOCKS5 and HTTP proxy on localhost, host traffic untouched")]
     public bool Proxy { get; set; }
 
+    /// <summary>A rootless proxy exit: the user's own namespaces, no daemon, no sudo.</summary>
+    [Option("rootless", HelpText = "proxy mode without root: the exit runs in your own user namespace (pasta or slirp4netns, wireguard-go); default from general.rootless")]
+    public bool Rootless { get; set; }
+
     /// <summary>SOCKS5 port in proxy mode.</summary>
     [Option("socks-port", MetaValue = "PORT", HelpText = "SOCKS5 port in proxy mode (default: first free from 1080)")]
     [Range(1, 65535)]

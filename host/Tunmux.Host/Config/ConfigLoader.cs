@@ -17,6 +17,7 @@ public static partial class ConfigLoader
         "backend", "credential_store", "proxy_access_log", "privileged_transport", "privileged_autostart",
         "privileged_autostart_timeout_ms", "privileged_authorized_group", "privileged_autostop_mode",
         "privileged_autostop_timeout_ms", "userspace_implementation", "handshake_timeout_ms", "kill_switch", "proxy_share",
+        "rootless", "rootless_link",
     ];
 
     /// <summary>Keys the host reads in every provider's section (over <c>[general]</c>'s), whatever the plugin declares.</summary>
@@ -94,6 +95,8 @@ public static partial class ConfigLoader
             UserspaceImplementation = r.Choice("userspace_implementation", ["wireguard-go", "boringtun"]),
             HandshakeTimeoutMs = r.Int("handshake_timeout_ms", 500, 120_000) ?? defaults.HandshakeTimeoutMs,
             KillSwitch = r.Bool("kill_switch") ?? defaults.KillSwitch,
+            Rootless = r.Choice("rootless", GeneralConfig.RootlessModes) ?? defaults.Rootless,
+            RootlessLink = r.Choice("rootless_link", GeneralConfig.RootlessLinks) ?? defaults.RootlessLink,
         };
     }
 
