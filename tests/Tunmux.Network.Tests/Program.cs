@@ -39,7 +39,7 @@ public static class Program
             object? result = argv[1] switch
             {
                 "up" => await service.UpAsync(
-                    JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!, CancellationToken.None),
+                    JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!, CallerIdentity.Root, CancellationToken.None),
                 "down" => new TunnelDownResult { Instance = argv[2], WasUp = await service.DownAsync(argv[2], CancellationToken.None) },
                 "list" => new TunnelListResult { Tunnels = await service.ListAsync(CancellationToken.None) },
                 "inspect" => await service.InspectAsync(argv[2], CancellationToken.None),
@@ -74,7 +74,7 @@ public static class Program
         for (var i = 0; i < runs; i++)
         {
             var sw = Stopwatch.StartNew();
-            await service.UpAsync(args, CancellationToken.None);
+            await service.UpAsync(args, CallerIdentity.Root, CancellationToken.None);
             while (!(await runner.RunAsync("ip", ["netns", "exec", ns, "curl", "-s", "-m", "1", "-o", "/dev/null", url])).Succeeded) { }
             times.Add(sw.ElapsedMilliseconds);
             await service.DownAsync(args.Instance, CancellationToken.None);
@@ -104,6 +104,12 @@ public sealed class SleepingProxyLauncher(PrivilegedPaths paths) : IProxyLaunche
         Directory.CreateDirectory(paths.ProxyDir);
         File.WriteAllText(paths.ProxyPidFile(spec.Instance), p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return Task.FromResult(p.Id);
+    }
+
+    public int? RunningPid(string instance)
+    {
+        var file = paths.ProxyPidFile(instance);
+        return File.Exists(file) && int.TryParse(File.ReadAllText(file), out var pid) && Directory.Exists($"/proc/{pid}") ? pid : null;
     }
 
     public Task StopAsync(string instance, CancellationToken cancellationToken)

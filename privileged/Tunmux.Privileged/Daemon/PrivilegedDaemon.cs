@@ -30,9 +30,12 @@ public sealed class PrivilegedDaemon
     private readonly Authorizer _authorizer;
     private long _nextConnectionId;
 
+    private readonly ITunnelService _tunnels;
+
     public PrivilegedDaemon(DaemonOptions options, ITunnelService tunnels, DaemonLog log)
     {
         _options = options;
+        _tunnels = tunnels;
         _log = log;
         // Only a daemon a client autostarted may be told to stop by a client; one run by systemd or an admin stays.
         _lifecycle = new DaemonLifecycle(shutdownAllowed: options.Autostarted, options.IdleTimeoutMs);
@@ -78,7 +81,11 @@ public sealed class PrivilegedDaemon
         if (Posix.GetEuid() == 0
             && uint.TryParse(Environment.GetEnvironmentVariable("SUDO_UID"), out var uid)
             && uint.TryParse(Environment.GetEnvironmentVariable("SUDO_GID"), out var gid))
-            peer = new PeerCredentials(0, uid, gid);
+            peer = new PeerCredentials(0, uid, gid)
+            {
+                // sudo does not pass the groups on; the user database's are what a login of that user has.
+                Groups = Posix.LookupAccount(uid) is { } account ? Posix.GroupsOf(account.Name, gid) : [],
+            };
         var authorized = peer is null || _authorizer.IsAuthorized(peer);
         _log.Info($"privileged daemon serving stdio (pid {Environment.ProcessId}, group {_options.AuthorizedGroup ?? "none"})");
         await _connections.ServeAsync(input, output, Interlocked.Increment(ref _nextConnectionId), peer, authorized).ConfigureAwait(false);
@@ -120,6 +127,9 @@ public sealed class PrivilegedDaemon
         _log.Info($"privileged daemon listening on {(bound ? _options.Paths.SocketPath : "a socket from the service manager")} " +
                   $"(pid {Environment.ProcessId}, group {_options.AuthorizedGroup ?? "none"}, autostarted {_options.Autostarted}, " +
                   $"idle timeout {(_options.IdleTimeoutMs is { } ms ? ms + " ms" : "none")})");
+
+        // Exits outlive daemons: take over watching those a previous daemon supervised, and every one brought up from now on.
+        await _tunnels.SuperviseAsync(_lifecycle, _log.Info, _lifecycle.Stopping).ConfigureAwait(false);
 
         // Ready: whoever launched us in the background must not wait on our inherited pipes any longer.
         if (_options.Autostarted) Posix.DetachStandardStreams();

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
 using Tunmux.Privileged.Tunnels;
 
@@ -26,8 +27,9 @@ public sealed class RequestHandler(ITunnelService tunnels, ManagedProcessKiller 
             case Ops.TunnelUp:
             {
                 var args = (TunnelUpArgs)request.Args!;
-                log.Info($"tunnel.up by {Who(peer)}: instance {args.Instance} provider {args.Provider} mode {args.Mode} backend {args.Backend} {args.Profile} {args.Proxy}");
-                return await Mutating(() => tunnels.UpAsync(args, ct), ct).ConfigureAwait(false);
+                log.Info($"tunnel.up by {Who(peer)}: instance {args.Instance} provider {args.Provider} mode {args.Mode} backend {args.Backend} "
+                         + $"{args.Profile} {args.Proxy} alternatives {args.Alternatives.Count} {args.Hooks}");
+                return await Mutating(() => tunnels.UpAsync(args, peer?.Caller ?? CallerIdentity.Root, ct), ct).ConfigureAwait(false);
             }
 
             case Ops.TunnelDown:
@@ -48,6 +50,13 @@ public sealed class RequestHandler(ITunnelService tunnels, ManagedProcessKiller 
 
             case Ops.TunnelInspect:
                 return await tunnels.InspectAsync(((InstanceArgs)request.Args!).Instance, ct).ConfigureAwait(false);
+
+            case Ops.TunnelWg:
+            {
+                var instance = ((InstanceArgs)request.Args!).Instance;
+                return await tunnels.WgShowAsync(instance, ct).ConfigureAwait(false)
+                       ?? throw new PrivilegedException(ErrorCodes.NotFound, $"no instance {instance}; see tunmux status");
+            }
 
             case Ops.KillPid:
             {

@@ -32,6 +32,10 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     private static readonly ConcurrentDictionary<int, Task> Reapers = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    // Each instance's listening sockets, kept after its proxy started: a proxy started again (after a crash)
+    // serves the same sockets, so clients that connect meanwhile wait in the backlog instead of being refused.
+    private readonly Dictionary<string, (HostListeners Listeners, int Socks, int Http)> _kept = new(StringComparer.Ordinal);
+
     /// <summary>How long the proxy has to report it accepts connections.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -47,8 +51,8 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            // Starting an instance that already has a proxy replaces it.
-            await StopCoreAsync(spec.Instance);
+            // Starting an instance that already has a proxy replaces it (on the same listeners when the ports are the same).
+            await StopCoreAsync(spec.Instance, keepListeners: true);
             CheckNamespace(spec.Namespace);
             return await LaunchAsync(spec, cancellationToken);
         }
@@ -62,7 +66,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     {
         if (!InstanceNames.IsValidInstance(instance)) throw new ArgumentException($"'{instance}' is not a valid instance name");
         await _gate.WaitAsync(cancellationToken);
-        try { await StopCoreAsync(instance); }
+        try { await StopCoreAsync(instance, keepListeners: false); }
         finally { _gate.Release(); }
     }
 
@@ -103,7 +107,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("the proxy runtime needs Linux network namespaces");
         Directory.CreateDirectory(paths.ProxyDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var logPath = paths.ProxyLogFile(spec.Instance);
-        using var listeners = HostListeners.Create(spec.SocksPort, spec.HttpPort);
+        var listeners = KeptOrNewListeners(spec);
         using var log = File.Open(logPath, new FileStreamOptions
         {
             Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite,
@@ -162,7 +166,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         pid = NativeSpawn.Spawn(Tool("ip"), argv, ChildEnvironment(), fds);
         StartReaper(pid);
 
-        // The child holds its own copies now; the parent's go (the listeners close on dispose).
+        // The child holds its own copies now; the parent keeps the listeners for a restart.
         ready.CloseWrite();
         credentials?.CloseRead();
         try
@@ -188,8 +192,22 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         throw new InvalidOperationException($"the proxy for {spec.Instance} did not start: {why} (log: {logPath})");
     }
 
-    private async Task StopCoreAsync(string instance)
+    private HostListeners KeptOrNewListeners(ProxyLaunchSpec spec)
     {
+        if (_kept.TryGetValue(spec.Instance, out var kept))
+        {
+            if (kept.Socks == spec.SocksPort && kept.Http == spec.HttpPort) return kept.Listeners;
+            kept.Listeners.Dispose();
+            _kept.Remove(spec.Instance);
+        }
+        var listeners = HostListeners.Create(spec.SocksPort, spec.HttpPort);
+        _kept[spec.Instance] = (listeners, spec.SocksPort, spec.HttpPort);
+        return listeners;
+    }
+
+    private async Task StopCoreAsync(string instance, bool keepListeners)
+    {
+        if (!keepListeners && _kept.Remove(instance, out var kept)) kept.Listeners.Dispose();
         var pid = ReadPidFile(instance);
         if (pid is null) return;
         var p = pid.Value;
@@ -299,11 +317,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
 
     private static string Tool(string name)
     {
-        foreach (var dir in new[] { "/usr/sbin", "/usr/bin", "/sbin", "/bin" })
-        {
-            var p = Path.Combine(dir, name);
-            if (File.Exists(p)) return p;
-        }
-        throw new InvalidOperationException($"cannot start the proxy: '{name}' is not installed (Debian package {(name == "ip" ? "iproute2" : "util-linux")})");
+        try { return SystemPrograms.Resolve(name, name == "ip" ? "iproute2" : "util-linux"); }
+        catch (InvalidOperationException e) { throw new InvalidOperationException("cannot start the proxy: " + e.Message); }
     }
 }

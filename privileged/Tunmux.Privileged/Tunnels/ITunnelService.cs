@@ -1,4 +1,6 @@
+using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
+using Tunmux.Privileged.Tunnels.Supervision;
 
 namespace Tunmux.Privileged.Tunnels;
 
@@ -8,7 +10,8 @@ namespace Tunmux.Privileged.Tunnels;
 /// </summary>
 public interface ITunnelService
 {
-    Task<TunnelInfo> UpAsync(TunnelUpArgs args, CancellationToken cancellationToken);
+    /// <summary>Brings an exit up for <paramref name="caller"/>, whose identity its hooks run with.</summary>
+    Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken cancellationToken);
 
     /// <summary>Takes an instance down, cleaning whatever is left of it; false when nothing was there.</summary>
     Task<bool> DownAsync(string instance, CancellationToken cancellationToken);
@@ -20,4 +23,13 @@ public interface ITunnelService
     IReadOnlyList<TunnelInfo> ListRecorded();
 
     Task<TunnelInfo?> InspectAsync(string instance, CancellationToken cancellationToken);
+
+    /// <summary>The interface as <c>wg show</c> prints it, or null when the instance is unknown.</summary>
+    Task<WgShowResult?> WgShowAsync(string instance, CancellationToken cancellationToken) => Task.FromResult<WgShowResult?>(null);
+
+    /// <summary>
+    /// Supervises exits from now on (the socket daemon, which stays while it supervises); a service that cannot
+    /// leaves its exits unsupervised, as over the stdio transport.
+    /// </summary>
+    Task SuperviseAsync(IDaemonLease lease, Action<string> log, CancellationToken cancellationToken) => Task.CompletedTask;
 }

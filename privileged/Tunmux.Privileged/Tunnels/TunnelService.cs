@@ -1,8 +1,10 @@
+using System.Net;
 using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
 using Tunmux.Privileged.Proxy;
 using Tunmux.Privileged.Tunnels.Steps;
+using Tunmux.Privileged.Tunnels.Supervision;
 
 namespace Tunmux.Privileged.Tunnels;
 
@@ -18,6 +20,8 @@ public sealed class TunnelService : ITunnelService
     private readonly IProxyLauncher _proxy;
     private readonly ProcessRunner _runner;
     private readonly TunnelRecordStore _store;
+    private readonly ExitPlanStore _plans;
+    private readonly ExitHooks _hooks;
     private readonly SemaphoreSlim _reserve = new(1, 1);
 
     public TunnelService(PrivilegedPaths paths, ManagedPids pids, IProxyLauncher proxy, ProcessRunner runner)
@@ -27,7 +31,15 @@ public sealed class TunnelService : ITunnelService
         _proxy = proxy;
         _runner = runner;
         _store = new TunnelRecordStore(paths.TunnelsDir);
+        _plans = new ExitPlanStore(paths.SupervisionDir);
+        _hooks = new ExitHooks(paths);
     }
+
+    /// <summary>The supervisors of this daemon's exits; null until <see cref="SuperviseAsync"/> (never over the stdio transport).</summary>
+    public ExitSupervisors? Supervisors { get; private set; }
+
+    /// <summary>Why exits brought up now are not supervised.</summary>
+    private const string StdioUnsupervised = "brought up over the stdio transport, where no daemon stays to watch it";
 
     /// <summary>Programs and system files; tests point them at fakes.</summary>
     internal SystemTools Tools { get; set; } = new();
@@ -46,8 +58,8 @@ public sealed class TunnelService : ITunnelService
 
     private static IReadOnlyList<TunnelStep> Plan(string mode, bool usesWgQuick)
     {
-        var record = new TunnelStep("record", (c, _) => { c.Save(); return Task.CompletedTask; },
-            (c, _) => { c.Store.Delete(c.Record.Instance); return Task.CompletedTask; });
+        var record = new TunnelStep("record", (c, _) => { c.SaveWithPlan(); return Task.CompletedTask; },
+            (c, _) => { c.Forget(); return Task.CompletedTask; });
         if (mode == TunnelModes.Proxy)
             return
             [
@@ -79,9 +91,11 @@ public sealed class TunnelService : ITunnelService
         ];
     }
 
-    public async Task<TunnelInfo> UpAsync(TunnelUpArgs args, CancellationToken cancellationToken)
+    public async Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken cancellationToken)
     {
         TunnelArgsValidator.Validate(args);
+        var warnings = new List<string>();
+        args = TunnelArgsValidator.UsableAlternatives(args, warnings);
         var choice = BackendChoice.Choose(args, Tools);
         var peer = args.Profile.Peers[0];
         var record = new TunnelRecord
@@ -102,8 +116,12 @@ public sealed class TunnelService : ITunnelService
             Mtu = args.Profile.Mtu ?? TunnelArgsValidator.DefaultMtu,
             UserspaceImplementation = choice.Backend == "userspace" ? choice.Userspace?.Name : null,
             CreatedAt = DateTimeOffset.UtcNow,
+            Server = args.Server,
+            Supervised = Supervisors is not null,
+            UnsupervisedReason = Supervisors is null ? StdioUnsupervised : null,
         };
-        var context = NewContext(record, args, choice);
+        var plan = ExitPlan.From(args, caller);
+        var context = NewContext(record, args, choice, plan);
         var steps = Plan(args.Mode, choice.UsesWgQuick);
 
         await _reserve.WaitAsync(cancellationToken);
@@ -145,20 +163,50 @@ public sealed class TunnelService : ITunnelService
                 $"bringing up {args.Instance} failed at step {failedStep}: {message}; everything was rolled back");
         }
 
+        if (args.Profile.PortForwardGateway is { } gateway)
+        {
+            // Mapped now so connect can print the port; the supervisor renews it (and retries when this failed).
+            try
+            {
+                record.ForwardedPort = await new NatPmpClient(record.Namespace).MapAsync(IPAddress.Parse(gateway), null,
+                    SupervisionSettings.From(args.Supervision).PortForwardLifetime, TimeSpan.FromSeconds(5), cancellationToken);
+            }
+            catch (IOException e)
+            {
+                warnings.Add($"port forwarding: {e.Message}{(Supervisors is null ? "" : "; retrying in the background")}");
+            }
+        }
         record.Complete = true;
         context.Save();
+
+        if (await _hooks.RunAsync(record, plan, HookEvents.Up, null, CancellationToken.None) is { Succeeded: false } failed)
+            warnings.Add(failed + $" (see {_paths.ExitLogFile(record.Instance)}); the exit stays up");
+        Supervisors?.Start(record, plan, Commands, _store, _proxy, _paths, _hooks);
+
         // Every step just succeeded and the handshake was seen: no need to look again.
-        return ToInfo(record, context.LatestHandshake, []);
+        return ToInfo(record, context.LatestHandshake, [], warnings);
     }
 
     public async Task<bool> DownAsync(string instance, CancellationToken cancellationToken)
     {
         if (!InstanceNames.IsValidInstance(instance))
             throw new PrivilegedException(ErrorCodes.InvalidArgument, $"instance name '{instance}' is not valid");
+        if (Supervisors is not null) await Supervisors.StopAsync(instance);
         var record = _store.Load(instance) ?? Leftover(instance);
-        if (record is null) return false;
+        if (record is null)
+        {
+            _plans.Delete(instance);
+            return false;
+        }
 
-        var context = NewContext(record, null, null);
+        if (record.Complete && _plans.Load(instance) is { } plan)
+        {
+            // While the exit still works, so the hook can tell whatever it registered the exit with.
+            if (await _hooks.RunAsync(record, plan, HookEvents.Down, null, CancellationToken.None) is { Succeeded: false } failed)
+                new ExitLog(_paths.ExitLogFile(instance)).Write(failed + "; taking the exit down anyway");
+        }
+
+        var context = NewContext(record, null, null, null);
         // The same plan as up chose: wg-quick in direct mode for those backends (a crash may have come before the config was written).
         var usedWgQuick = record.ConfigPath is not null
                           || (record.Mode == TunnelModes.Direct && record.Backend is "wg-quick" or "userspace");
@@ -183,7 +231,49 @@ public sealed class TunnelService : ITunnelService
     }
 
     public IReadOnlyList<TunnelInfo> ListRecorded() =>
-        _store.LoadAll().Select(r => ToInfo(r, null, r.Complete ? [] : [Interrupted])).ToList();
+        _store.LoadAll().Select(r => ToInfo(r, null, r.Complete ? [] : [Interrupted], [])).ToList();
+
+    /// <summary>
+    /// From now on, supervises every exit brought up, and every supervised exit on record (exits outlive a daemon;
+    /// the next one takes them over). Called once by the socket daemon; the lease keeps it running meanwhile.
+    /// </summary>
+    public Task SuperviseAsync(IDaemonLease lease, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (Supervisors is not null) return Task.CompletedTask;
+        Supervisors = new ExitSupervisors(lease, log);
+        foreach (var record in _store.LoadAll())
+        {
+            if (!record.Complete || !record.Supervised) continue;
+            if (_plans.Load(record.Instance) is not { } plan)
+            {
+                log($"{record.Instance} is not supervised: its plan is missing from {_paths.SupervisionDir}; disconnect and connect again");
+                continue;
+            }
+            if (record.Namespace is { } ns && !Tools.NamespaceExists(ns))
+            {
+                log($"{record.Instance} is not supervised: its namespace {ns} is gone; disconnect to clean up");
+                continue;
+            }
+            Supervisors.Start(record, plan, Commands, _store, _proxy, _paths, _hooks);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The interface as <c>wg show</c> prints it (keys hidden), or null when the instance is unknown.</summary>
+    public async Task<WgShowResult?> WgShowAsync(string instance, CancellationToken cancellationToken)
+    {
+        if (!InstanceNames.IsValidInstance(instance))
+            throw new PrivilegedException(ErrorCodes.InvalidArgument, $"instance name '{instance}' is not valid");
+        if (_store.Load(instance) is not { } r) return null;
+        var hide = new Dictionary<string, string> { ["WG_HIDE_KEYS"] = "always" };
+        var wgNs = r.DataPlane == "kernel" ? r.Namespace : null;
+        var show = wgNs is null
+            ? await Commands.RunAsync(Tools.Wg, ["show", r.Interface], null, hide, cancellationToken)
+            : await Commands.RunAsync(Tools.Ip, ["netns", "exec", wgNs, Tools.Wg, "show", r.Interface], null, hide, cancellationToken);
+        if (!show.Succeeded)
+            throw new PrivilegedException(ErrorCodes.Failed, $"wg show {r.Interface} failed: {show.Summary}");
+        return new WgShowResult { Instance = instance, Text = show.StandardOutput };
+    }
 
     public async Task<TunnelInfo?> InspectAsync(string instance, CancellationToken cancellationToken)
     {
@@ -192,9 +282,11 @@ public sealed class TunnelService : ITunnelService
         return _store.Load(instance) is { } record ? await InspectRecordAsync(record, cancellationToken) : null;
     }
 
-    private TunnelContext NewContext(TunnelRecord record, TunnelUpArgs? args, BackendChoice? choice) => new()
+    private TunnelContext NewContext(TunnelRecord record, TunnelUpArgs? args, BackendChoice? choice, ExitPlan? plan) => new()
     {
         Record = record,
+        Plan = plan,
+        Plans = _plans,
         Commands = Commands,
         Store = _store,
         Paths = _paths,
@@ -257,15 +349,22 @@ public sealed class TunnelService : ITunnelService
             problems.Add($"namespace {ns} is gone");
             linkNs = null;
         }
-        var linkPresent = linkNs is not null || r.Namespace is null
-            ? (await Commands.IpTryAsync(linkNs, ["link", "show", "dev", r.Interface], ct)).Succeeded
-            : false;
-        if (!linkPresent) problems.Add($"interface {r.Interface} is gone");
         if (r.UserspacePid is { } pid && !_pids.IsManaged(pid))
             problems.Add($"{r.DataPlane} (pid {pid}) is not running");
         if (r.ProxyPid is { } proxyPid && !ProcessControl.IsRunning(proxyPid))
             problems.Add($"proxy (pid {proxyPid}) is not running");
 
+        if (Supervisors?.Health(r.Instance, out var seen) is { } health)
+        {
+            // The supervisor read the interface within its last check: no process needed, at any number of exits.
+            if (health.State == ExitStates.Name(ExitState.Failed)) problems.Add(health.Reason ?? "failed");
+            return ToInfo(r, seen, problems, [], health);
+        }
+
+        var linkPresent = linkNs is not null || r.Namespace is null
+            ? (await Commands.IpTryAsync(linkNs, ["link", "show", "dev", r.Interface], ct)).Succeeded
+            : false;
+        if (!linkPresent) problems.Add($"interface {r.Interface} is gone");
         DateTimeOffset? handshake = null;
         if (linkPresent)
         {
@@ -277,11 +376,14 @@ public sealed class TunnelService : ITunnelService
             else problems.Add($"wg show {r.Interface} failed: {show.Summary}");
         }
 
-        return ToInfo(r, handshake, problems);
+        return ToInfo(r, handshake, problems, []);
     }
 
-    private static TunnelInfo ToInfo(TunnelRecord r, DateTimeOffset? handshake, List<string> problems) => new()
+    private TunnelInfo ToInfo(TunnelRecord r, DateTimeOffset? handshake, List<string> problems, List<string> warnings, HealthDto? health = null) => new()
     {
+        Server = r.Server,
+        Warnings = warnings,
+        Health = (health ?? Supervisors?.Health(r.Instance, out _) ?? Unwatched(r, problems)) with { Log = _paths.ExitLogFile(r.Instance) },
         Instance = r.Instance,
         Provider = r.Provider,
         Mode = r.Mode,
@@ -296,5 +398,17 @@ public sealed class TunnelService : ITunnelService
         LatestHandshake = handshake,
         Alive = problems.Count == 0,
         Problems = problems,
+    };
+
+    /// <summary>Health of an exit no supervisor of this daemon watches: from the record and what inspection found.</summary>
+    private HealthDto Unwatched(TunnelRecord r, List<string> problems) => new()
+    {
+        State = problems.Count > 0 ? ExitStates.Stale : ExitStates.Name(ExitState.Up),
+        Reason = problems.Count > 0 ? string.Join("; ", problems)
+            : !r.Supervised ? "not supervised: " + (r.UnsupervisedReason ?? "no supervisor")
+            : Supervisors is null ? "not supervised: no daemon is watching it now" : "not supervised",
+        Supervised = false,
+        Failovers = r.Failovers,
+        ForwardedPort = r.ForwardedPort,
     };
 }

@@ -13,7 +13,7 @@ public class RequestHandlerTests
     {
         public List<TunnelUpArgs> Ups { get; } = [];
 
-        public Task<TunnelInfo> UpAsync(TunnelUpArgs args, CancellationToken cancellationToken)
+        public Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken cancellationToken)
         {
             Ups.Add(args);
             return Task.FromResult(new TunnelInfo { Instance = args.Instance, Provider = args.Provider, Mode = args.Mode, Backend = "userspace", Interface = "wg-x", Alive = true });

@@ -48,20 +48,22 @@ internal static class NamespaceSteps
     }
 
     /// <summary>Routes of the allowed IPs inside the namespace only; no IPv6 address means no IPv6 at all (unreachable, never a leak).</summary>
-    private static async Task RoutesAsync(TunnelContext c, CancellationToken ct)
+    private static Task RoutesAsync(TunnelContext c, CancellationToken ct) => AddRoutesAsync(c.Commands, c.Record, ct);
+
+    /// <summary>The routes of <see cref="Routes"/>, for the record as it is (also after a failover changed its profile).</summary>
+    internal static async Task AddRoutesAsync(SystemCommands commands, TunnelRecord r, CancellationToken ct)
     {
-        var r = c.Record;
-        var ns = Ns(c);
+        var ns = r.Namespace ?? throw new InvalidOperationException("proxy mode without a namespace");
         var hasV6 = r.Addresses.Any(TunnelArgsValidator.IsIPv6);
         var hasV4 = r.Addresses.Any(a => !TunnelArgsValidator.IsIPv6(a));
         foreach (var prefix in r.AllowedIps)
         {
             var v6 = TunnelArgsValidator.IsIPv6(prefix);
             if (v6 ? !hasV6 : !hasV4) continue;
-            await c.Commands.IpAsync(ns, [v6 ? "-6" : "-4", "route", "add", prefix, "dev", r.Interface], ct);
+            await commands.IpAsync(ns, [v6 ? "-6" : "-4", "route", "add", prefix, "dev", r.Interface], ct);
         }
-        if (!hasV4) await c.Commands.IpAsync(ns, ["-4", "route", "add", "unreachable", "0.0.0.0/0"], ct);
-        if (!hasV6) await c.Commands.IpAsync(ns, ["-6", "route", "add", "unreachable", "::/0"], ct);
+        if (!hasV4) await commands.IpAsync(ns, ["-4", "route", "add", "unreachable", "0.0.0.0/0"], ct);
+        if (!hasV6) await commands.IpAsync(ns, ["-6", "route", "add", "unreachable", "::/0"], ct);
     }
 
     private static string ResolvConfDir(TunnelContext c) => Path.Combine(c.Tools.NetnsEtcDir, Ns(c));
@@ -70,13 +72,18 @@ internal static class NamespaceSteps
     {
         var dir = ResolvConfDir(c);
         Directory.CreateDirectory(dir);
-        var sb = new StringBuilder($"# tunmux {c.Record.Instance}: the VPN's DNS; removed on disconnect\n");
-        foreach (var d in c.Record.Dns) sb.Append("nameserver ").Append(d).Append('\n');
         // Without a VPN DNS the file still exists (with no server), so the host's resolver is never used.
-        File.WriteAllText(Path.Combine(dir, "resolv.conf"), sb.ToString());
+        File.WriteAllText(Path.Combine(dir, "resolv.conf"), ResolvConf(c.Record));
         c.Record.DnsMethod = "netns";
         c.Save();
         return Task.CompletedTask;
+    }
+
+    internal static string ResolvConf(TunnelRecord r)
+    {
+        var sb = new StringBuilder($"# tunmux {r.Instance}: the VPN's DNS; removed on disconnect\n");
+        foreach (var d in r.Dns) sb.Append("nameserver ").Append(d).Append('\n');
+        return sb.ToString();
     }
 
     private static Task RemoveDnsAsync(TunnelContext c, CancellationToken ct)
