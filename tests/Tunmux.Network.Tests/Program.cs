@@ -21,7 +21,7 @@ public static class Program
     {
         if (argv.Length < 2 || argv[0] != "tunnel")
         {
-            await Console.Error.WriteLineAsync("usage: tunnel up [--fail-step N] [--journal FILE] | down NAME | list | inspect NAME | bench URL RUNS");
+            await Console.Error.WriteLineAsync("usage: tunnel up [--fail-step N] [--journal FILE] | down NAME | list | inspect NAME | bench URL RUNS | supervise");
             return 2;
         }
         var paths = PrivilegedPaths.FromEnvironment();
@@ -44,6 +44,7 @@ public static class Program
                 "list" => new TunnelListResult { Tunnels = await service.ListAsync(CancellationToken.None) },
                 "inspect" => await service.InspectAsync(argv[2], CancellationToken.None),
                 "bench" => await BenchAsync(service, runner, argv[2], int.Parse(argv[3], System.Globalization.CultureInfo.InvariantCulture)),
+                "supervise" => await SuperviseAsync(service),
                 "steps" => service.StepNames(
                     JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!),
                 _ => throw new PrivilegedException(ErrorCodes.UnknownOperation, "unknown command " + argv[1]),
@@ -60,6 +61,49 @@ public static class Program
         {
             if (journal is not null) await File.WriteAllLinesAsync(journal, runner.Journal!);
         }
+    }
+
+    /// <summary>
+    /// As the socket daemon does it, with a clock the test moves: the first stdin line is the up arguments
+    /// (one line of JSON), then each line a command: <c>jump SECONDS</c> (a suspend of that long, fed to the
+    /// supervisor's clock), <c>inspect</c> (prints the instance's TunnelInfo), <c>down</c> (takes it down and ends).
+    /// Prints <c>up</c> and the TunnelInfo once the exit is up.
+    /// </summary>
+    private static async Task<TunnelDownResult> SuperviseAsync(TunnelService service)
+    {
+        var clock = new JumpableClock();
+        service.SupervisorClock = clock;
+        await service.SuperviseAsync(new NoLease(), line => Console.Error.WriteLine(line), CancellationToken.None);
+        var args = JsonSerializer.Deserialize<TunnelUpArgs>(Console.ReadLine()!, ProtocolJson.Options)!;
+        var info = await service.UpAsync(args, CallerIdentity.Root, CancellationToken.None);
+        Console.WriteLine("up " + JsonSerializer.Serialize(info, ProtocolJson.Options));
+        while (Console.ReadLine() is { } line)
+        {
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 0) continue;
+            if (words[0] == "jump") clock.Suspend(TimeSpan.FromSeconds(double.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture)));
+            else if (words[0] == "inspect")
+                Console.WriteLine(JsonSerializer.Serialize(await service.InspectAsync(args.Instance, CancellationToken.None), ProtocolJson.Options));
+            else if (words[0] == "down") break;
+        }
+        return new TunnelDownResult { Instance = args.Instance, WasUp = await service.DownAsync(args.Instance, CancellationToken.None) };
+    }
+
+    private sealed class NoLease : Tunmux.Privileged.Tunnels.Supervision.IDaemonLease
+    {
+        public void Acquire() { }
+        public void Release() { }
+    }
+
+    /// <summary>The machine's clocks, with suspends the test makes up: boottime runs ahead, the monotonic clock does not.</summary>
+    private sealed class JumpableClock : Tunmux.Privileged.Tunnels.Supervision.ISupervisorClock
+    {
+        private long _sleptTicks;
+        public TimeSpan Monotonic => Tunmux.Privileged.Tunnels.Supervision.SystemClock.Instance.Monotonic;
+        public TimeSpan Boottime => Tunmux.Privileged.Tunnels.Supervision.SystemClock.Instance.Boottime + TimeSpan.FromTicks(Interlocked.Read(ref _sleptTicks));
+        public DateTimeOffset UtcNow => DateTimeOffset.UtcNow;
+        public void Suspend(TimeSpan t) => Interlocked.Add(ref _sleptTicks, t.Ticks);
+        public Task Delay(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, cancellationToken);
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public sealed class TunnelDriver(IReadOnlyList<string> enter, string stateDir)
     public static TunnelDriver InDirectHost(Lab lab, string tag) =>
         new(["ip", "netns", "exec", lab.DirectHostNamespace], Path.Combine(lab.Dir, "state-" + tag));
 
-    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
+    public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
 
     public LabResult Run(IReadOnlyList<string> args, string? stdin = null) =>
         Lab.Run(enter[0], [.. enter.Skip(1), Dotnet, typeof(Program).Assembly.Location, "tunnel", .. args], stdin,

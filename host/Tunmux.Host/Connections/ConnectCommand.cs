@@ -72,6 +72,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             UserspaceImplementation = general.UserspaceImplementation,
             HandshakeTimeoutMs = general.HandshakeTimeoutMs,
             Profile = ToDto(plan.Profile, mtu),
+            Server = ToDto(plan.Server),
+            Supervision = ConnectSettings.Supervision(options, general),
+            Hooks = ConnectSettings.Hooks(config, provider.Name),
             Proxy = ports is { } p
                 ? new ProxyArgs
                 {
@@ -97,6 +100,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             HttpPort = info.HttpPort ?? ports?.Http,
             ProxyPid = info.ProxyPid,
             ConnectedAt = DateTimeOffset.UtcNow,
+            ProviderServer = plan.Server.Name,
         };
         store.Save(state);
 
@@ -110,6 +114,10 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         {
             console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}); all traffic goes through the tunnel");
         }
+        if (info.Health?.ForwardedPort is { } forwarded) console.Out.WriteLine($"  Forwarded port  {forwarded} (TCP and UDP)");
+        if (info.Health is { Supervised: false, Reason: { } why }) console.Out.WriteLine($"  Note: {why}");
+        // What went wrong without undoing the connect (a failing ifup hook, a port that could not be forwarded).
+        foreach (var warning in info.Warnings) console.Error.WriteLine("warning: " + warning);
         return 0;
     }
 
@@ -124,6 +132,8 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         SecretMask.Register(password);
         return password;
     }
+
+    private static ServerDto ToDto(ServerIdentity s) => new() { Name = s.Name, Country = s.Country, City = s.City };
 
     private static ProfileDto ToDto(WireGuardProfile p, int? mtu) => new()
     {
@@ -148,4 +158,25 @@ internal static class ConnectSettings
     public static string Backend(ParsedOptions options, GeneralConfig general) => options.Get("backend") ?? general.Backend;
 
     public static bool AccessLog(ParsedOptions options, GeneralConfig general) => options.Has("proxy-access-log") || general.ProxyAccessLog;
+
+    /// <summary>The supervisor's settings for this exit: failover unless switched off, and any timers config.toml sets.</summary>
+    public static SupervisionArgs Supervision(ParsedOptions options, GeneralConfig general) => new()
+    {
+        Failover = general.Failover,
+        CheckIntervalMs = general.HealthCheckIntervalMs,
+        TrafficTimeoutMs = general.HealthTrafficTimeoutMs,
+        IdleProbeMs = general.HealthIdleProbeMs,
+        RehandshakeTimeoutMs = general.HealthRehandshakeTimeoutMs,
+        RetryAfterFailureMs = general.HealthRetryMs,
+        PortForwardRenewMs = general.PortForwardRenewMs,
+    };
+
+    /// <summary>The provider section's hooks where it has them, else [general]'s: the more specific one wins, key by key.</summary>
+    public static HookArgs? Hooks(TunmuxConfig config, string provider)
+    {
+        var section = config.Section(provider);
+        var ifup = section.GetString("ifup") ?? config.General.Ifup;
+        var ifdown = section.GetString("ifdown") ?? config.General.Ifdown;
+        return ifup is null && ifdown is null ? null : new HookArgs { Ifup = ifup, Ifdown = ifdown, TimeoutMs = config.General.HookTimeoutMs };
+    }
 }

@@ -1,49 +1,139 @@
+using System.Globalization;
 using Tunmux.Contracts;
+using Tunmux.Host.Privileged;
 using Tunmux.Host.State;
+using Tunmux.Privileged.Protocol;
 
 namespace Tunmux.Host.Connections;
 
+/// <summary>What the daemon said of its exits, or why it said nothing.</summary>
+public sealed record DaemonView(IReadOnlyDictionary<string, TunnelInfo>? Tunnels, string? Unavailable);
+
 /// <summary>
-/// <c>tunmux status</c>: every recorded connection and whether it is really alive. Reads only
-/// state files, sysfs and /proc, so it needs neither a plugin nor the daemon.
+/// <c>tunmux status</c>: every recorded connection, whether it is really there (state files, sysfs and /proc,
+/// which any user may read) and, from the daemon's supervisors, its health: state with the reason, latest
+/// handshake, transfer, failovers, the server in use. It never loads a plugin and never starts the daemon: when
+/// none runs, the exits are up but nobody watches them, and status says so. A failover the host had not seen
+/// yet is written to the connection's record here.
 /// </summary>
-public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
+public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<CancellationToken, Task<DaemonView>>? daemon = null)
 {
-    public Task<int> RunAsync(string? provider, bool json, CancellationToken ct)
+    public async Task<int> RunAsync(string? provider, bool json, CancellationToken ct)
     {
-        var rows = new ConnectionStore(paths).List()
-            .Where(s => provider is null || s.Provider == provider)
-            .Select(s => new StatusRow(s, Liveness.Problems(s)))
-            .ToList();
+        var store = new ConnectionStore(paths);
+        var states = store.List().Where(s => provider is null || s.Provider == provider).ToList();
+        var view = states.Count == 0 ? new DaemonView(null, null) : await (daemon ?? AskDaemonAsync)(ct);
+        var rows = new List<StatusRow>();
+        foreach (var s in states)
+        {
+            var info = view.Tunnels?.GetValueOrDefault(s.Instance);
+            rows.Add(new StatusRow(await LearnAsync(store, s, info, ct), Liveness.Problems(s), info, view));
+        }
 
         if (json)
         {
             console.WriteJson(new { connections = rows.Select(r => r.ToJson()) });
-            return Task.FromResult(0);
+            return 0;
         }
         if (rows.Count == 0)
         {
             console.Out.WriteLine(provider is null ? "No active connections." : $"No active {provider} connections.");
-            return Task.FromResult(0);
+            return 0;
         }
         console.WriteTable(
-            ["INSTANCE", "PROVIDER", "SERVER", "MODE", "BACKEND", "PROXY", "STATE"],
+            ["INSTANCE", "PROVIDER", "SERVER", "MODE", "BACKEND", "PROXY", "HANDSHAKE", "TRANSFER", "STATE"],
             rows.Select(r => (IReadOnlyList<string>)
             [
-                r.State.Instance, r.State.Provider, r.State.Server, r.State.Mode, r.State.Backend,
-                ProxyText(r.State), r.Problems.Count == 0 ? "up" : "stale: " + string.Join(", ", r.Problems),
+                r.State.Instance, r.State.Provider, r.ServerText, r.State.Mode, r.State.Backend,
+                ProxyText(r.State) + (r.Health?.ForwardedPort is { } fp ? $", forwarded :{fp}" : ""),
+                r.HandshakeText, r.TransferText, r.StateText,
             ]));
-        var stale = rows.Where(r => r.Problems.Count > 0).ToList();
+        var stale = rows.Where(r => r.StateName == "stale").ToList();
         if (stale.Count > 0)
             console.Out.WriteLine($"\n{stale.Count} stale connection(s); clean up with 'tunmux disconnect <instance>'.");
-        return Task.FromResult(0);
+        if (view.Unavailable is { } why && view.Tunnels is null)
+            console.Out.WriteLine($"\nHealth unknown: {why}.");
+        return 0;
     }
 
     public static string ProxyText(ConnectionState s) =>
         s.SocksPort is { } socks ? $"SOCKS5 :{socks}, HTTP :{s.HttpPort}" : "-";
 
-    private sealed record StatusRow(ConnectionState State, IReadOnlyList<string> Problems)
+    /// <summary>The record as the daemon knows the exit now: after a failover, the server in use and the count.</summary>
+    private static async Task<ConnectionState> LearnAsync(ConnectionStore store, ConnectionState s, TunnelInfo? info, CancellationToken ct)
     {
+        if (info?.Server is not { } server || info.Health is not { } health) return s;
+        if (server.Name == s.Server && health.Failovers == s.Failovers) return s;
+        var learned = s with
+        {
+            Server = server.Name,
+            Country = server.Country ?? s.Country,
+            Endpoint = info.Endpoint ?? s.Endpoint,
+            Failovers = health.Failovers,
+            ProxyPid = info.ProxyPid ?? s.ProxyPid,
+            // Until told otherwise the provider knows the server connected to first.
+            ProviderServer = s.ProviderServer ?? s.Server,
+        };
+        try
+        {
+            using (await store.LockAsync(ct)) store.Save(learned);
+        }
+        catch (IOException)
+        {
+            // Shown as learned all the same; the next command writes it.
+        }
+        return learned;
+    }
+
+    /// <summary>The socket daemon's view, without starting one and without holding it up (no autostop request).</summary>
+    private static async Task<DaemonView> AskDaemonAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var client = await PrivilegedClient.TryConnectAsync(new PrivilegedClientOptions { Autostart = false }, ct);
+            if (client is null) return new DaemonView(null, "the privileged daemon is not running, so nothing supervises the exits");
+            var list = await client.TunnelListAsync(ct);
+            return new DaemonView(list.ToDictionary(t => t.Instance, StringComparer.Ordinal), null);
+        }
+        catch (PrivilegedException e)
+        {
+            return new DaemonView(null, e.Code == ErrorCodes.Unauthorized
+                ? "this user may not ask the privileged daemon (not in its group)"
+                : "the privileged daemon did not answer: " + e.Message);
+        }
+    }
+
+    private sealed record StatusRow(ConnectionState State, IReadOnlyList<string> Problems, TunnelInfo? Info, DaemonView View)
+    {
+        public HealthDto? Health => Info?.Health;
+
+        /// <summary><c>up</c>, <c>degraded</c>, <c>failing-over</c>, <c>failed</c> or <c>stale</c>.</summary>
+        public string StateName =>
+            Problems.Count > 0 ? "stale"
+            : Info is null && View.Tunnels is not null ? "stale"
+            : Health?.State ?? "up";
+
+        public string? StateReason =>
+            Problems.Count > 0 ? string.Join(", ", Problems)
+            : Info is null && View.Tunnels is not null ? "the privileged daemon has no record of it"
+            : Info is null ? (View.Unavailable is { } why ? "not supervised: " + why : null)
+            : Health?.Reason;
+
+        public bool Supervised => Health?.Supervised == true;
+
+        public string StateText => StateName switch
+        {
+            "up" when !Supervised => "up, unsupervised",
+            "up" => "up",
+            var name => StateReason is { } reason ? $"{name}: {reason}" : name,
+        };
+
+        public string ServerText => State.Failovers > 0 ? $"{State.Server} (failovers: {State.Failovers})" : State.Server;
+
+        public string HandshakeText => Info?.LatestHandshake is { } h ? Age(DateTimeOffset.UtcNow - h) + " ago" : "-";
+
+        public string TransferText => Health is { RxBytes: { } rx, TxBytes: { } tx } ? $"rx {Bytes(rx)}, tx {Bytes(tx)}" : "-";
+
         public object ToJson() => new
         {
             instance = State.Instance,
@@ -60,8 +150,35 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console)
             http_port = State.HttpPort,
             proxy_pid = State.ProxyPid,
             connected_at = State.ConnectedAt,
-            alive = Problems.Count == 0,
+            alive = StateName is not ("stale" or "failed"),
             problems = Problems,
+            state = StateName,
+            state_reason = StateReason,
+            state_since = Health?.Since,
+            supervised = Supervised,
+            latest_handshake = Info?.LatestHandshake,
+            handshake_age_s = Info?.LatestHandshake is { } h ? (long?)Math.Max(0, (long)(DateTimeOffset.UtcNow - h).TotalSeconds) : null,
+            rx_bytes = Health?.RxBytes,
+            tx_bytes = Health?.TxBytes,
+            failover = Health?.Failover,
+            failovers = State.Failovers,
+            servers = Health?.Servers,
+            proxy_restarts = Health?.ProxyRestarts,
+            forwarded_port = Health?.ForwardedPort,
+            log = Health?.Log,
         };
     }
+
+    internal static string Age(TimeSpan t) =>
+        t.TotalSeconds < 0 ? "0s"
+        : t.TotalSeconds < 120 ? $"{(int)t.TotalSeconds}s"
+        : t.TotalMinutes < 120 ? $"{(int)t.TotalMinutes}m"
+        : t.TotalHours < 48 ? $"{(int)t.TotalHours}h"
+        : $"{(int)t.TotalDays}d";
+
+    internal static string Bytes(long b) =>
+        b < 1024 ? $"{b} B"
+        : b < 1 << 20 ? string.Create(CultureInfo.InvariantCulture, $"{b / 1024.0:0.#} KiB")
+        : b < 1L << 30 ? string.Create(CultureInfo.InvariantCulture, $"{b / 1048576.0:0.#} MiB")
+        : string.Create(CultureInfo.InvariantCulture, $"{b / 1073741824.0:0.##} GiB");
 }

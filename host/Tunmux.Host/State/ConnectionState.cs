@@ -23,6 +23,10 @@ public sealed record ConnectionState
     [JsonPropertyName("http_port")] public int? HttpPort { get; init; }
     [JsonPropertyName("proxy_pid")] public int? ProxyPid { get; init; }
     [JsonPropertyName("connected_at")] public DateTimeOffset ConnectedAt { get; init; }
+    /// <summary>How often the daemon switched the exit to another ranked server (<see cref="Server"/> is the one in use).</summary>
+    [JsonPropertyName("failovers")] public int Failovers { get; init; }
+    /// <summary>The server the provider was last told about; differs from <see cref="Server"/> after a failover it has not heard of.</summary>
+    [JsonPropertyName("provider_server")] public string? ProviderServer { get; init; }
 
     [JsonIgnore] public bool IsProxy => Mode == "proxy";
 }

@@ -10,7 +10,7 @@ namespace Tunmux.Privileged.Protocol;
 /// </summary>
 public static class ProtocolInfo
 {
-    public const int Version = 2;
+    public const int Version = 1;
     public const int MaxMessageBytes = 1 << 20;
 }
 

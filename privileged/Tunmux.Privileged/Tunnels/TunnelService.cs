@@ -44,6 +44,9 @@ public sealed class TunnelService : ITunnelService
     /// <summary>Programs and system files; tests point them at fakes.</summary>
     internal SystemTools Tools { get; set; } = new();
 
+    /// <summary>The supervisors' clock; tests feed jumps (a resume from suspend) through their own.</summary>
+    internal ISupervisorClock SupervisorClock { get; set; } = SystemClock.Instance;
+
     /// <summary>Test hook: fail just before the step with this index, to prove the rollback of every earlier one.</summary>
     internal int? FailBeforeStep { get; set; }
 
@@ -240,7 +243,7 @@ public sealed class TunnelService : ITunnelService
     public Task SuperviseAsync(IDaemonLease lease, Action<string> log, CancellationToken cancellationToken)
     {
         if (Supervisors is not null) return Task.CompletedTask;
-        Supervisors = new ExitSupervisors(lease, log);
+        Supervisors = new ExitSupervisors(lease, log, SupervisorClock);
         foreach (var record in _store.LoadAll())
         {
             if (!record.Complete || !record.Supervised) continue;

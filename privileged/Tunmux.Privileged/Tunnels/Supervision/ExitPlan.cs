@@ -60,6 +60,7 @@ internal sealed class ExitPlanStore(string directory)
 
     public void Delete(string instance)
     {
+        if (!Directory.Exists(directory)) return;
         File.Delete(PathOf(instance));
         File.Delete(PathOf(instance) + ".tmp");
     }
