@@ -9,7 +9,7 @@
 #   lab.sh status              what is up
 #   lab.sh client-conf K       a ready wg-quick client config for server K
 #   lab.sh add-peer K PUB ADDR register one more client public key (with its tunnel address) on server K
-#   lab.sh stop-server K       stop server K's WireGuard (its interface down: handshakes go unanswered)
+#   lab.sh stop-server K       stop server K's WireGuard (its process frozen: nothing is answered)
 #   lab.sh start-server K      start it again
 #   lab.sh env                 shell variables describing the lab (for scripts and tests)
 #
@@ -190,6 +190,7 @@ EOF
         umask 022
         WG_PROCESS_FOREGROUND=1 ip netns exec "$ns" wireguard-go "$ifc" >"$DIR/$ifc.log" 2>&1 &
         record_pid $!
+        echo $! >"$DIR/server$k.pid"
         for _ in $(seq 100); do [[ -S "/var/run/wireguard/$ifc.sock" ]] && break; sleep 0.05; done
         [[ -S "/var/run/wireguard/$ifc.sock" ]] || die "wireguard-go for server $k did not start (see $DIR/$ifc.log)"
         wg set "$ifc" listen-port "$WG_PORT" private-key "$DIR/keys/server$k.key" \
@@ -238,21 +239,20 @@ cmd_add_peer() {
     wg set "$(vpn_if "$k")" peer "$pub" allowed-ips "${addr%/32}/32"
 }
 
-# Server K's WireGuard stops answering: its interface goes down (wireguard-go closes its socket), as when
-# the server dies; start-server brings it back with its keys and peers.
-cmd_stop_server() {
-    local k="${1:?usage: stop-server K}"
-    [[ -f "$DIR/keys/server$k.pub" ]] || die "no server $k (is the lab up?)"
-    ip -n "$(vpn_ns "$k")" link set "$(vpn_if "$k")" down
+# Server K's WireGuard stops answering anything, as a server that died or lost its network: its
+# wireguard-go process is frozen (SIGSTOP), so datagrams to it go unanswered and nothing is refused.
+# start-server thaws it with its keys, peers and sessions as they were.
+server_pid() {
+    local k="$1" pid
+    [[ -f "$DIR/server$k.pid" ]] || die "no server $k (is the lab up?)"
+    pid="$(cat "$DIR/server$k.pid")"
+    grep -qx "$pid $(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$pid/stat" 2>/dev/null)" "$DIR/pids" || die "server $k's process is gone"
+    echo "$pid"
 }
 
-cmd_start_server() {
-    local k="${1:?usage: start-server K}"
-    [[ -f "$DIR/keys/server$k.pub" ]] || die "no server $k (is the lab up?)"
-    ip -n "$(vpn_ns "$k")" link set "$(vpn_if "$k")" up
-    # Its routes went with the link.
-    ip -n "$(vpn_ns "$k")" route replace 10.2.0.0/16 dev "$(vpn_if "$k")"
-}
+cmd_stop_server() { kill -STOP "$(server_pid "${1:?usage: stop-server K}")"; }
+
+cmd_start_server() { kill -CONT "$(server_pid "${1:?usage: start-server K}")"; }
 
 cmd_env() {
     local n=0

@@ -40,6 +40,7 @@ public sealed class SupervisionTests : LabSession
         var first = Lab.NewClient(1);
         var second = Lab.NewClient(2);
         var instance = Lab.InstanceName("fo");
+        DownAfterTest(tm, instance);
         var args = Up(first, instance, 1080, 8118) with
         {
             Server = new ServerDto { Name = "LAB#1", Country = "XL" },
@@ -243,6 +244,7 @@ public sealed class SupervisionTests : LabSession
         StartDaemon(tm);
         var client = Lab.NewClient(1);
         var instance = Lab.InstanceName("pmp");
+        DownAfterTest(tm, instance);
         var args = Up(client, instance, 1082, 8120);
         args = args with
         {
@@ -326,6 +328,22 @@ public sealed class SupervisionTests : LabSession
         var line = "exec " + string.Join(' ', command.Select(a => "'" + a + "'")) + $" >'{tm.WorkDir}/daemon.out' 2>&1";
         using var p = Process.Start(new ProcessStartInfo("nsenter", ["--net=/run/netns/" + Lab.HostNamespace, "sh", "-c", line]) { UseShellExecute = false })!;
         WaitUntil(() => File.Exists(Path.Combine(tm.RuntimeDir, "ctl.sock")), TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>Takes an exit brought up through the protocol down after the test (the session only knows the CLI's), and shows its log.</summary>
+    private void DownAfterTest(TunmuxSession tm, string instance) => Track(new Cleanup(() =>
+    {
+        TestContext.Out.WriteLine($"--- exit log of {instance}:\n{ExitLog(tm, instance)}");
+        var daemonOut = Path.Combine(tm.WorkDir, "daemon.out");
+        if (File.Exists(daemonOut)) TestContext.Out.WriteLine("--- daemon output:\n" + File.ReadAllText(daemonOut));
+        var client = Client(tm).GetAwaiter().GetResult();
+        try { client.TunnelDownAsync(instance, CancellationToken.None).GetAwaiter().GetResult(); }
+        finally { client.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+    }));
+
+    private sealed class Cleanup(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 
     private static Task<IPrivilegedClient> Client(TunmuxSession tm) =>

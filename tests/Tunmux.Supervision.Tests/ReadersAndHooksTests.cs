@@ -139,3 +139,18 @@ public class ReadersAndHooksTests
         });
     }
 }
+
+public class ProtocolDefaultsTests
+{
+    [Test]
+    public void Supervision_without_a_failover_field_fails_over()
+    {
+        var args = System.Text.Json.JsonSerializer.Deserialize<SupervisionArgs>("""{"check_interval_ms":250}""", ProtocolJson.Options)!;
+        Assert.That(args.Failover, Is.True);
+        var up = System.Text.Json.JsonSerializer.Deserialize<TunnelUpArgs>(
+            """{"instance":"a","provider":"lab","mode":"proxy","profile":{"private_key":"x","addresses":[],"peers":[]},"supervision":{"check_interval_ms":250}}""",
+            ProtocolJson.Options)!;
+        Assert.That(up.Supervision!.Failover, Is.True);
+        Assert.That(up.Alternatives, Is.Empty, "an older client sends none");
+    }
+}

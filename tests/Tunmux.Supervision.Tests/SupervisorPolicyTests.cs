@@ -79,11 +79,10 @@ public class SupervisorPolicyTests
         Assert.That(checks, Is.EqualTo(6), "found 5 s (the traffic timeout) after the first check that saw traffic go unanswered");
         Assert.That(a.Reason, Does.Contain("with nothing received"));
 
-        a = p.OnProbe(_clock.Monotonic, answered: false);
-        Assert.That(a, Is.InstanceOf<SupervisorAction.Probe>(), "a second probe before giving up on the server");
-        Assert.That(p.State, Is.EqualTo(ExitState.Degraded));
+        // Unanswered traffic and an unanswered probe agree: the same server gets a new handshake at once.
         a = p.OnProbe(_clock.Monotonic, answered: false);
         Assert.That(a, Is.InstanceOf<SupervisorAction.Rehandshake>());
+        Assert.That(p.State, Is.EqualTo(ExitState.Degraded));
 
         a = p.OnRehandshake(_clock.Monotonic, succeeded: false);
         Assert.That(a, Is.EqualTo(new SupervisorAction.Failover(1, a.Reason)));
@@ -98,6 +97,17 @@ public class SupervisorPolicyTests
             Assert.That(p.Failovers, Is.EqualTo(1));
             Assert.That(p.Reason, Does.Contain("failed over to server 2 of 3"));
         });
+    }
+
+    [Test]
+    public void An_idle_exit_needs_two_unanswered_probes_before_a_new_handshake()
+    {
+        var p = Policy();
+        var a = Check(p, TimeSpan.FromSeconds(31));
+        Assert.That(a, Is.InstanceOf<SupervisorAction.Probe>());
+        a = p.OnProbe(_clock.Monotonic, false);
+        Assert.That(a, Is.InstanceOf<SupervisorAction.Probe>(), "one lost datagram is not a dead tunnel");
+        Assert.That(p.OnProbe(_clock.Monotonic, false), Is.InstanceOf<SupervisorAction.Rehandshake>());
     }
 
     [Test]

@@ -117,7 +117,8 @@ public sealed record AlternativeDto
 public sealed record SupervisionArgs
 {
     /// <summary>Switch to the next ranked server when the current one dies (<c>--no-failover</c>: false).</summary>
-    [JsonPropertyName("failover")] public bool Failover { get; init; } = true;
+    /// <remarks>Settable, not init-only: the source-generated reader gives a missing init-only property its type's default, not this one.</remarks>
+    [JsonPropertyName("failover")] public bool Failover { get; set; } = true;
     [JsonPropertyName("check_interval_ms")] public int? CheckIntervalMs { get; init; }
     [JsonPropertyName("traffic_timeout_ms")] public int? TrafficTimeoutMs { get; init; }
     [JsonPropertyName("idle_probe_ms")] public int? IdleProbeMs { get; init; }
@@ -167,7 +168,8 @@ public sealed record TunnelUpArgs
     /// <summary>The server <see cref="Profile"/> connects to, for status and hooks.</summary>
     [JsonPropertyName("server")] public ServerDto? Server { get; init; }
     /// <summary>Ranked alternatives for failover, best first; they hold private keys and stay in the daemon's 0600 state.</summary>
-    [JsonPropertyName("alternatives")] public IReadOnlyList<AlternativeDto> Alternatives { get; init; } = [];
+    /// <remarks>Settable, so a client that sends none gets an empty list (see <see cref="SupervisionArgs.Failover"/>).</remarks>
+    [JsonPropertyName("alternatives")] public IReadOnlyList<AlternativeDto> Alternatives { get; set; } = [];
     [JsonPropertyName("supervision")] public SupervisionArgs? Supervision { get; init; }
     [JsonPropertyName("hooks")] public HookArgs? Hooks { get; init; }
 }

@@ -79,6 +79,7 @@ public sealed class SupervisorPolicy
     private TimeSpan _lastProbe;
     private TimeSpan? _unansweredSince;
     private int _probeFailures;
+    private bool _confirming;
     private TimeSpan? _retryAt;
     private bool _proxyFailed;
 
@@ -141,13 +142,25 @@ public sealed class SupervisorPolicy
         }
 
         if (_unansweredSince is { } since && mono - since >= _settings.TrafficTimeout)
-            return new SupervisorAction.Probe($"traffic sent for {Seconds(mono - since)} with nothing received");
+            return Probe(confirming: true, $"traffic sent for {Seconds(mono - since)} with nothing received");
         // Traffic flows but WireGuard's own rekeying has not succeeded for longer than a session lives.
         if (sent && snapshot?.LatestHandshake is { } handshake && wall - handshake > _settings.StaleHandshake)
-            return new SupervisorAction.Probe($"latest handshake {Seconds(wall - handshake)} ago");
+            return Probe(confirming: true, $"latest handshake {Seconds(wall - handshake)} ago");
         if (mono - Max(_lastReceived, _lastProbe) >= _settings.IdleProbe)
-            return new SupervisorAction.Probe("periodic check");
+            return Probe(confirming: false, "periodic check");
         return SupervisorAction.None;
+    }
+
+    /// <summary>
+    /// A probe confirms a dead tunnel the traffic already suggests (one unanswered probe is enough then: the
+    /// tunnel has been silent for <see cref="SupervisionSettings.TrafficTimeout"/> plus the probe's own wait), or
+    /// checks an idle one (then <see cref="SupervisionSettings.ProbeAttempts"/> must go unanswered, so one lost
+    /// datagram never costs a new handshake).
+    /// </summary>
+    private SupervisorAction Probe(bool confirming, string why)
+    {
+        _confirming = confirming;
+        return new SupervisorAction.Probe(why);
     }
 
     /// <summary>
@@ -165,10 +178,10 @@ public sealed class SupervisorPolicy
         if (answered is null && _unansweredSince is null) return SupervisorAction.None;
         _probeFailures++;
         var silent = Seconds(mono - (_unansweredSince ?? _lastReceived));
-        if (answered == false && _probeFailures < _settings.ProbeAttempts)
+        if (answered == false && !_confirming && _probeFailures < _settings.ProbeAttempts)
         {
             SetState(ExitState.Degraded, $"no answer through the tunnel (probe {_probeFailures} of {_settings.ProbeAttempts})");
-            return new SupervisorAction.Probe("probing again");
+            return Probe(confirming: false, "probing again");
         }
         var why = $"nothing received through the tunnel for {silent}";
         SetState(ExitState.Degraded, why);
