@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   ca-certificates iproute2 nftables procps util-linux passwd systemd
   wireguard-tools wireguard-go
-  sudo curl jq python3 dnsmasq socat
+  sudo curl jq python3 dnsmasq socat bind9-dnsutils   # dig: the kill-switch tests ask resolvers directly
   microsocks iperf3 hyperfine
   dbus gnome-keyring libsecret-tools
   clang zlib1g-dev          # the native (ahead-of-time) build of tunmux-proxy

@@ -1,4 +1,5 @@
 """What-is-my-IP for the lab's fake internet: answers every GET with the client's source address."""
+import socket
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +19,11 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
 if __name__ == "__main__":
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Handler).serve_forever()
+    if ":" in sys.argv[1]:
+        Server.address_family = socket.AF_INET6
+    Server((sys.argv[1], int(sys.argv[2])), Handler).serve_forever()

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tunmux.Contracts;
+using Tunmux.Plugins.AirVpn.Api;
 using Tunmux.Plugins.AirVpn.Connect;
 using Tunmux.Plugins.AirVpn.Model;
 using Tunmux.Plugins.AirVpn.Verbs;
@@ -17,6 +18,9 @@ public sealed class AirVpnProvider : IVpnProvider
 {
     private IProviderContext _context = null!;
 
+    /// <summary>Clock for manifest freshness; replaceable in tests.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     public string Name => "airvpn";
     public string DisplayName => "AirVPN";
 
@@ -25,7 +29,7 @@ public sealed class AirVpnProvider : IVpnProvider
     public ProviderSpec Describe() => VerbCatalog.Spec;
 
     // Settings are read per call so that environment overrides set after start-up (tests, wrappers) apply.
-    private AirAccount Account() => new(Settings.From(_context.Config), _context);
+    private AirAccount Account() => new(Settings.From(_context.Config), _context, Time);
 
     public async Task LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
@@ -70,7 +74,7 @@ public sealed class AirVpnProvider : IVpnProvider
         var account = Account();
         await account.Store.DeleteAsync(cancellationToken);
         await _context.Credentials.DeleteAsync(AirWeb.Item, cancellationToken);
-        account.Store.DeleteManifest();
+        account.DeleteManifest();
     }
 
     public async Task<AccountInfo> GetInfoAsync(InfoRequest request, CancellationToken cancellationToken)
@@ -131,30 +135,75 @@ public sealed class AirVpnProvider : IVpnProvider
         var account = Account();
         var session = await account.Store.RequireAsync(cancellationToken);
         var manifest = await account.ManifestAsync(session, refresh: false, cancellationToken);
+        var port = ProfileBuilder.Port(request.Options.Get("port"));
 
-        AirServer server;
-        if (request.ServerName is { Length: > 0 } name)
+        IReadOnlyList<AirServer> candidates;
+        var named = request.ServerName is { Length: > 0 };
+        if (named)
         {
+            var name = request.ServerName!;
             if (!manifest.Servers.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
                 manifest = await account.ManifestAsync(session, refresh: true, cancellationToken); // maybe a server newer than the cache
-            server = AirAccount.ServerNamed(manifest, name);
+            var server = AirAccount.ServerNamed(manifest, name);
             if (!server.Online) throw new ProviderException($"airvpn: server {server.Name} is closed ({server.WarningClosed}); pick another");
+            candidates = [server];
         }
         else
         {
             var country = request.Country ?? account.Settings.DefaultCountry;
-            var candidates = country is null ? manifest.Servers.OrderBy(s => s.Score).ToList() : AirAccount.ServersIn(manifest, country);
-            server = candidates.FirstOrDefault(s => s.Online)
-                ?? throw new ProviderException(country is null
+            var ranked = country is null ? manifest.Servers.OrderBy(s => s.Score).ToList() : AirAccount.ServersIn(manifest, country);
+            candidates = ranked.Where(s => s.Online).ToList();
+            if (candidates.Count == 0)
+                throw new ProviderException(country is null
                     ? "airvpn: no server is open; refresh the list with 'tunmux airvpn servers --refresh'"
                     : $"airvpn: every server in '{country}' is closed; pick another country");
         }
 
         (session, var key) = await account.KeyAsync(session, request.Options.Get("key"), cancellationToken);
-        var mode = ProfileBuilder.WireGuardMode(manifest);
-        var profile = ProfileBuilder.Build(session, key, server, mode);
-        _context.Log.Debug("airvpn: connecting device {Device} to {Server}", key.Name, server.Name);
-        return new ConnectPlan(profile, new ServerIdentity(server.Name, server.CountryCode.ToUpperInvariant(), server.Location));
+        var mode = ProfileBuilder.WireGuardMode(manifest, port);
+        var chosen = await AnnounceAsync(account, session, candidates, named, cancellationToken);
+        var profile = ProfileBuilder.Build(session, key, chosen, mode);
+        _context.Log.Debug("airvpn: connecting device {Device} to {Server} on port {Port}", key.Name, chosen.Name, mode.Port);
+        return new ConnectPlan(profile, new ServerIdentity(chosen.Name, chosen.CountryCode.ToUpperInvariant(), chosen.Location));
+    }
+
+    /// <summary>Servers AirVPN may turn away with "next" before tunmux gives up (Eddie moves on after each such answer).</summary>
+    private const int MaxAnnouncements = 3;
+
+    /// <summary>
+    /// act=connect for the chosen server before the tunnel exists, honouring the answer as Eddie does
+    /// (Session.cs): no message means go; <c>message_action</c> "stop" (too many sessions, account
+    /// expired) ends the connect with AirVPN's message; "next" moves to the next ranked server when the
+    /// server was chosen, not named; anything else asks to try again. A failure of the call itself is
+    /// a warning only: Eddie connects anyway.
+    /// </summary>
+    private async Task<AirServer> AnnounceAsync(AirAccount account, AirSession session, IReadOnlyList<AirServer> candidates, bool named, CancellationToken ct)
+    {
+        for (var i = 0; ; i++)
+        {
+            var server = candidates[i];
+            ConnectAnswer answer;
+            try
+            {
+                answer = await account.Api.ConnectAsync(session.Username, session.Password, server.Name, ct);
+            }
+            catch (ProviderException e)
+            {
+                _context.Log.Warning("airvpn: could not announce the connection to {Server} ({Error}); connecting anyway", server.Name, e.Message);
+                return server;
+            }
+            if (answer.Allowed) return server;
+
+            var message = answer.Message.TrimEnd('.');
+            if (answer.Action == "next" && !named && i + 1 < Math.Min(candidates.Count, MaxAnnouncements))
+            {
+                _context.Log.Information("airvpn: AirVPN turns {Server} away ({Message}); trying {Next}", server.Name, message, candidates[i + 1].Name);
+                continue;
+            }
+            throw new ProviderException(answer.Action is "stop" or "next"
+                ? $"airvpn: AirVPN refuses the connection to {server.Name}: {message}"
+                : $"airvpn: AirVPN refuses the connection to {server.Name} for now: {message}; try again in a few seconds");
+        }
     }
 
     public Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken)

@@ -5,12 +5,13 @@ using Tunmux.Plugins.Proton.Auth;
 using Tunmux.Plugins.Proton.Connect;
 using Tunmux.Plugins.Proton.Keys;
 using Tunmux.Plugins.Proton.Servers;
+using Tunmux.Plugins.Proton.Verbs;
 
 [assembly: TunmuxPlugin(typeof(Tunmux.Plugins.Proton.ProtonProvider))]
 
 namespace Tunmux.Plugins.Proton;
 
-/// <summary>Proton VPN: SRP login with 2FA, key certificates, the server list, and WireGuard profiles.</summary>
+/// <summary>Proton VPN: SRP login with 2FA and human verification, the device's key certificate, the server list, and WireGuard profiles.</summary>
 public sealed class ProtonProvider : IVpnProvider
 {
     private IProviderContext _context = null!;
@@ -24,8 +25,13 @@ public sealed class ProtonProvider : IVpnProvider
     /// <summary>Reads environment variables; replaceable in tests.</summary>
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
+    /// <summary>Bounds and waiting of retried API calls; tests replace the waiting.</summary>
+    public RetryPolicy Retry { get; init; } = new();
+
     public string Name => "proton";
     public string DisplayName => "Proton VPN";
+
+    internal IProviderContext Context => _context;
 
     public void Initialize(IProviderContext context)
     {
@@ -59,23 +65,22 @@ public sealed class ProtonProvider : IVpnProvider
     {
         var username = request.Username.Trim();
         if (username.Length == 0) throw new ProviderException("give the Proton user name: `tunmux proton login <username>`");
+        var verification = VerificationFrom(request.Options.Get("hv-token"), request.Options.Get("hv-type"));
         var password = request.Password ?? PromptPassword(username);
         _context.Log.RegisterSecret(password);
         var secondFactor = new SecondFactor(request.Options.Get("totp"), request.Options.Get("totp-secret-file"));
         if (secondFactor.Code is { } code) _context.Log.RegisterSecret(code);
+        var previous = await PreviousSessionAsync(cancellationToken).ConfigureAwait(false);
 
         var api = Api();
-        var tokens = await new LoginFlow(api, _context).RunAsync(username, password, secondFactor, cancellationToken).ConfigureAwait(false);
+        var tokens = await new LoginFlow(api, _context).RunAsync(username, password, secondFactor, verification, cancellationToken).ConfigureAwait(false);
         var session = new ProtonSession { Username = username };
         session.Apply(tokens);
+        string outcome;
         try
         {
             await RefreshAccountAsync(api, session, cancellationToken).ConfigureAwait(false);
-            var keys = VpnKeys.Generate();
-            session.Ed25519PrivateKey = keys.Ed25519SeedBase64;
-            _context.Log.RegisterSecret(session.Ed25519PrivateKey);
-            _context.Log.RegisterSecret(keys.WireGuardPrivateKeyBase64);
-            session.Certificate = await Certificates(api).RequestAsync(keys, DeviceName(), cancellationToken).ConfigureAwait(false);
+            outcome = await AttachDeviceKeyAsync(api, session, previous, cancellationToken).ConfigureAwait(false);
         }
         catch (ProviderException)
         {
@@ -84,15 +89,71 @@ public sealed class ProtonProvider : IVpnProvider
         }
 
         await _sessions.SaveAsync(session, cancellationToken).ConfigureAwait(false);
-        _context.Console.Out.WriteLine($"Logged in to Proton VPN as {username} ({session.PlanTitle ?? session.PlanName ?? Tiers.Name(session.MaxTier)})");
+        _context.Console.Out.WriteLine($"Logged in to Proton VPN as {username} ({session.PlanTitle ?? session.PlanName ?? Tiers.Name(session.MaxTier)}); {outcome}");
+    }
+
+    /// <summary>
+    /// The device key: the one of the previous login of the same user when there is one (so the
+    /// account keeps one configuration for this device), its certificate renewed when due; else a
+    /// new key and certificate. A previous login of another user is logged out on the server.
+    /// </summary>
+    private async Task<string> AttachDeviceKeyAsync(ProtonApiClient api, ProtonSession session, ProtonSession? previous, CancellationToken ct)
+    {
+        var certificates = Certificates(api);
+        if (previous is not null && string.Equals(previous.Username, session.Username, StringComparison.OrdinalIgnoreCase)
+            && TryKeysOf(previous) is { } kept)
+        {
+            session.Ed25519PrivateKey = previous.Ed25519PrivateKey;
+            session.Certificate = previous.Certificate;
+            var renewed = await certificates.EnsureFreshAsync(session, kept, DeviceName(), ct).ConfigureAwait(false);
+            return renewed ? "this device's key kept, its certificate renewed" : "this device's key and certificate kept";
+        }
+
+        if (previous is not null) await ForgetOnServerAsync(previous).ConfigureAwait(false);
+        var keys = VpnKeys.Generate();
+        session.Ed25519PrivateKey = keys.Ed25519SeedBase64;
+        _context.Log.RegisterSecret(session.Ed25519PrivateKey);
+        _context.Log.RegisterSecret(keys.WireGuardPrivateKeyBase64);
+        session.Certificate = await certificates.RequestAsync(keys, DeviceName(), DeviceFeatures.Default(session.MaxTier), renew: false, ct).ConfigureAwait(false);
+        return "new device key certified";
+    }
+
+    /// <summary>The stored session before this login, or null (absent or unreadable: a login replaces it anyway).</summary>
+    private async Task<ProtonSession?> PreviousSessionAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await _sessions.LoadAsync(ct).ConfigureAwait(false);
+        }
+        catch (ProviderException ex)
+        {
+            _context.Log.Debug("Ignoring the previous Proton session: {Error}", ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The token of <c>--hv-token</c> (of type <c>--hv-type</c>, captcha by default), checked before any request.</summary>
+    private static HumanVerificationToken? VerificationFrom(string? token, string? type)
+    {
+        if (token is null)
+            return type is null ? null : throw new ProviderException("--hv-type goes with --hv-token; give the token Proton's verification page was opened with");
+        token = token.Trim();
+        if (token.Length is 0 or > 512 || token.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            throw new ProviderException("--hv-token is not a verification token; copy the token= value of the verification address");
+        type = (type ?? "captcha").Trim().ToLowerInvariant();
+        if (type.Length is 0 or > 32 || !type.All(char.IsAsciiLetterOrDigit))
+            throw new ProviderException($"--hv-type '{type}' is not a verification method (captcha, email, sms)");
+        return new HumanVerificationToken(type, token);
     }
 
     public async Task LogoutAsync(CancellationToken cancellationToken)
     {
         var session = await _sessions.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var revoked = false;
         if (session is not null)
         {
             var api = Api(session);
+            revoked = await RevokeDeviceCertificateAsync(api, session, cancellationToken).ConfigureAwait(false);
             try
             {
                 await api.DeleteAsync("/auth/v4", cancellationToken).ConfigureAwait(false);
@@ -104,7 +165,40 @@ public sealed class ProtonProvider : IVpnProvider
             await _sessions.DeleteAsync(cancellationToken).ConfigureAwait(false);
         }
         _catalog.Delete();
-        _context.Console.Out.WriteLine(session is null ? "Not logged in to Proton VPN" : $"Logged out of Proton VPN ({session.Username})");
+        _context.Console.Out.WriteLine(session is null
+            ? "Not logged in to Proton VPN"
+            : $"Logged out of Proton VPN ({session.Username}){(revoked ? "; this device's certificate revoked" : "")}");
+    }
+
+    /// <summary>Revokes this device's persistent certificate before the session goes; a failure is a warning (the session still goes).</summary>
+    private async Task<bool> RevokeDeviceCertificateAsync(ProtonApiClient api, ProtonSession session, CancellationToken ct)
+    {
+        if (session.Certificate?.SerialNumber is not { Length: > 0 } serial) return false;
+        try
+        {
+            return await Certificates(api).RevokeAsync(serial, ct).ConfigureAwait(false) > 0;
+        }
+        catch (ProviderException ex)
+        {
+            _context.Log.Warning("Could not revoke this device's Proton certificate {Serial} ({Error}); remove it under WireGuard configurations at account.protonvpn.com", serial, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Best effort: the certificate and session of a previous login of another user.</summary>
+    private async Task ForgetOnServerAsync(ProtonSession previous)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var api = new ProtonApiClient(_context.Http.Create(), ApiBaseUri(), _context.Log, Retry) { Tokens = previous.Tokens };
+        try
+        {
+            if (previous.Certificate?.SerialNumber is { Length: > 0 } serial) await Certificates(api).RevokeAsync(serial, cts.Token).ConfigureAwait(false);
+            await api.DeleteAsync("/auth/v4", cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ProviderException or OperationCanceledException)
+        {
+            _context.Log.Debug("Could not log out the previous Proton account {User}: {Error}", previous.Username, ex.Message);
+        }
     }
 
     public async Task<AccountInfo> GetInfoAsync(InfoRequest request, CancellationToken cancellationToken)
@@ -122,7 +216,9 @@ public sealed class ProtonProvider : IVpnProvider
         if (session.Certificate is { } cert)
         {
             details.Add(new("Certificate expires", cert.ExpiresAt.ToString("u", CultureInfo.InvariantCulture)));
+            details.Add(new("Certificate renewal", CertificateManager.RenewalDue(cert).ToString("u", CultureInfo.InvariantCulture)));
             if (cert.DeviceName is { } device) details.Add(new("Device", device));
+            details.AddRange((cert.Features ?? DeviceFeatures.Default(session.MaxTier)).Describe());
         }
         if (session.Ed25519PrivateKey.Length > 0)
             details.Add(new("WireGuard public key", KeysOf(session).WireGuardPublicKeyBase64));
@@ -160,6 +256,7 @@ public sealed class ProtonProvider : IVpnProvider
         var api = Api(session);
         var keys = KeysOf(session);
         _context.Log.RegisterSecret(keys.WireGuardPrivateKeyBase64);
+        var portForward = request.Options.Has("port-forward");
 
         var list = await _catalog.GetAsync(api, refresh: false, cancellationToken).ConfigureAwait(false);
         LogicalServer server;
@@ -167,21 +264,43 @@ public sealed class ProtonProvider : IVpnProvider
         {
             server = ServerSelector.FindByName(list.All(), name);
             ServerSelector.EnsureUsable(server, session.MaxTier);
+            if (portForward && !server.Has(ServerFeatures.P2P))
+                throw new ProviderException($"{server.Name} does not forward ports (only P2P servers do); pick one with `tunmux proton servers --p2p`");
         }
         else
         {
             var country = request.Country ?? _context.Config.GetString("default_country");
-            server = ServerSelector.ChooseBest(list.All(), Filter(country, request.Options), session.MaxTier);
+            var filter = Filter(country, request.Options);
+            // Proton forwards ports on its P2P servers only, so the request implies them.
+            if (portForward) filter = filter with { Required = filter.Required | ServerFeatures.P2P };
+            server = ServerSelector.ChooseBest(list.All(), filter, session.MaxTier);
         }
 
-        if (await Certificates(api).EnsureFreshAsync(session, keys, DeviceName(), cancellationToken).ConfigureAwait(false))
-            await _sessions.SaveAsync(session, cancellationToken).ConfigureAwait(false);
+        var certificates = Certificates(api);
+        var changed = await certificates.EnsureFreshAsync(session, keys, DeviceName(), cancellationToken).ConfigureAwait(false);
+        if (portForward) changed |= await TurnOnPortForwardingAsync(certificates, session, keys, cancellationToken).ConfigureAwait(false);
+        if (changed) await _sessions.SaveAsync(session, cancellationToken).ConfigureAwait(false);
 
         return ProfileBuilder.Build(server, keys);
     }
 
+    /// <summary>Port forwarding is a feature of the device's certificate: turned on (and said) when a connect asks for it.</summary>
+    private async Task<bool> TurnOnPortForwardingAsync(CertificateManager certificates, ProtonSession session, VpnKeys keys, CancellationToken ct)
+    {
+        var features = session.Certificate?.Features ?? DeviceFeatures.Default(session.MaxTier);
+        if (features.PortForwarding) return false;
+        session.Certificate = await certificates.IssueAsync(session, keys, DeviceName(), features with { PortForwarding = true }, ct).ConfigureAwait(false);
+        _context.Console.Out.WriteLine("Port forwarding turned on for this device's certificate (it stays on; `tunmux proton features --port-forward off` turns it off)");
+        return true;
+    }
+
     public Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken) =>
-        throw new ProviderException($"proton has no command '{string.Join(' ', invocation.Path)}'; see `tunmux proton --help`");
+        (invocation.Path.Count > 0 ? invocation.Path[0] : "") switch
+        {
+            "certificates" => new CertificatesVerb(this).RunAsync(invocation, cancellationToken),
+            "features" => new FeaturesVerb(this).RunAsync(invocation, cancellationToken),
+            _ => throw new ProviderException($"proton has no command '{string.Join(' ', invocation.Path)}'; see `tunmux proton --help`"),
+        };
 
     private static ServerFilter Filter(string? country, ParsedOptions options)
     {
@@ -226,27 +345,36 @@ public sealed class ProtonProvider : IVpnProvider
         if (api.Tokens is { } t) session.Apply(t);
     }
 
-    private static VpnKeys KeysOf(ProtonSession session)
+    internal Task<ProtonSession> RequireSessionAsync(CancellationToken ct) => _sessions.RequireAsync(ct);
+
+    internal Task SaveSessionAsync(ProtonSession session, CancellationToken ct) => _sessions.SaveAsync(session, ct);
+
+    internal static VpnKeys KeysOf(ProtonSession session) =>
+        TryKeysOf(session) ?? throw new ProviderException("the stored Proton session has no usable key; log in again with `tunmux proton login <username>`");
+
+    private static VpnKeys? TryKeysOf(ProtonSession session)
     {
         try
         {
-            return VpnKeys.FromBase64(session.Ed25519PrivateKey);
+            return session.Ed25519PrivateKey.Length == 0 ? null : VpnKeys.FromBase64(session.Ed25519PrivateKey);
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException)
         {
-            throw new ProviderException("the stored Proton session has no usable key; log in again with `tunmux proton login <username>`", ex);
+            return null;
         }
     }
 
-    private CertificateManager Certificates(ProtonApiClient api) => new(api, _context.Log, Time);
+    internal CertificateManager Certificates(ProtonApiClient api) => new(api, _context.Log, Time);
 
-    private string DeviceName() =>
+    internal string DeviceName() =>
         _context.Config.GetString("device_name") is { Length: > 0 } configured ? configured : $"tunmux-{System.Environment.MachineName}";
 
+    private Uri ApiBaseUri() => ApiBase.Resolve(_context.Config, Environment(ApiBase.EnvironmentVariable));
+
     /// <summary>The API client, carrying the session's tokens and saving them whenever they are refreshed.</summary>
-    private ProtonApiClient Api(ProtonSession? session = null)
+    internal ProtonApiClient Api(ProtonSession? session = null)
     {
-        _api ??= new ProtonApiClient(_context.Http.Create(), ApiBase.Resolve(_context.Config, Environment(ApiBase.EnvironmentVariable)), _context.Log);
+        _api ??= new ProtonApiClient(_context.Http.Create(), ApiBaseUri(), _context.Log, Retry);
         _api.Tokens = session?.Tokens;
         _api.TokensRefreshed = session is null ? null : async (tokens, ct) =>
         {

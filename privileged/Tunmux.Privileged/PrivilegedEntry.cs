@@ -27,6 +27,10 @@ public static class PrivilegedEntry
             Console.Error.WriteLine("error: the privileged daemon runs on Linux only");
             return 1;
         }
+        // Root must never pick up a program from the caller's folder or PATH (sudo, setsid and the stdio
+        // helper pass both on): work from /, with the system folders only, before anything is started.
+        Directory.SetCurrentDirectory("/");
+        Environment.SetEnvironmentVariable("PATH", SystemPaths.SearchPath);
         DaemonLog log;
         try
         {

@@ -29,5 +29,11 @@ public sealed class PrivilegedPaths
     public string ExitLogFile(string instance) => Path.Combine(StateDir, "exits", instance + ".log");
     public string DaemonLogFile => Path.Combine(StateDir, "daemon.log");
 
+    /// <summary>Lockdown and kill-switch state (root only): what the firewall table must hold, across restarts.</summary>
+    public string FirewallStateFile => Path.Combine(StateDir, "firewall.json");
+
+    /// <summary>What the firewall table holds now, world-readable (nothing secret) so <c>status</c> needs no daemon.</summary>
+    public string FirewallStatusFile => Path.Combine(RuntimeDir, "firewall.json");
+
     private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

@@ -8,7 +8,8 @@ namespace Tunmux.Daemon.Tests;
 /// <summary>
 /// A small client the tests run as other users (through setpriv) and as separate processes:
 /// <c>dotnet Tunmux.Daemon.Tests.dll probe &lt;transport&gt; &lt;autostart&gt; &lt;autostop-mode&gt; &lt;timeout-ms&gt; &lt;group&gt; [hold-ms]</c>.
-/// Connects with <see cref="PrivilegedClient"/>, pings, lists, optionally holds the connection, and prints one
+/// Connects with <see cref="PrivilegedClient"/>, pings, lists, optionally brings up the intent in <c>PROBE_UP</c>,
+/// optionally holds the connection, and prints one
 /// JSON line: {"ok":true,"version":...} or {"ok":false,"code":...,"message":...}.
 /// </summary>
 public static class ProbeProgram
@@ -43,6 +44,9 @@ public static class ProbeProgram
             await using var client = await PrivilegedClient.ConnectAsync(options, CancellationToken.None);
             var version = await client.PingAsync(CancellationToken.None);
             var list = await client.TunnelListAsync(CancellationToken.None);
+            // PROBE_UP: one tunnel.up intent (JSON of TunnelUpArgs) to send after the ping, as this user.
+            if (Environment.GetEnvironmentVariable("PROBE_UP") is { Length: > 0 } up)
+                await client.TunnelUpAsync(JsonSerializer.Deserialize<TunnelUpArgs>(up, ProtocolJson.Options)!, CancellationToken.None);
             if (hold > 0) await Task.Delay(hold);
             Console.WriteLine(JsonSerializer.Serialize(new { ok = true, version = version.Version, tunnels = list.Count }));
             return 0;

@@ -35,12 +35,16 @@ public sealed record Catalog
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>A subset of AirVPN's modes: WireGuard on three ports, OpenVPN over UDP, TCP, SSH and SSL (Eddie's ConnectionMode: type, protocol, port, entry_index, transport).</summary>
     public static readonly IReadOnlyList<CatalogMode> DefaultModes =
     [
         new() { Type = "wireguard", Protocol = "UDP", Port = 1637, EntryIndex = 0 },
         new() { Type = "wireguard", Protocol = "UDP", Port = 47107, EntryIndex = 0 },
+        new() { Type = "wireguard", Protocol = "UDP", Port = 51820, EntryIndex = 0 },
         new() { Type = "openvpn", Protocol = "UDP", Port = 443, EntryIndex = 0 },
         new() { Type = "openvpn", Protocol = "TCP", Port = 443, EntryIndex = 0 },
+        new() { Type = "openvpn", Protocol = "TCP", Port = 22, EntryIndex = 0, Transport = "SSH" },
+        new() { Type = "openvpn", Protocol = "TCP", Port = 443, EntryIndex = 1, Transport = "SSL" },
     ];
 
     public IReadOnlyList<CatalogMode> EffectiveModes => Modes.Count > 0 ? Modes : DefaultModes;
@@ -75,7 +79,7 @@ public sealed record Catalog
             }).ToList(),
             Modes = root.Descendants("mode").Select(m => new CatalogMode
             {
-                Type = A(m, "type"), Protocol = A(m, "protocol", "UDP"), Port = (int)N(m, "port", 1637), EntryIndex = (int)N(m, "entry_index", 0),
+                Type = A(m, "type"), Protocol = A(m, "protocol", "UDP"), Port = (int)N(m, "port", 1637), EntryIndex = (int)N(m, "entry_index", 0), Transport = A(m, "transport"),
             }).ToList(),
             Accounts = root.Descendants("account").Select(a => new CatalogAccount { Username = A(a, "username"), Password = A(a, "password") }).ToList(),
         };
@@ -116,4 +120,6 @@ public sealed record CatalogMode
     public string Protocol { get; init; } = "UDP";
     public int Port { get; init; } = 1637;
     public int EntryIndex { get; init; }
+    /// <summary>SSH or SSL for OpenVPN carried through them; empty otherwise.</summary>
+    public string Transport { get; init; } = "";
 }

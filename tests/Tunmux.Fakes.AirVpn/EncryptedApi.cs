@@ -7,10 +7,13 @@ using Microsoft.AspNetCore.Http;
 namespace Tunmux.Fakes.AirVpn;
 
 /// <summary>
-/// The encrypted bootstrap API: POST s (RSA-PKCS#1 v1.5 of the AES key and IV) and d (AES-256-CBC of
-/// the parameters); answers XML encrypted with the same AES session. A request it cannot open is refused with 403.
+/// The encrypted bootstrap API as Eddie speaks to it (Providers/Service.cs <c>FetchUrl</c>): POST s
+/// (RSA-PKCS#1 v1.5 of the AES key and IV) and d (AES-256-CBC of the parameters); answers XML
+/// encrypted with the same AES session. A request it cannot open is refused with 403. act=user,
+/// act=manifest (with the bootstrap <c>urls</c>, the <c>auth_rsa_*</c> key and <c>next_update</c> that
+/// Eddie reads) and act=connect (Session.cs: <c>message</c>, <c>message_action</c>).
 /// </summary>
-internal sealed class EncryptedApi(FakeState state, RSA rsa, KeyHook hook)
+internal sealed class EncryptedApi(FakeState state, Func<IReadOnlyList<RSA>> keys, KeyHook hook)
 {
     public async Task HandleAsync(HttpContext http)
     {
@@ -21,7 +24,7 @@ internal sealed class EncryptedApi(FakeState state, RSA rsa, KeyHook hook)
         Dictionary<string, string> p;
         try
         {
-            var session = Assoc.Decode(rsa.Decrypt(Convert.FromBase64String(form["s"].ToString()), RSAEncryptionPadding.Pkcs1));
+            var session = Open(Convert.FromBase64String(form["s"].ToString()));
             key = session["key"];
             iv = session["iv"];
             if (key.Length != 32 || iv.Length != 16) throw new CryptographicException("bad session key size");
@@ -39,11 +42,17 @@ internal sealed class EncryptedApi(FakeState state, RSA rsa, KeyHook hook)
             return;
         }
         Interlocked.Increment(ref state.ApiRequests);
+        lock (state.Lock)
+        {
+            state.Acts.Add(p.GetValueOrDefault("act") ?? "");
+            state.AnsweredOnPort[http.Connection.LocalPort] = state.AnsweredOnPort.GetValueOrDefault(http.Connection.LocalPort) + 1;
+        }
 
         var answer = p.GetValueOrDefault("act") switch
         {
             "user" => await UserAsync(p, http.RequestAborted),
             "manifest" => Manifest(p),
+            "connect" => Connect(p),
             var act => new XElement("error", new XAttribute("error", $"Unknown act '{act}'")),
         };
 
@@ -52,6 +61,41 @@ internal sealed class EncryptedApi(FakeState state, RSA rsa, KeyHook hook)
         var body = enc.EncryptCbc(Encoding.UTF8.GetBytes(answer.ToString(SaveOptions.DisableFormatting)), iv, PaddingMode.PKCS7);
         http.Response.ContentType = "application/octet-stream";
         await http.Response.Body.WriteAsync(body, http.RequestAborted);
+    }
+
+    /// <summary>Opens the session key with the current key or, during a rotation, with the previous one.</summary>
+    private Dictionary<string, byte[]> Open(byte[] sealedKey)
+    {
+        CryptographicException? last = null;
+        foreach (var rsa in keys())
+        {
+            try
+            {
+                var session = Assoc.Decode(rsa.Decrypt(sealedKey, RSAEncryptionPadding.Pkcs1));
+                if (session.TryGetValue("key", out var k) && k.Length == 32 && session.TryGetValue("iv", out var iv) && iv.Length == 16) return session;
+            }
+            catch (CryptographicException e) { last = e; }
+            // With OpenSSL's implicit rejection a wrong key yields random bytes rather than an error.
+            catch (Exception e) when (e is FormatException or ArgumentException or KeyNotFoundException) { }
+        }
+        throw last ?? new CryptographicException("no key opens the request");
+    }
+
+    private XElement Connect(Dictionary<string, string> p)
+    {
+        var account = Authenticate(p);
+        if (account is null) return new XElement("connect", new XAttribute("error", "Wrong username or password."));
+        var server = p.GetValueOrDefault("server") ?? "";
+        lock (state.Lock)
+        {
+            if (state.ConnectBroken) return new XElement("connect", new XAttribute("error", "Internal error, retry later."));
+            state.Connects.Add(server);
+            if (state.TurnedAway.Contains(server))
+                return new XElement("connect", new XAttribute("message", "Server full"), new XAttribute("message_action", "next"));
+            if (state.ConnectRefusal is { } refusal)
+                return new XElement("connect", new XAttribute("message", refusal.Message), new XAttribute("message_action", refusal.Action));
+        }
+        return new XElement("connect");
     }
 
     private FakeAccount? Authenticate(Dictionary<string, string> p)
@@ -95,9 +139,15 @@ internal sealed class EncryptedApi(FakeState state, RSA rsa, KeyHook hook)
     {
         if (Authenticate(p) is null) return new XElement("manifest", new XAttribute("error", "Wrong username or password."));
         var c = state.Catalog;
+        var announced = keys()[0].ExportParameters(false);
+        List<string> urls;
+        int? nextUpdate;
+        lock (state.Lock) (urls, nextUpdate) = ([.. state.AnnouncedUrls], state.NextUpdateMinutes);
         return new XElement("manifest",
             new XAttribute("time", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
-            new XAttribute("next_update", "30"),
+            nextUpdate is { } minutes ? new XAttribute("next_update", minutes.ToString(CultureInfo.InvariantCulture)) : null,
+            new XAttribute("auth_rsa_modulus", Convert.ToBase64String(announced.Modulus!)),
+            new XAttribute("auth_rsa_exponent", Convert.ToBase64String(announced.Exponent!)),
             new XElement("servers_groups"),
             new XElement("servers", c.Servers.Select(s => new XElement("server",
                 new XAttribute("name", s.Name),
@@ -114,7 +164,8 @@ internal sealed class EncryptedApi(FakeState state, RSA rsa, KeyHook hook)
             new XElement("modes", c.EffectiveModes.Select(m => new XElement("mode",
                 new XAttribute("title", $"{m.Type} {m.Protocol} {m.Port}"),
                 new XAttribute("type", m.Type), new XAttribute("protocol", m.Protocol),
-                new XAttribute("port", m.Port), new XAttribute("entry_index", m.EntryIndex)))),
-            new XElement("urls"));
+                new XAttribute("port", m.Port), new XAttribute("entry_index", m.EntryIndex),
+                m.Transport.Length > 0 ? new XAttribute("transport", m.Transport) : null))),
+            new XElement("urls", urls.Select(u => new XElement("url", new XAttribute("address", u)))));
     }
 }

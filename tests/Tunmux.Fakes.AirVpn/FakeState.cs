@@ -12,10 +12,41 @@ public sealed class FakeState
 
     /// <summary>Encrypted API requests answered / refused (undecryptable).</summary>
     public int ApiRequests, ApiRefused;
+
+    /// <summary>Answered API requests per listening port.</summary>
+    public Dictionary<int, int> AnsweredOnPort { get; } = [];
+
+    /// <summary>The <c>act</c> of every answered API request, in order.</summary>
+    public List<string> Acts { get; } = [];
+
+    /// <summary>Servers announced with act=connect, in order.</summary>
+    public List<string> Connects { get; } = [];
+
+    /// <summary>
+    /// What act=connect answers (Eddie, Session.cs reads <c>message</c> and <c>message_action</c>):
+    /// null allows every connection; a message refuses it, with "stop", "next" or "" (retry) as the action.
+    /// Servers in <see cref="TurnedAway"/> get ("server full", "next") whatever this says.
+    /// </summary>
+    public (string Message, string Action)? ConnectRefusal { get; set; }
+
+    /// <summary>Servers act=connect turns away with message_action "next".</summary>
+    public HashSet<string> TurnedAway { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True to answer act=connect with an error attribute (a failed call, not a refusal).</summary>
+    public bool ConnectBroken { get; set; }
+
+    /// <summary>Bootstrap URLs the manifest announces in <c>&lt;urls&gt;</c> (Eddie replaces its list with them).</summary>
+    public List<string> AnnouncedUrls { get; } = [];
+
+    /// <summary>The manifest's <c>next_update</c> in minutes; null leaves the attribute out.</summary>
+    public int? NextUpdateMinutes { get; set; } = 30;
     /// <summary>Successful web logins.</summary>
     public int WebLogins;
     /// <summary>Config generator calls.</summary>
     public int GeneratorCalls;
+
+    /// <summary>Each generator request: protocol, server and IP layers.</summary>
+    public List<string> GeneratorRequests { get; } = [];
 
     private int _nextDevice;
     private int _nextId = 1000;

@@ -342,10 +342,34 @@ internal sealed class WebSite(FakeState state, KeyHook hook)
         }
         await hook.KeyUsedAsync(device, http.RequestAborted);
 
-        var ip = server.IpsEntry.FirstOrDefault(a => !a.Contains(':')) ?? server.IpsEntry.FirstOrDefault() ?? "";
+        // iplayer_entry picks the family of the entry address, iplayer_exit what the tunnel carries (the original tool's --entry/--exit).
+        var entryV6 = Field("iplayer_entry") == "ipv6";
+        var exit = Field("iplayer_exit") is { Length: > 0 } x ? x : "both";
+        var ip = server.IpsEntry.FirstOrDefault(a => a.Contains(':') == entryV6) ?? server.IpsEntry.FirstOrDefault() ?? "";
+        if (ip.Contains(':')) ip = $"[{ip}]";
         var c = state.Catalog;
         var mtu = Field("wireguard_mtu") is { Length: > 0 } m ? m : "1320";
         var keepalive = Field("wireguard_persistent_keepalive") is { Length: > 0 } ka ? ka : "15";
+        lock (state.Lock) state.GeneratorRequests.Add(Field("protocols") + " " + Field("servers") + " entry=" + Field("iplayer_entry") + " exit=" + exit);
+        if (protocol[2] is "ssh" or "ssl")
+        {
+            // Modes that need more than one file come as a package: the OpenVPN profile and what the tunnel needs beside it.
+            using var package = new MemoryStream();
+            using (var zip = new System.IO.Compression.ZipArchive(package, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+            {
+                void Add(string name, string content)
+                {
+                    using var w = new StreamWriter(zip.CreateEntry(name).Open());
+                    w.Write(content);
+                }
+                Add($"AirVPN_{server.Name}_{protocol[2]}.ovpn", OpenVpnFile());
+                if (protocol[2] == "ssl") Add("stunnel.ssl", $"[openvpn]\nconnect = {ip}:{port}\n");
+                else Add("sshtunnel.key", "-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZQ==\n-----END OPENSSH PRIVATE KEY-----\n");
+            }
+            http.Response.ContentType = "application/zip";
+            await http.Response.Body.WriteAsync(package.ToArray(), http.RequestAborted);
+            return;
+        }
         var text = protocol[0] == "wireguard" ? WireGuardFile() : OpenVpnFile();
         http.Response.ContentType = "text/plain; charset=utf-8";
         await http.Response.WriteAsync(text, http.RequestAborted);
@@ -355,7 +379,7 @@ internal sealed class WebSite(FakeState state, KeyHook hook)
             var sb = new StringBuilder()
                 .Append($"# AirVPN configuration for {server.Name} ({server.Location}, {server.CountryCode.ToUpperInvariant()}), device {device.Name}\n")
                 .Append("[Interface]\n")
-                .Append($"Address = {string.Join(", ", new[] { device.Ipv4, device.Ipv6 }.Where(a => a.Length > 0))}\n")
+                .Append($"Address = {string.Join(", ", new[] { exit == "ipv6" ? "" : device.Ipv4, exit == "ipv4" ? "" : device.Ipv6 }.Where(a => a.Length > 0))}\n")
                 .Append($"PrivateKey = {device.PrivateKey}\n")
                 .Append($"MTU = {mtu}\n")
                 .Append($"DNS = {string.Join(", ", new[] { c.DnsIpv4, c.DnsIpv6 }.Where(a => a.Length > 0))}\n")
@@ -363,7 +387,7 @@ internal sealed class WebSite(FakeState state, KeyHook hook)
                 .Append($"PublicKey = {state.ServerKey(server)}\n");
             if (device.Preshared.Length > 0) sb.Append($"PresharedKey = {device.Preshared}\n");
             return sb.Append($"Endpoint = {ip}:{port}\n")
-                .Append($"AllowedIPs = {(device.Ipv6.Length > 0 ? "0.0.0.0/0, ::/0" : "0.0.0.0/0")}\n")
+                .Append($"AllowedIPs = {exit switch { "ipv4" => "0.0.0.0/0", "ipv6" => "::/0", _ => device.Ipv6.Length > 0 ? "0.0.0.0/0, ::/0" : "0.0.0.0/0" }}\n")
                 .Append($"PersistentKeepalive = {keepalive}\n")
                 .ToString();
         }

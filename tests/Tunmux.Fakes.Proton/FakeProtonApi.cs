@@ -18,9 +18,16 @@ namespace Tunmux.Fakes.Proton;
 
 /// <summary>
 /// A Proton API on 127.0.0.1 speaking the real wire format: SRP login against the real signed
-/// modulus from go-srp's tests (with and without TOTP), token refresh and revocation, VPN account
-/// details, certificates (with an optional hook that receives the client's WireGuard key), and
-/// <c>/vpn/v1/logicals</c> from a JSON file. Faults (status codes, delays) can be injected.
+/// modulus from go-srp's tests (with and without TOTP), human verification (9001), token refresh and
+/// revocation, VPN account details, persistent certificates (issue, renew, list, revoke; with an
+/// optional hook that receives the client's WireGuard key), and <c>/vpn/v1/logicals</c> from a JSON
+/// file. Faults (status codes with <c>Retry-After</c>, delays) can be injected.
+/// Sources of each behaviour: ProtonMail/go-proton-api (response.go error codes and
+/// <c>Retry-After</c> on 429/503; hv.go the 9001 <c>Details</c> and the two verification headers;
+/// manager_builder.go retries of a failed refresh), ProtonMail/WebClients (vpn api.ts and
+/// WireGuardConfigurationSection: <c>vpn/v1/certificate</c> POST with <c>Renew</c>, <c>/all</c>
+/// listing, DELETE by <c>SerialNumber</c> answering <c>Count</c>), ProtonVPN/python-proton-vpn-api-core
+/// (certificate <c>Features</c> keys).
 /// </summary>
 public sealed class FakeProtonApi : IAsyncDisposable
 {
@@ -38,6 +45,11 @@ public sealed class FakeProtonApi : IAsyncDisposable
     private readonly ConcurrentDictionary<string, PendingLogin> _pending = new();
     private readonly ConcurrentDictionary<string, SessionState> _sessions = new();
     private readonly ConcurrentDictionary<string, Fault> _faults = new();
+    private readonly ConcurrentDictionary<string, VerificationState> _verifications = new();
+    private readonly ConcurrentDictionary<string, bool> _verificationRequired = new(StringComparer.OrdinalIgnoreCase);
+    private readonly object _certificateLock = new();
+    private long _verificationSequence;
+    private readonly List<CertificateState> _persistent = [];
     private readonly byte[] _modulus = ModulusVerifier.ReadSignedModulus(SignedModulus);
     private WebApplication? _app;
 
@@ -50,8 +62,11 @@ public sealed class FakeProtonApi : IAsyncDisposable
     /// <summary>"METHOD /path" of every request, in order.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
-    /// <summary>Certificates issued: the client's WireGuard public key (from the Ed25519 key) and device name.</summary>
-    public ConcurrentQueue<(string WireGuardPublicKey, string DeviceName, string Mode)> Certificates { get; } = new();
+    /// <summary>Certificate requests answered: the client's WireGuard public key (from the Ed25519 key), device name, mode, renewal and features.</summary>
+    public ConcurrentQueue<IssuedCertificate> Certificates { get; } = new();
+
+    /// <summary>The <c>x-pm-appversion</c> of every request, in order.</summary>
+    public ConcurrentQueue<string> AppVersions { get; } = new();
 
     /// <summary>Lifetime of certificates issued.</summary>
     public TimeSpan CertificateLifetime { get; set; } = TimeSpan.FromDays(365);
@@ -79,9 +94,39 @@ public sealed class FakeProtonApi : IAsyncDisposable
 
     public int ActiveSessions => _sessions.Values.Count(s => !s.Revoked);
 
-    /// <summary>Answers the next <paramref name="times"/> requests to <paramref name="path"/> with <paramref name="status"/> after <paramref name="delay"/>.</summary>
-    public void InjectFault(string path, int status = 503, TimeSpan? delay = null, int times = 1) =>
-        _faults[path] = new Fault(status, delay ?? TimeSpan.Zero, times);
+    /// <summary>
+    /// Answers the next <paramref name="times"/> requests to <paramref name="path"/> with
+    /// <paramref name="status"/> after <paramref name="delay"/>, with a <c>Retry-After</c> header of
+    /// <paramref name="retryAfterSeconds"/> when given (as Proton's 429 and 503 carry one).
+    /// </summary>
+    public void InjectFault(string path, int status = 503, TimeSpan? delay = null, int times = 1, int? retryAfterSeconds = null) =>
+        _faults[path] = new Fault(status, delay ?? TimeSpan.Zero, times, retryAfterSeconds);
+
+    /// <summary>Requests to <paramref name="path"/> answered with an injected fault so far.</summary>
+    public int FaultsServed(string path) => _faults.TryGetValue(path, out var f) ? f.Served : 0;
+
+    /// <summary>
+    /// Makes logins of <paramref name="username"/> answer 9001 until they carry a solved token, as
+    /// Proton does for command-line clients it does not trust yet.
+    /// </summary>
+    public void RequireHumanVerification(string username) => _verificationRequired[username] = true;
+
+    /// <summary>The token last handed out in a 9001 answer for <paramref name="username"/>, or null.</summary>
+    public string? PendingVerificationToken(string username) =>
+        _verifications.Values.Where(v => v.Username.Equals(username, StringComparison.OrdinalIgnoreCase) && !v.Used)
+            .OrderBy(v => v.Sequence).Select(v => v.Token).LastOrDefault();
+
+    /// <summary>What a person does on verify.proton.me: marks the token solved.</summary>
+    public void SolveHumanVerification(string token)
+    {
+        if (_verifications.TryGetValue(token, out var v)) v.Solved = true;
+    }
+
+    /// <summary>The account's persistent certificates still valid (not revoked).</summary>
+    public IReadOnlyList<CertificateState> PersistentCertificates(string username)
+    {
+        lock (_certificateLock) return [.. _persistent.Where(c => c.Username.Equals(username, StringComparison.OrdinalIgnoreCase))];
+    }
 
     public async Task<Uri> StartAsync(int port = 0, CancellationToken ct = default)
     {
@@ -97,6 +142,8 @@ public sealed class FakeProtonApi : IAsyncDisposable
         app.MapDelete("/auth/v4", (Delegate)Logout);
         app.MapGet("/vpn/v2", (Delegate)VpnInfo);
         app.MapPost("/vpn/v1/certificate", (Delegate)CertificateAsync);
+        app.MapGet("/vpn/v1/certificate/all", (Delegate)ListCertificates);
+        app.MapDelete("/vpn/v1/certificate", (Delegate)RevokeCertificateAsync);
         app.MapGet("/vpn/v1/logicals", (Delegate)Logicals);
         await app.StartAsync(ct).ConfigureAwait(false);
         _app = app;
@@ -119,17 +166,29 @@ public sealed class FakeProtonApi : IAsyncDisposable
     {
         var path = http.Request.Path.Value ?? "/";
         Requests.Enqueue($"{http.Request.Method} {path}");
+        AppVersions.Enqueue(http.Request.Headers["x-pm-appversion"].ToString());
         if (_faults.TryGetValue(path, out var fault) && fault.Remaining > 0)
         {
             if (Interlocked.Decrement(ref fault.Remaining) >= 0)
             {
+                Interlocked.Increment(ref fault.Served);
                 if (fault.Delay > TimeSpan.Zero)
                 {
                     try { await Task.Delay(fault.Delay, http.RequestAborted).ConfigureAwait(false); }
                     catch (OperationCanceledException) { return; }
                 }
                 http.Response.StatusCode = fault.Status;
-                await http.Response.WriteAsync(fault.Status >= 500 ? "<html>upstream error</html>" : "", http.RequestAborted).ConfigureAwait(false);
+                if (fault.RetryAfterSeconds is { } after) http.Response.Headers.RetryAfter = after.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // Proton's gateway answers 503 with an HTML page and its API answers 429 with a JSON error (go-proton-api's catchAPIError handles both).
+                if (fault.Status == 429)
+                {
+                    http.Response.ContentType = "application/json";
+                    await http.Response.WriteAsync("{\"Code\":2028,\"Error\":\"Too many recent requests\",\"Details\":{}}", http.RequestAborted).ConfigureAwait(false);
+                }
+                else
+                {
+                    await http.Response.WriteAsync(fault.Status >= 500 ? "<html>upstream error</html>" : "", http.RequestAborted).ConfigureAwait(false);
+                }
                 return;
             }
         }
@@ -160,6 +219,8 @@ public sealed class FakeProtonApi : IAsyncDisposable
     private async Task<IResult> AuthAsync(HttpContext http)
     {
         var body = await ReadAsync(http).ConfigureAwait(false);
+        var username = body?["Username"]?.GetValue<string>() ?? "";
+        if (HumanVerificationAnswer(http, username) is { } verify) return verify;
         var srpSession = body?["SRPSession"]?.GetValue<string>() ?? "";
         if (!_pending.TryRemove(srpSession, out var pending))
             return Error(422, 8002, "Incorrect login credentials. Please try again.");
@@ -189,6 +250,33 @@ public sealed class FakeProtonApi : IAsyncDisposable
             ["Scopes"] = totp ? new JsonArray("twofactor") : new JsonArray("full", "vpn"),
             ["2FA"] = new JsonObject { ["Enabled"] = totp ? 1 : 0, ["TOTP"] = totp ? 1 : 0 },
         });
+    }
+
+    /// <summary>
+    /// 9001 for an account that must be verified, unless the request carries a solved token of the
+    /// right type (<c>x-pm-human-verification-token</c>, <c>x-pm-human-verification-token-type</c>).
+    /// An unsolved or spent token is answered with a new 9001, as a fresh challenge.
+    /// </summary>
+    private IResult? HumanVerificationAnswer(HttpContext http, string username)
+    {
+        if (!_verificationRequired.ContainsKey(username)) return null;
+        var token = http.Request.Headers["x-pm-human-verification-token"].ToString();
+        var type = http.Request.Headers["x-pm-human-verification-token-type"].ToString();
+        if (_verifications.TryGetValue(token, out var v) && v.Solved && !v.Used && type == "captcha"
+            && v.Username.Equals(username, StringComparison.OrdinalIgnoreCase))
+        {
+            v.Used = true;
+            return null;
+        }
+        var fresh = new VerificationState(username, Token()) { Sequence = Interlocked.Increment(ref _verificationSequence) };
+        _verifications[fresh.Token] = fresh;
+        var details = new JsonObject
+        {
+            ["HumanVerificationMethods"] = new JsonArray("captcha"),
+            ["HumanVerificationToken"] = fresh.Token,
+        };
+        return Results.Text(new JsonObject { ["Code"] = 9001, ["Error"] = "Human verification required", ["Details"] = details }.ToJsonString(),
+            "application/json", Encoding.UTF8, 422);
     }
 
     private async Task<IResult> TwoFactorAsync(HttpContext http)
@@ -269,6 +357,8 @@ public sealed class FakeProtonApi : IAsyncDisposable
         if (edKey is null) return Error(422, 2001, "Invalid ClientPublicKey");
         var mode = body?["Mode"]?.GetValue<string>() ?? "session";
         var device = body?["DeviceName"]?.GetValue<string>() ?? "";
+        var renew = body?["Renew"] is JsonValue r && r.TryGetValue<bool>(out var rv) && rv;
+        var features = body?["Features"] as JsonObject;
         var wgKey = Convert.ToBase64String(Curve25519.EdwardsToMontgomery(edKey));
 
         if (Hook is { Count: > 0 } hook)
@@ -279,23 +369,72 @@ public sealed class FakeProtonApi : IAsyncDisposable
             if (!result.Succeeded) return Error(500, 500, $"hook failed: {result.Summary}");
         }
 
-        Certificates.Enqueue((wgKey, device, mode));
+        Certificates.Enqueue(new IssuedCertificate(wgKey, device, mode, renew, features?.ToJsonString()));
         var now = DateTimeOffset.UtcNow;
-        var expires = now + CertificateLifetime;
-        return Ok(new JsonObject
+        var state = new CertificateState
         {
-            ["SerialNumber"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
-            ["ClientKeyFingerprint"] = Convert.ToBase64String(SHA512.HashData(Convert.FromBase64String(wgKey))),
-            ["ClientKey"] = pem,
-            ["Certificate"] = "-----BEGIN CERTIFICATE-----\nZmFrZQ==\n-----END CERTIFICATE-----\n",
-            ["ExpirationTime"] = expires.ToUnixTimeSeconds(),
-            ["RefreshTime"] = (now + CertificateLifetime * 0.75).ToUnixTimeSeconds(),
-            ["Mode"] = mode,
-            ["DeviceName"] = device,
-            ["ServerPublicKeyMode"] = "EC",
-            ["ServerPublicKey"] = "",
-        });
+            Username = session.Account.Username,
+            SerialNumber = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
+            ClientKey = pem,
+            Fingerprint = Convert.ToBase64String(SHA512.HashData(Convert.FromBase64String(wgKey))),
+            DeviceName = device,
+            Mode = mode,
+            Features = features?.ToJsonString(),
+            ExpirationTime = (now + CertificateLifetime).ToUnixTimeSeconds(),
+            RefreshTime = (now + CertificateLifetime * 0.75).ToUnixTimeSeconds(),
+        };
+        if (mode == "persistent")
+        {
+            lock (_certificateLock)
+            {
+                // Renew extends the key's certificate: the account keeps one configuration for the key
+                // (WebClients' "Extend"); without it every request adds another configuration.
+                if (renew) _persistent.RemoveAll(c => c.Username == state.Username && c.Fingerprint == state.Fingerprint);
+                _persistent.Add(state);
+            }
+        }
+        return Ok(ToJson(state));
     }
+
+    private IResult ListCertificates(HttpContext http)
+    {
+        var session = Authenticate(http);
+        if (session is null) return Error(401, 401, "Invalid access token");
+        var q = http.Request.Query;
+        var offset = int.TryParse(q["Offset"], out var o) ? Math.Max(0, o) : 0;
+        var limit = int.TryParse(q["Limit"], out var l) ? Math.Clamp(l, 1, 150) : 50;
+        List<CertificateState> page;
+        lock (_certificateLock)
+            page = [.. _persistent.Where(c => c.Username == session.Account.Username).Skip(offset).Take(limit)];
+        return Ok(new JsonObject { ["Certificates"] = new JsonArray([.. page.Select(ToJson)]) });
+    }
+
+    private async Task<IResult> RevokeCertificateAsync(HttpContext http)
+    {
+        var session = Authenticate(http);
+        if (session is null) return Error(401, 401, "Invalid access token");
+        var body = await ReadAsync(http).ConfigureAwait(false);
+        var serial = body?["SerialNumber"]?.GetValue<string>() ?? "";
+        int count;
+        lock (_certificateLock) count = _persistent.RemoveAll(c => c.Username == session.Account.Username && c.SerialNumber == serial);
+        return Ok(new JsonObject { ["Count"] = count });
+    }
+
+    private static JsonObject ToJson(CertificateState c) => new()
+    {
+        ["SerialNumber"] = c.SerialNumber,
+        ["ClientKeyFingerprint"] = c.Fingerprint,
+        ["ClientKey"] = c.ClientKey,
+        ["Certificate"] = "-----BEGIN CERTIFICATE-----\nZmFrZQ==\n-----END CERTIFICATE-----\n",
+        ["ExpirationTime"] = c.ExpirationTime,
+        ["RefreshTime"] = c.RefreshTime,
+        ["Mode"] = c.Mode,
+        ["DeviceName"] = c.DeviceName,
+        ["ServerPublicKeyMode"] = "EC",
+        ["ServerPublicKey"] = "",
+        // The listing echoes the features the client sent, which WebClients sends back on "Extend".
+        ["Features"] = c.Features is null ? null : JsonNode.Parse(c.Features),
+    };
 
     private IResult Logicals(HttpContext http)
     {
@@ -377,10 +516,38 @@ public sealed class FakeProtonApi : IAsyncDisposable
         public bool Revoked { get; set; }
     }
 
-    private sealed class Fault(int status, TimeSpan delay, int times)
+    private sealed class Fault(int status, TimeSpan delay, int times, int? retryAfterSeconds)
     {
         public int Status { get; } = status;
         public TimeSpan Delay { get; } = delay;
+        public int? RetryAfterSeconds { get; } = retryAfterSeconds;
         public int Remaining = times;
+        public int Served;
     }
+
+    private sealed class VerificationState(string username, string token)
+    {
+        public string Username { get; } = username;
+        public string Token { get; } = token;
+        public long Sequence { get; init; }
+        public bool Solved { get; set; }
+        public bool Used { get; set; }
+    }
+}
+
+/// <summary>One certificate request the fake answered.</summary>
+public sealed record IssuedCertificate(string WireGuardPublicKey, string DeviceName, string Mode, bool Renew, string? FeaturesJson);
+
+/// <summary>A persistent certificate on an account.</summary>
+public sealed class CertificateState
+{
+    public required string Username { get; init; }
+    public required string SerialNumber { get; init; }
+    public required string ClientKey { get; init; }
+    public required string Fingerprint { get; init; }
+    public required string DeviceName { get; init; }
+    public required string Mode { get; init; }
+    public string? Features { get; init; }
+    public long ExpirationTime { get; init; }
+    public long RefreshTime { get; init; }
 }

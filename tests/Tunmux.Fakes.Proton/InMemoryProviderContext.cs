@@ -104,6 +104,9 @@ public sealed class InMemoryProviderContext : IProviderContext, IDisposable
         public Queue<string?> Answers { get; } = new();
         public List<string> Prompts { get; } = [];
         public string? StdinLine { get; set; }
+
+        /// <summary>When set, answers prompts instead of <see cref="Answers"/> (a test acting as the person at the terminal).</summary>
+        public Func<string, string?>? OnPrompt { get; set; }
         public TextWriter Out => OutWriter;
         public TextWriter Error => ErrorWriter;
         public bool IsInteractive { get; set; }
@@ -124,6 +127,7 @@ public sealed class InMemoryProviderContext : IProviderContext, IDisposable
         private string? Answer(string prompt)
         {
             Prompts.Add(prompt);
+            if (OnPrompt is { } answer) return answer(prompt);
             return Answers.Count > 0 ? Answers.Dequeue() : null;
         }
     }

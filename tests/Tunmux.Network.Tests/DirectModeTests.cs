@@ -103,8 +103,8 @@ public sealed class DirectModeTests : LabFixture
         Assert.That(_driver.Inspect(first)!.Alive, Is.True);
     }
 
-    [TestCase("kernel", new[] { "record", "link", "wg-config", "addresses", "routes", "dns", "handshake" })]
-    [TestCase("wg-quick", new[] { "record", "wg-quick-config", "wg-quick-up", "dns", "handshake" })]
+    [TestCase("kernel", new[] { "record", "firewall", "link", "wg-config", "addresses", "routes", "block", "dns", "handshake" })]
+    [TestCase("wg-quick", new[] { "record", "firewall", "wg-quick-config", "wg-quick-up", "block", "dns", "handshake" })]
     public void FailureAtEachStepRestoresEverything(string backend, string[] expectedSteps)
     {
         if (backend == "wg-quick") Requires.Command("wg-quick", "wireguard-tools");

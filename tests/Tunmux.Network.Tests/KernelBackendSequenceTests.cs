@@ -109,13 +109,12 @@ public sealed class KernelBackendSequenceTests
         Assert.That(Journal(), Is.EqualTo(new[]
         {
             "ip link add wg-seq type wireguard",
-            $"wg set wg-seq private-key /dev/stdin peer {Peer} endpoint 198.18.11.2:51820 allowed-ips 0.0.0.0/0,::/0",
+            $"wg set wg-seq fwmark 51820 private-key /dev/stdin peer {Peer} endpoint 198.18.11.2:51820 allowed-ips 0.0.0.0/0,::/0",
             "ip -4 address add 10.2.1.2/32 dev wg-seq",
             "ip -6 address add fd00:2::2/128 dev wg-seq",
             "ip link set mtu 1380 up dev wg-seq",
             "ip -4 route show table 51820",
             "ip -6 route show table 51820",
-            "wg set wg-seq fwmark 51820",
             "ip -4 rule add not fwmark 51820 table 51820",
             "ip -4 rule add table main suppress_prefixlength 0",
             "ip -4 route add 0.0.0.0/0 dev wg-seq table 51820",
@@ -162,7 +161,7 @@ public sealed class KernelBackendSequenceTests
         await _service.UpAsync(args, CallerIdentity.Root, CancellationToken.None);
         Assert.That(Journal().Where(l => l.StartsWith("wg set", StringComparison.Ordinal) && l.Contains("/dev/stdin")), Is.EqualTo(new[]
         {
-            "wg set wg-seq private-key /dev/stdin",
+            "wg set wg-seq fwmark 51820 private-key /dev/stdin",
             $"wg set wg-seq peer {Peer} preshared-key /dev/stdin endpoint 198.18.11.2:51820 allowed-ips 0.0.0.0/0,::/0 persistent-keepalive 25",
         }));
         Assert.Multiple(() =>
@@ -184,7 +183,7 @@ public sealed class KernelBackendSequenceTests
             "ip netns add tunmux_seq",
             "ip -n tunmux_seq link set lo up",
             "ip link add wg-seq type wireguard",
-            $"wg set wg-seq private-key /dev/stdin peer {Peer} endpoint 198.18.11.2:51820 allowed-ips 0.0.0.0/0,::/0 persistent-keepalive 25",
+            $"wg set wg-seq fwmark 51820 private-key /dev/stdin peer {Peer} endpoint 198.18.11.2:51820 allowed-ips 0.0.0.0/0,::/0 persistent-keepalive 25",
             "ip link set wg-seq netns tunmux_seq",
             "ip -n tunmux_seq -4 address add 10.2.1.2/32 dev wg-seq",
             "ip -n tunmux_seq -6 address add fd00:2::2/128 dev wg-seq",

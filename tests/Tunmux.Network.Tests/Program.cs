@@ -21,16 +21,21 @@ public static class Program
     {
         if (argv.Length < 2 || argv[0] != "tunnel")
         {
-            await Console.Error.WriteLineAsync("usage: tunnel up [--fail-step N] [--journal FILE] | down NAME | list | inspect NAME | bench URL RUNS | supervise");
+            await Console.Error.WriteLineAsync("usage: tunnel up [--fail-step N] [--crash-step N] [--journal FILE] | down NAME | list | inspect NAME | " +
+                                               "lockdown on|off [--allow-lan] | firewall | restore | bench URL RUNS | supervise");
             return 2;
         }
         var paths = PrivilegedPaths.FromEnvironment();
         var runner = new ProcessRunner();
         string? journal = null;
         var service = new TunnelService(paths, new ManagedPids(paths.ManagedPidsDir), new SleepingProxyLauncher(paths), runner);
+        // Entered with nsenter (the host's mount namespace), direct mode must still write the stand-in's own resolv.conf.
+        if (Environment.GetEnvironmentVariable("TUNMUX_TEST_RESOLV_CONF") is { Length: > 0 } resolvConf)
+            service.Tools = new SystemTools { ResolvConfPath = resolvConf };
         for (var i = 2; i < argv.Length; i++)
         {
             if (argv[i] == "--fail-step") service.FailBeforeStep = int.Parse(argv[++i], System.Globalization.CultureInfo.InvariantCulture);
+            else if (argv[i] == "--crash-step") service.CrashBeforeStep = int.Parse(argv[++i], System.Globalization.CultureInfo.InvariantCulture);
             else if (argv[i] == "--journal") journal = argv[++i];
         }
         if (journal is not null) runner.Journal = [];
@@ -43,6 +48,11 @@ public static class Program
                 "down" => new TunnelDownResult { Instance = argv[2], WasUp = await service.DownAsync(argv[2], CancellationToken.None) },
                 "list" => new TunnelListResult { Tunnels = await service.ListAsync(CancellationToken.None) },
                 "inspect" => await service.InspectAsync(argv[2], CancellationToken.None),
+                "lockdown" => await service.SetLockdownAsync(
+                    new LockdownArgs { Enabled = argv[2] == "on", AllowLan = argv.Contains("--allow-lan") }, 0, CancellationToken.None),
+                "firewall" => await service.FirewallStatusAsync(CancellationToken.None),
+                // What the daemon does when it starts (after an idle stop, a crash or a reboot).
+                "restore" => await RestoreAsync(service),
                 "bench" => await BenchAsync(service, runner, argv[2], int.Parse(argv[3], System.Globalization.CultureInfo.InvariantCulture)),
                 "supervise" => await SuperviseAsync(service),
                 "steps" => service.StepNames(
@@ -61,6 +71,12 @@ public static class Program
         {
             if (journal is not null) await File.WriteAllLinesAsync(journal, runner.Journal!);
         }
+    }
+
+    private static async Task<FirewallStatus> RestoreAsync(TunnelService service)
+    {
+        await service.RestoreFirewallAsync(CancellationToken.None);
+        return await service.FirewallStatusAsync(CancellationToken.None);
     }
 
     /// <summary>

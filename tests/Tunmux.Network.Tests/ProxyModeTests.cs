@@ -159,7 +159,7 @@ public sealed class ProxyModeTests : LabFixture
         var a = Instance("fail");
         var args = TunnelDriver.Args(client, a, "proxy", proxy: new ProxyArgs { SocksPort = 1081, HttpPort = 8119 });
         var steps = _driver.Steps(args);
-        Assert.That(steps, Is.EqualTo(new[] { "record", "namespace", "link", "wg-config", "move", "addresses", "routes", "dns", "proxy", "handshake" }));
+        Assert.That(steps, Is.EqualTo(new[] { "record", "firewall", "namespace", "link", "wg-config", "move", "addresses", "routes", "dns", "proxy", "handshake" }));
         for (var k = 1; k <= steps.Count; k++)
         {
             var r = _driver.TryUp(args, failStep: k);

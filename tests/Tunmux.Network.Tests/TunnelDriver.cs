@@ -10,7 +10,7 @@ namespace Tunmux.Network.Tests;
 /// <c>ip netns exec</c> for the direct-mode one (so its resolv.conf is the lab's file).
 /// Each driver has its own state folder, as one daemon would.
 /// </summary>
-public sealed class TunnelDriver(IReadOnlyList<string> enter, string stateDir)
+public sealed class TunnelDriver(IReadOnlyList<string> enter, string stateDir, IReadOnlyDictionary<string, string>? environment = null)
 {
     public string StateDir { get; } = stateDir;
     public string TunnelsDir => Path.Combine(StateDir, "tunnels");
@@ -21,22 +21,51 @@ public sealed class TunnelDriver(IReadOnlyList<string> enter, string stateDir)
     public static TunnelDriver InDirectHost(Lab lab, string tag) =>
         new(["ip", "netns", "exec", lab.DirectHostNamespace], Path.Combine(lab.Dir, "state-" + tag));
 
+    /// <summary>
+    /// The direct-mode stand-in entered with <c>nsenter --net</c>, so proxy namespaces it creates stay visible; direct
+    /// mode is pointed at the stand-in's own resolv.conf (never this machine's).
+    /// </summary>
+    public static TunnelDriver InDirectHostNetwork(Lab lab, string tag) =>
+        new(["nsenter", "--net=/run/netns/" + lab.DirectHostNamespace], Path.Combine(lab.Dir, "state-" + tag),
+            new Dictionary<string, string> { ["TUNMUX_TEST_RESOLV_CONF"] = $"/etc/netns/{lab.DirectHostNamespace}/resolv.conf" });
+
     public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
 
-    public LabResult Run(IReadOnlyList<string> args, string? stdin = null) =>
-        Lab.Run(enter[0], [.. enter.Skip(1), Dotnet, typeof(Program).Assembly.Location, "tunnel", .. args], stdin,
-            new()
-            {
-                ["TUNMUX_STATE_DIR"] = StateDir,
-                ["TUNMUX_RUNTIME_DIR"] = Path.Combine(StateDir, "run"),
-                ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-                ["DOTNET_TieredPGO"] = "0",
-            });
+    public string RuntimeDir => Path.Combine(StateDir, "run");
 
-    public LabResult TryUp(TunnelUpArgs args, int? failStep = null, string? journal = null)
+    public LabResult Run(IReadOnlyList<string> args, string? stdin = null)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["TUNMUX_STATE_DIR"] = StateDir,
+            ["TUNMUX_RUNTIME_DIR"] = RuntimeDir,
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["DOTNET_TieredPGO"] = "0",
+        };
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) env[k] = v;
+        return Lab.Run(enter[0], [.. enter.Skip(1), Dotnet, typeof(Program).Assembly.Location, "tunnel", .. args], stdin, env);
+    }
+
+    /// <summary>Lockdown on or off, as the daemon's <c>lockdown.set</c> does it.</summary>
+    public FirewallStatus Lockdown(bool on, bool allowLan = false)
+    {
+        var r = Run(allowLan ? ["lockdown", on ? "on" : "off", "--allow-lan"] : ["lockdown", on ? "on" : "off"]);
+        if (!r.Ok) throw new InvalidOperationException("lockdown failed: " + r.Error.Trim());
+        return JsonSerializer.Deserialize<FirewallStatus>(r.Output, ProtocolJson.Options)!;
+    }
+
+    public FirewallStatus Firewall(string command = "firewall")
+    {
+        var r = Run([command]);
+        if (!r.Ok) throw new InvalidOperationException(command + " failed: " + r.Error.Trim());
+        return JsonSerializer.Deserialize<FirewallStatus>(r.Output, ProtocolJson.Options)!;
+    }
+
+    public LabResult TryUp(TunnelUpArgs args, int? failStep = null, string? journal = null, int? crashStep = null)
     {
         var extra = new List<string> { "up" };
         if (failStep is { } k) extra.AddRange(["--fail-step", k.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (crashStep is { } c) extra.AddRange(["--crash-step", c.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         if (journal is not null) extra.AddRange(["--journal", journal]);
         return Run(extra, JsonSerializer.Serialize(args, ProtocolJson.Options));
     }

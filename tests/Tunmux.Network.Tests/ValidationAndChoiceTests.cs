@@ -70,7 +70,8 @@ public sealed class ValidationAndChoiceTests
     }
 
     private static SystemTools Tools(params string[] installed) =>
-        new() { Which = name => installed.Contains(name) ? "/usr/bin/" + name : null };
+        // Tools are absolute paths now; a fake installation answers by file name.
+        new() { Which = name => installed.Contains(Path.GetFileName(name)) ? "/usr/bin/" + Path.GetFileName(name) : null };
 
     [Test]
     public void AutoPrefersWgQuickInDirectMode()
@@ -115,8 +116,11 @@ public sealed class ValidationAndChoiceTests
             DnsMethod = "wg-quick",
         };
         Assert.That(WgQuickSteps.Render(record, "PRIV", "PSK"), Is.EqualTo(
-            "[Interface]\nPrivateKey = PRIV\nAddress = 10.2.0.2/32, fd00::2/128\nDNS = 10.2.0.1\nMTU = 1380\n\n" +
+            "[Interface]\nPrivateKey = PRIV\nAddress = 10.2.0.2/32, fd00::2/128\nDNS = 10.2.0.1\nMTU = 1380\nFwMark = 51820\n\n" +
             $"[Peer]\nPublicKey = {Key}\nPresharedKey = PSK\nEndpoint = 198.18.11.2:51820\nAllowedIPs = 0.0.0.0/0, ::/0\nPersistentKeepalive = 25\n"));
+        // A family the tunnel does not carry is left to the block step, never routed by wg-quick.
+        record.DisableIpv6 = true;
+        Assert.That(WgQuickSteps.Render(record, "PRIV", null), Does.Contain("AllowedIPs = 0.0.0.0/0\n"));
     }
 
     [Test]

@@ -41,13 +41,20 @@ public abstract class AirVpnFixture
 
     protected string PublicKeyFile => Temp.Combine("server.pub.pem");
 
+    /// <summary>Bootstrap listeners beyond the first.</summary>
+    protected virtual int ExtraBootstrapServers => 0;
+
+    /// <summary>The clock the provider reads (manifest freshness).</summary>
+    private protected ManualClock Clock = null!;
+
     [SetUp]
     public async Task StartFake()
     {
         Temp = new TempDir("tunmux-airvpn-test-");
         _serverKey = RSA.Create();
         _serverKey.ImportFromPem(ServerKeyPem);
-        Fake = await FakeAirVpn.StartAsync(new FakeOptions { Catalog = MakeCatalog(), Key = _serverKey });
+        Fake = await FakeAirVpn.StartAsync(new FakeOptions { Catalog = MakeCatalog(), Key = _serverKey, ExtraBootstrapServers = ExtraBootstrapServers });
+        Clock = new ManualClock();
         await File.WriteAllTextAsync(PublicKeyFile, Fake.PublicKeyPem);
         Directory.CreateDirectory(Temp.Combine("cache"));
         Context = new TestProviderContext(Temp.Combine("cache"), new Dictionary<string, object>
@@ -75,7 +82,7 @@ public abstract class AirVpnFixture
 
     private protected AirVpnProvider NewProvider()
     {
-        var p = new AirVpnProvider();
+        var p = new AirVpnProvider { Time = Clock };
         p.Initialize(Context);
         return p;
     }
@@ -134,4 +141,11 @@ public abstract class AirVpnFixture
     }
 
     protected FakeAccount Account => Fake.State.Find(User)!;
+}
+
+/// <summary>A clock tests move.</summary>
+internal sealed class ManualClock : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+    public override DateTimeOffset GetUtcNow() => Now;
 }

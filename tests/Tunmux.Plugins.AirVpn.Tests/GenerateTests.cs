@@ -72,7 +72,7 @@ public sealed class GenerateTests : AirVpnFixture
     {
         var api = Fake.State.ApiRequests;
         Assert.That(VerbFails("generate", "--server", "Castor", "--protocol", "ipsec-500").Message,
-            Does.Contain("bad protocol 'ipsec-500'; use wg, wg-PORT, openvpn-udp-PORT or openvpn-tcp-PORT"));
+            Does.Contain("bad protocol 'ipsec-500'; use wg, wg-PORT, openvpn-udp-PORT, openvpn-tcp-PORT, openvpn-ssh-PORT or openvpn-ssl-PORT"));
         Assert.That(VerbFails("generate", "--server", "Castor", "--protocol", "wg-70000").Message, Does.Contain("bad port 70000"));
         Assert.That(VerbFails("generate", "--server", "Castor", "--protocol", "openvpn-sctp-443").Message, Does.Contain("bad protocol"));
         Assert.That(Fake.State.ApiRequests, Is.EqualTo(api));
@@ -86,7 +86,7 @@ public sealed class GenerateTests : AirVpnFixture
         Assert.That(VerbFails("generate", "--server", "Sirius").Message,
             Is.EqualTo("airvpn: 'Sirius' is neither a server nor a country with servers; countries: de, nl, us; servers: Castor, Pollux, Vega, Mira"));
         Assert.That(VerbFails("generate", "--server", "Castor", "--protocol", "wg-9999").Message,
-            Is.EqualTo("airvpn: wg-9999 is not offered; available: wg-1637, wg-47107, openvpn-udp-443, openvpn-tcp-443"));
+            Is.EqualTo("airvpn: wg-9999 is not offered; available: wg-1637, wg-47107, wg-51820, openvpn-udp-443, openvpn-tcp-443, openvpn-ssh-22, openvpn-ssl-443"));
         Assert.That(VerbFails("generate", "--server", "Castor", "--key", "Phone").Message,
             Does.Contain("no device (WireGuard key) named 'Phone'; devices: Default, Laptop"));
         Assert.That(Fake.State.GeneratorCalls, Is.Zero);

@@ -139,11 +139,39 @@ public sealed class UnitTests
               <servers><server name="Castor" country_code="NL" location="Amsterdam" bw="50000" users="15" group="g1" /></servers>
               <modes><mode type="wireguard" protocol="UDP" port="1637" entry_index="1" /><mode type="openvpn" protocol="TCP" port="443" entry_index="0" /></modes>
             </manifest>
-            """));
+            """), DateTimeOffset.UtcNow, new CapturingLog());
         var s = m.Servers.Single();
         Assert.That((s.CountryCode, s.BandwidthMax, s.UsersMax, s.ScoreBase), Is.EqualTo(("nl", 1000L, 200L, 4L)));
         Assert.That(s.EntryFor(m.WireGuardModes.Single()), Is.EqualTo("5.6.7.8"), "entry_index picks the address");
         Assert.That(m.Modes.Select(x => x.UserName), Is.EqualTo(new[] { "wg-1637", "openvpn-tcp-443" }));
+    }
+
+    [Test]
+    public void A_manifest_carries_bootstrap_urls_its_api_key_next_update_and_tunnelled_modes()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var key = rsa.ExportParameters(false);
+        var m = ManifestParser.Parse(System.Xml.Linq.XElement.Parse($$"""
+            <manifest next_update="45" auth_rsa_modulus="{{Convert.ToBase64String(key.Modulus!)}}" auth_rsa_exponent="{{Convert.ToBase64String(key.Exponent!)}}">
+              <servers />
+              <modes><mode type="openvpn" protocol="TCP" port="22" transport="SSH" /><mode type="openvpn" protocol="TCP" port="443" transport="ssl" entry_index="1" /></modes>
+              <urls><url address="http://198.18.0.5" /><url address="ftp://nope" /><url address="http://[2001:db8::5]" /></urls>
+            </manifest>
+            """), DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), new CapturingLog());
+        Assert.That(m.NextUpdateMinutes, Is.EqualTo(45));
+        Assert.That(m.FetchedAt, Is.EqualTo(1_700_000_000));
+        Assert.That(m.BootstrapUrls, Is.EqualTo(new[] { "http://198.18.0.5", "http://[2001:db8::5]" }));
+        Assert.That(m.RsaModulus, Is.EqualTo(Convert.ToBase64String(key.Modulus!)));
+        Assert.That(m.Modes.Select(x => x.UserName), Is.EqualTo(new[] { "openvpn-ssh-22", "openvpn-ssl-443" }));
+    }
+
+    [Test]
+    public void A_manifest_with_a_malformed_key_keeps_none()
+    {
+        var m = ManifestParser.Parse(System.Xml.Linq.XElement.Parse("""
+            <manifest auth_rsa_modulus="AQAB" auth_rsa_exponent="AQAB"><servers /></manifest>
+            """), DateTimeOffset.UtcNow, new CapturingLog());
+        Assert.That((m.RsaModulus, m.RsaExponent, m.NextUpdateMinutes), Is.EqualTo(("", "", (int?)null)));
     }
 
     [Test]

@@ -8,9 +8,9 @@ public sealed class FailureTests : ProtonFixture
     [Test]
     public void Server_error_during_login_is_clear_and_writes_nothing()
     {
-        Api.InjectFault("/auth/v4/info", 503);
+        Api.InjectFault("/auth/v4/info", 503, times: 3);
         var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(Plain));
-        Assert.That(ex!.Message, Is.EqualTo("the Proton API failed on /auth/v4/info (HTTP 503); try again later"));
+        Assert.That(ex!.Message, Is.EqualTo("the Proton API failed on /auth/v4/info (HTTP 503 after 3 tries); try again later"));
         Assert.That(Context.Store.Writes, Is.Zero);
     }
 
@@ -19,7 +19,8 @@ public sealed class FailureTests : ProtonFixture
     {
         Context.HttpFactory.Timeout = TimeSpan.FromMilliseconds(500);
         Provider = NewProviderOn(Context);
-        Api.InjectFault("/vpn/v1/certificate", 200, TimeSpan.FromSeconds(3));
+        // A timeout is sent once more; the second one is the end.
+        Api.InjectFault("/vpn/v1/certificate", 200, TimeSpan.FromSeconds(3), times: 2);
         var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(Plain));
         Assert.That(ex!.Message, Does.StartWith("the Proton API at").And.Contain("did not answer within 0 s (/vpn/v1/certificate)").Or.Contain("did not answer within 1 s (/vpn/v1/certificate)"));
         Assert.That(Context.Store.Writes, Is.Zero);

@@ -24,6 +24,9 @@ public abstract class ProtonFixture
     protected ProtonProvider Provider = null!;
     internal ManualTime Clock = null!;
 
+    /// <summary>Waits the retry policy asked for, in order (nothing sleeps in these tests).</summary>
+    protected List<TimeSpan> Waits = null!;
+
     [OneTimeSetUp]
     public async Task StartApiAsync()
     {
@@ -44,6 +47,7 @@ public abstract class ProtonFixture
         Context = new InMemoryProviderContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "test-device" });
         Context.HttpFactory.Timeout = TimeSpan.FromSeconds(10);
         Clock = new ManualTime();
+        Waits = [];
         Provider = NewProviderOn(Context);
         while (Api.Requests.TryDequeue(out _)) { }
     }
@@ -53,7 +57,13 @@ public abstract class ProtonFixture
 
     internal ProtonProvider NewProviderOn(InMemoryProviderContext context)
     {
-        var provider = new ProtonProvider { Environment = _ => null, Time = Clock };
+        var waits = Waits;
+        var provider = new ProtonProvider
+        {
+            Environment = _ => null,
+            Time = Clock,
+            Retry = new Api.RetryPolicy { Delay = (wait, _) => { lock (waits) waits.Add(wait); return Task.CompletedTask; } },
+        };
         provider.Initialize(context);
         return provider;
     }
@@ -74,6 +84,14 @@ public abstract class ProtonFixture
         Provider.LoginAsync(new LoginRequest { Username = account.Username, Password = account.Password, Options = Options(flags) }, CancellationToken.None);
 
     protected List<string> Requests() => [.. Api.Requests];
+
+    /// <summary>A fresh account on the fake, so tests that count its certificates do not see other tests' ones.</summary>
+    protected FakeAccount NewAccount(int maxTier = 2)
+    {
+        var account = new FakeAccount($"user{Guid.NewGuid():N}"[..16], "pw-" + Guid.NewGuid().ToString("N")[..12], MaxTier: maxTier);
+        Api.AddAccount(account);
+        return account;
+    }
 
     protected string? StoredSession => Context.Store.Items.TryGetValue("session.json", out var v) ? v : null;
 }

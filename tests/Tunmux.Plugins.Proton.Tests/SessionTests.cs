@@ -110,7 +110,7 @@ public sealed class SessionTests : ProtonFixture
     public async Task Logout_removes_local_credentials_even_when_the_api_is_down()
     {
         await LoginAsync(Plain);
-        Api.InjectFault("/auth/v4", 503);
+        Api.InjectFault("/auth/v4", 503, times: 3);
         await Provider.LogoutAsync(CancellationToken.None);
         Assert.That(Context.Store.Items, Is.Empty);
         Assert.That(Context.Logger.Lines.Any(l => l.StartsWith("WRN", StringComparison.Ordinal)), Is.True);

@@ -1,33 +1,23 @@
 using System.Reflection;
-using System.Runtime.Loader;
+using McMaster.NETCore.Plugins;
 using System.Text.Json;
 using Tunmux.Contracts;
 
 namespace Tunmux.Sdk.Tests;
 
 /// <summary>
-/// Loads a built plugin in its own collectible load context sharing Tunmux.Contracts with the test,
-/// the way the host does, so the template can be exercised in-process.
+/// Loads a built plugin the way the host does (McMaster.NETCore.Plugins, sharing the contracts), but in an
+/// unloadable context, so the template can be exercised in-process and released afterwards.
 /// </summary>
-internal sealed class PluginLoading : AssemblyLoadContext
+internal static class PluginLoading
 {
-    private readonly AssemblyDependencyResolver _resolver;
-
-    private PluginLoading(string assemblyPath) : base(isCollectible: true) => _resolver = new AssemblyDependencyResolver(assemblyPath);
-
-    protected override Assembly? Load(AssemblyName name)
+    public static (IVpnProvider Provider, PluginLoader Loader) Load(string assemblyPath)
     {
-        if (name.Name == typeof(IVpnProvider).Assembly.GetName().Name) return null; // shared with the host
-        return _resolver.ResolveAssemblyToPath(name) is { } path ? LoadFromAssemblyPath(path) : null;
-    }
-
-    public static (IVpnProvider Provider, PluginLoading Context) Load(string assemblyPath)
-    {
-        var context = new PluginLoading(assemblyPath);
-        var assembly = context.LoadFromAssemblyPath(assemblyPath);
+        var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, isUnloadable: true, sharedTypes: [typeof(IVpnProvider)]);
+        var assembly = loader.LoadDefaultAssembly();
         var attribute = assembly.GetCustomAttribute<TunmuxPluginAttribute>()
             ?? throw new InvalidOperationException($"{assemblyPath} has no TunmuxPlugin attribute");
-        return ((IVpnProvider)Activator.CreateInstance(attribute.ProviderType)!, context);
+        return ((IVpnProvider)Activator.CreateInstance(attribute.ProviderType)!, loader);
     }
 }
 

@@ -100,7 +100,7 @@ public sealed class SdkTests
         }
         finally
         {
-            loadContext.Unload();
+            loadContext.Dispose();
         }
     }
 

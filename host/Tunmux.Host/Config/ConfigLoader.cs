@@ -18,7 +18,7 @@ public static partial class ConfigLoader
         "privileged_autostart_timeout_ms", "privileged_authorized_group", "privileged_autostop_mode",
         "privileged_autostop_timeout_ms", "userspace_implementation", "handshake_timeout_ms",
         "failover", "health_check_interval_ms", "health_traffic_timeout_ms", "health_idle_probe_ms", "health_rehandshake_timeout_ms",
-        "health_retry_ms", "port_forward_renew_ms", "ifup", "ifdown", "hook_timeout_ms", "check_url",
+        "health_retry_ms", "port_forward_renew_ms", "ifup", "ifdown", "hook_timeout_ms", "check_url", "kill_switch",
     ];
 
     /// <summary>Keys every provider section may hold besides the plugin's own: the host reads them (hooks per provider).</summary>
@@ -105,6 +105,7 @@ public static partial class ConfigLoader
             Ifdown = r.Command("ifdown"),
             HookTimeoutMs = r.Int("hook_timeout_ms", 100, 3_600_000),
             CheckUrl = r.Url("check_url"),
+            KillSwitch = r.Bool("kill_switch") ?? defaults.KillSwitch,
         };
     }
 

@@ -21,6 +21,9 @@ public sealed record GeneralConfig
     /// <summary>Userspace WireGuard implementation for the userspace backend (<c>wireguard-go</c>, <c>boringtun</c>); null picks what is installed.</summary>
     public string? UserspaceImplementation { get; init; }
 
+    /// <summary>Direct connects behave as with <c>--kill-switch</c>: nothing leaves outside the tunnel until disconnect.</summary>
+    public bool KillSwitch { get; init; }
+
     /// <summary>Seconds to wait for the first WireGuard handshake before giving up on a connect.</summary>
     public int HandshakeTimeoutMs { get; init; } = 8000;
 

@@ -1,12 +1,16 @@
 using Tunmux.Contracts;
 using Tunmux.Host.Config;
 using Tunmux.Host.State;
+using Tunmux.Privileged;
+using Tunmux.Privileged.Naming;
+using Tunmux.Privileged.Protocol;
 
 namespace Tunmux.Host.Connections;
 
 /// <summary>
 /// <c>disconnect</c> for every provider: one instance, all of them, or — without arguments and
-/// with several active — the list to choose from, in the original tool's format.
+/// with several active — the list to choose from, in the original tool's format. It also removes a kill
+/// switch that a direct connect left behind when it failed or was interrupted (nothing else does).
 /// </summary>
 internal sealed class DisconnectCommand(TunmuxPaths paths, IConsoleIO console, Func<GeneralConfig> general)
 {
@@ -14,7 +18,19 @@ internal sealed class DisconnectCommand(TunmuxPaths paths, IConsoleIO console, F
     {
         var store = new ConnectionStore(paths);
         using var gate = await store.LockAsync(ct);
-        var candidates = store.List().Where(s => provider is null || s.Provider == provider).ToList();
+        var everything = store.List();
+        var candidates = everything.Where(s => provider is null || s.Provider == provider).ToList();
+        var firewall = FirewallView.Read(PrivilegedPaths.FromEnvironment());
+        var heldKillSwitch = provider is null && (instance is null or InstanceNames.Direct)
+            && FirewallView.HeldWithoutConnection(firewall, everything.Any(s => s.Instance == InstanceNames.Direct));
+        if (heldKillSwitch && (all || instance is not null || candidates.Count == 0))
+        {
+            await using (var daemon = await DaemonAccess.ConnectAsync(general(), ct))
+                await daemon.TunnelDownAsync(InstanceNames.Direct, ct);
+            console.Out.WriteLine("Removed the kill switch a direct connect left when it did not finish; " +
+                                  (firewall!.Lockdown ? "lockdown is still on ('tunmux lockdown off' ends it)." : "traffic flows normally again."));
+            if (instance is not null || candidates.Count == 0) return 0;
+        }
 
         List<ConnectionState> targets;
         if (instance is not null)
@@ -57,13 +73,16 @@ internal sealed class DisconnectCommand(TunmuxPaths paths, IConsoleIO console, F
             return 0;
         }
 
-        await using var daemon = await DaemonAccess.ConnectAsync(general(), ct);
+        await using var client = await DaemonAccess.ConnectAsync(general(), ct);
         foreach (var t in targets)
         {
-            await daemon.TunnelDownAsync(t.Instance, ct);
+            await client.TunnelDownAsync(t.Instance, ct);
             store.Delete(t.Instance);
-            console.Out.WriteLine($"Disconnected {t.Instance} ({t.Provider} {t.Server})");
+            var killSwitch = firewall is { KillSwitch: true } && firewall.KillSwitchInstance == t.Instance ? "; kill switch removed" : "";
+            console.Out.WriteLine($"Disconnected {t.Instance} ({t.Provider} {t.Server}){killSwitch}");
         }
+        if (firewall is { Lockdown: true } && targets.Any(t => !t.IsProxy))
+            console.Out.WriteLine("Lockdown is still on: nothing leaves outside a tunnel until 'tunmux lockdown off'.");
         return 0;
     }
 }

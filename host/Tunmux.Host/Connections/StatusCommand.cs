@@ -2,6 +2,8 @@ using System.Globalization;
 using Tunmux.Contracts;
 using Tunmux.Host.Privileged;
 using Tunmux.Host.State;
+using Tunmux.Privileged;
+using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Protocol;
 
 namespace Tunmux.Host.Connections;
@@ -14,14 +16,18 @@ public sealed record DaemonView(IReadOnlyDictionary<string, TunnelInfo>? Tunnels
 /// which any user may read) and, from the daemon's supervisors, its health: state with the reason, latest
 /// handshake, transfer, failovers, the server in use. It never loads a plugin and never starts the daemon: when
 /// none runs, the exits are up but nobody watches them, and status says so. A failover the host had not seen
-/// yet is written to the connection's record here.
+/// yet is written to the connection's record here. It also says whether the kill switch and lockdown are on.
 /// </summary>
 public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<CancellationToken, Task<DaemonView>>? daemon = null)
 {
     public async Task<int> RunAsync(string? provider, bool json, CancellationToken ct)
     {
         var store = new ConnectionStore(paths);
-        var states = store.List().Where(s => provider is null || s.Provider == provider).ToList();
+        var all = store.List();
+        var states = all.Where(s => provider is null || s.Provider == provider).ToList();
+        var direct = all.FirstOrDefault(s => s.Instance == InstanceNames.Direct);
+        var firewall = FirewallView.Read(PrivilegedPaths.FromEnvironment());
+        var firewallLine = FirewallView.Describe(firewall, direct is not null, direct is not null && Liveness.Problems(direct).Count == 0);
         var view = states.Count == 0 ? new DaemonView(null, null) : await (daemon ?? AskDaemonAsync)(ct);
         var rows = new List<StatusRow>();
         foreach (var s in states)
@@ -32,12 +38,13 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
 
         if (json)
         {
-            console.WriteJson(new { connections = rows.Select(r => r.ToJson()) });
+            console.WriteJson(new { connections = rows.Select(r => r.ToJson()), firewall = FirewallView.ToJson(firewall) });
             return 0;
         }
         if (rows.Count == 0)
         {
             console.Out.WriteLine(provider is null ? "No active connections." : $"No active {provider} connections.");
+            console.Out.WriteLine(firewallLine);
             return 0;
         }
         console.WriteTable(
@@ -53,6 +60,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
             console.Out.WriteLine($"\n{stale.Count} stale connection(s); clean up with 'tunmux disconnect <instance>'.");
         if (view.Unavailable is { } why && view.Tunnels is null)
             console.Out.WriteLine($"\nHealth unknown: {why}.");
+        console.Out.WriteLine();
+        console.Out.WriteLine(firewallLine);
         return 0;
     }
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using McMaster.NETCore.Plugins;
 using Tunmux.Contracts;
 
 namespace Tunmux.Host.Plugins;
@@ -12,12 +13,19 @@ namespace Tunmux.Host.Plugins;
 public sealed record LoadedPlugin(PluginCandidate Candidate, IVpnProvider Provider, string Version);
 
 /// <summary>
-/// Loads one plugin in a load context of its own (<see cref="PluginLoadContext"/>), sharing only the
-/// contracts with the host, so a plugin may carry its own version of any other dependency. The
-/// contracts major version is read from the plugin's metadata before anything of it is loaded.
+/// Loads one plugin with McMaster.NETCore.Plugins' <see cref="PluginLoader"/>: a load context of its own
+/// that resolves the plugin's dependencies (managed and native) from its <c>.deps.json</c> and folder,
+/// sharing only the plugin API with the host, so a plugin may carry its own version of any other
+/// library. The contracts major version is read from the plugin's metadata before anything of it is loaded.
 /// </summary>
 public static class PluginHost
 {
+    /// <summary>
+    /// The assemblies host and plugin must see as one: the contracts (an <see cref="IVpnProvider"/> is the
+    /// same type on both sides) and the command-line attributes and types the contracts' verb classes use.
+    /// </summary>
+    public static Type[] SharedTypes { get; } = [typeof(IVpnProvider)];
+
     public static LoadedPlugin Load(PluginCandidate candidate)
     {
         if (!File.Exists(candidate.AssemblyPath))
@@ -28,7 +36,9 @@ public static class PluginHost
         Assembly assembly;
         try
         {
-            assembly = new PluginLoadContext(candidate.AssemblyPath).LoadFromAssemblyPath(Path.GetFullPath(candidate.AssemblyPath));
+            // Not unloadable: a plugin lives as long as the command that loaded it.
+            var loader = PluginLoader.CreateFromAssemblyFile(Path.GetFullPath(candidate.AssemblyPath), SharedTypes);
+            assembly = loader.LoadDefaultAssembly();
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or IOException or InvalidOperationException)
         {

@@ -26,6 +26,14 @@ public interface IPrivilegedClient : IAsyncDisposable
 
     /// <summary>Ends a process the daemon started; the daemon refuses any other PID.</summary>
     Task KillPidAsync(int pid, CancellationToken ct);
+
+    /// <summary>Lockdown on or off; answers what the firewall holds now.</summary>
+    Task<FirewallStatus> SetLockdownAsync(LockdownArgs args, CancellationToken ct);
+
+    Task<FirewallStatus> FirewallStatusAsync(CancellationToken ct);
+
+    /// <summary>While the firewall blocks: lets this user's TCP connections to these addresses through until this client disconnects.</summary>
+    Task AllowApiAsync(IReadOnlyList<string> endpoints, CancellationToken ct);
 }
 
 /// <summary>Codes of failures found on the client side, before or instead of a daemon answer.</summary>

@@ -74,6 +74,15 @@ internal sealed class ProtocolClient : IPrivilegedClient
     public Task KillPidAsync(int pid, CancellationToken ct) =>
         CallAsync<JsonElement?>(Ops.KillPid, new KillPidArgs { Pid = pid }, ct);
 
+    public async Task<FirewallStatus> SetLockdownAsync(LockdownArgs args, CancellationToken ct) =>
+        await CallAsync<FirewallStatus>(Ops.LockdownSet, args, ct).ConfigureAwait(false) ?? throw Protocol("lockdown.set returned no result");
+
+    public async Task<FirewallStatus> FirewallStatusAsync(CancellationToken ct) =>
+        await CallAsync<FirewallStatus>(Ops.FirewallStatus, null, ct).ConfigureAwait(false) ?? throw Protocol("firewall.status returned no result");
+
+    public Task AllowApiAsync(IReadOnlyList<string> endpoints, CancellationToken ct) =>
+        CallAsync<JsonElement?>(Ops.FirewallAllowApi, new AllowApiArgs { Endpoints = endpoints }, ct);
+
     /// <summary>Sends one request and returns its result, or throws the daemon's error as a <see cref="PrivilegedException"/>.</summary>
     public async Task<T?> CallAsync<T>(string op, object? args, CancellationToken ct)
     {

@@ -11,10 +11,13 @@ using Tunmux.Plugins.AirVpn.Model;
 namespace Tunmux.Plugins.AirVpn.Api;
 
 /// <summary>
-/// AirVPN's encrypted API (the one Eddie uses): act=user and act=manifest, posted to each
-/// bootstrap server in turn until one answers.
+/// AirVPN's encrypted API (the one Eddie uses): act=user, act=manifest and act=connect, posted to
+/// each bootstrap server in turn until one answers, as Eddie's <c>FetchUrls</c> does
+/// (Providers/Service.cs): the URLs and RSA key of the last manifest first, the configured or
+/// built-in list last, and the next URL after any failure, an answer carrying an <c>error</c>
+/// attribute included; when every URL fails the first error is the one reported.
 /// </summary>
-internal sealed class AirApiClient(Settings settings, IProviderContext context)
+internal sealed class AirApiClient(Settings settings, IProviderContext context, Func<AirManifest?> lastManifest)
 {
     // Eddie identifies itself with these; the API answers clients it knows.
     private const string Software = "EddieDesktop_2.24.6";
@@ -26,10 +29,20 @@ internal sealed class AirApiClient(Settings settings, IProviderContext context)
         return UserParser.Parse(xml, username);
     }
 
-    public async Task<AirManifest> ManifestAsync(string username, string password, CancellationToken ct)
+    public async Task<AirManifest> ManifestAsync(string username, string password, DateTimeOffset now, CancellationToken ct)
     {
         var xml = await RequestAsync([KeyValuePair.Create("act", "manifest"), KeyValuePair.Create("ts", "0")], username, password, ct);
-        return ManifestParser.Parse(xml);
+        return ManifestParser.Parse(xml, now, context.Log);
+    }
+
+    /// <summary>
+    /// act=connect for a server before the tunnel comes up (Eddie, Session.cs: <c>parameters["act"] = "connect"</c>,
+    /// <c>parameters["server"]</c>); the answer's <c>message</c> and <c>message_action</c> say whether AirVPN allows it.
+    /// </summary>
+    public async Task<ConnectAnswer> ConnectAsync(string username, string password, string server, CancellationToken ct)
+    {
+        var xml = await RequestAsync([KeyValuePair.Create("act", "connect"), KeyValuePair.Create("server", server)], username, password, ct);
+        return new ConnectAnswer(xml.Attribute("message")?.Value.Trim() ?? "", xml.Attribute("message_action")?.Value.Trim().ToLowerInvariant() ?? "");
     }
 
     private async Task<XElement> RequestAsync(IReadOnlyList<KeyValuePair<string, string>> act, string username, string password, CancellationToken ct)
@@ -44,7 +57,11 @@ internal sealed class AirApiClient(Settings settings, IProviderContext context)
             KeyValuePair.Create("system", "linux_" + Arch()),
         ]).ToList();
 
-        using var sealer = RequestSealer.Create(settings.RsaKeyFile);
+        var manifest = lastManifest();
+        using var baseSealer = RequestSealer.Create(settings.RsaKeyFile);
+        using var manifestSealer = RequestSealer.FromManifest(manifest, context.Log);
+        var manifestUrls = ManifestUrls(manifest);
+        var baseUrls = settings.ApiUrls.Where(u => !manifestUrls.Contains(u)).ToList();
         using var http = context.Http.Create(TimeSpan.FromSeconds(20), new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -52,40 +69,78 @@ internal sealed class AirApiClient(Settings settings, IProviderContext context)
         });
 
         var failures = new List<string>();
-        foreach (var url in settings.ApiUrls)
+        string? firstRefusal = null;
+        var keyRefused = false;
+        foreach (var url in manifestUrls.Concat(baseUrls))
         {
-            // A fresh AES session per attempt, as Eddie does per request.
-            var sealedRequest = sealer.Seal(parameters);
-            try
+            var outcome = await TryAsync(http, url, manifestSealer ?? baseSealer, parameters, ct);
+            if (outcome.Root is { } root) return root;
+            failures.Add(outcome.Failure!);
+            firstRefusal ??= outcome.Refusal;
+            keyRefused |= outcome.KeyRefused;
+        }
+        // A manifest key that no server could read: the configured or built-in key, once more on the built-in list.
+        if (manifestSealer is not null && keyRefused)
+        {
+            context.Log.Debug("airvpn: the API key of the cached manifest was refused; trying the configured key");
+            foreach (var url in baseUrls)
             {
-                using var form = new FormUrlEncodedContent([KeyValuePair.Create("s", sealedRequest.S), KeyValuePair.Create("d", sealedRequest.D)]);
-                using var response = await http.PostAsync(url, form, ct);
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    failures.Add($"{url.Authority}: HTTP {(int)response.StatusCode}");
-                    context.Log.Debug("airvpn bootstrap {Url} answered HTTP {Status}", url, (int)response.StatusCode);
-                    continue;
-                }
-                var body = await response.Content.ReadAsByteArrayAsync(ct);
-                var root = XDocument.Parse(Encoding.UTF8.GetString(sealedRequest.Open(body))).Root
-                    ?? throw new XmlException("empty document");
-                if (root.Attribute("error")?.Value is { Length: > 0 } error)
-                    throw new ProviderException($"airvpn: the API refused the request: {error}");
-                return root;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-            {
-                failures.Add($"{url.Authority}: {e.Message}");
-                context.Log.Debug("airvpn bootstrap {Url} failed: {Error}", url, e.Message);
-            }
-            catch (Exception e) when (e is CryptographicException or XmlException)
-            {
-                failures.Add($"{url.Authority}: unreadable answer ({e.GetType().Name})");
-                context.Log.Debug("airvpn bootstrap {Url} gave an unreadable answer: {Error}", url, e.Message);
+                var outcome = await TryAsync(http, url, baseSealer, parameters, ct);
+                if (outcome.Root is { } root) return root;
+                firstRefusal ??= outcome.Refusal;
             }
         }
+        if (firstRefusal is not null) throw new ProviderException($"airvpn: the API refused the request: {firstRefusal}");
         throw new ProviderException(
             $"airvpn: no bootstrap server answered ({string.Join("; ", failures)}); check the network, api_urls and rsa_key_file");
+    }
+
+    /// <summary>What one bootstrap server did with the request.</summary>
+    private sealed record Outcome(XElement? Root, string? Failure, string? Refusal = null, bool KeyRefused = false);
+
+    private async Task<Outcome> TryAsync(HttpClient http, Uri url, RequestSealer sealer, IReadOnlyList<KeyValuePair<string, string>> parameters, CancellationToken ct)
+    {
+        // A fresh AES session per attempt, as Eddie does per request.
+        var sealedRequest = sealer.Seal(parameters);
+        try
+        {
+            using var form = new FormUrlEncodedContent([KeyValuePair.Create("s", sealedRequest.S), KeyValuePair.Create("d", sealedRequest.D)]);
+            using var response = await http.PostAsync(url, form, ct);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                context.Log.Debug("airvpn bootstrap {Url} answered HTTP {Status}", url, (int)response.StatusCode);
+                return new Outcome(null, $"{url.Authority}: HTTP {(int)response.StatusCode}", KeyRefused: response.StatusCode == HttpStatusCode.Forbidden);
+            }
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            var root = XDocument.Parse(Encoding.UTF8.GetString(sealedRequest.Open(body))).Root
+                ?? throw new XmlException("empty document");
+            if (root.Attribute("error")?.Value is { Length: > 0 } error)
+            {
+                context.Log.Debug("airvpn bootstrap {Url} refused the request: {Error}", url, error);
+                return new Outcome(null, $"{url.Authority}: {error}", Refusal: error);
+            }
+            return new Outcome(root, null);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            context.Log.Debug("airvpn bootstrap {Url} failed: {Error}", url, e.Message);
+            return new Outcome(null, $"{url.Authority}: {e.Message}");
+        }
+        catch (Exception e) when (e is CryptographicException or XmlException)
+        {
+            context.Log.Debug("airvpn bootstrap {Url} gave an unreadable answer: {Error}", url, e.Message);
+            return new Outcome(null, $"{url.Authority}: unreadable answer ({e.GetType().Name})", KeyRefused: true);
+        }
+    }
+
+    /// <summary>The bootstrap URLs of the last manifest, in its order; malformed ones are skipped.</summary>
+    private static List<Uri> ManifestUrls(AirManifest? manifest)
+    {
+        var urls = new List<Uri>();
+        foreach (var text in manifest?.BootstrapUrls ?? [])
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && !urls.Contains(uri))
+                urls.Add(uri);
+        return urls;
     }
 
     private static string Arch() => RuntimeInformation.OSArchitecture switch
@@ -98,6 +153,12 @@ internal sealed class AirApiClient(Settings settings, IProviderContext context)
 
     internal static long? Long(XElement e, string name) =>
         long.TryParse(e.Attribute(name)?.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
+}
+
+/// <summary>The answer to act=connect: a message when AirVPN objects, and what to do about it (<c>stop</c>, <c>next</c>, or retry).</summary>
+internal sealed record ConnectAnswer(string Message, string Action)
+{
+    public bool Allowed => Message.Length == 0;
 }
 
 /// <summary>The useful part of an act=user answer.</summary>
@@ -147,7 +208,7 @@ internal static class UserParser
 
 internal static class ManifestParser
 {
-    public static AirManifest Parse(XElement root)
+    public static AirManifest Parse(XElement root, DateTimeOffset now, IPluginLogger log)
     {
         // Servers inherit missing attributes from their servers_group (Eddie's XmlGetServerAttribute).
         var groups = root.Descendants("servers_group")
@@ -185,9 +246,38 @@ internal static class ManifestParser
             Type = (m.Attribute("type")?.Value ?? "").ToLowerInvariant(),
             Protocol = (m.Attribute("protocol")?.Value ?? "UDP").ToUpperInvariant(),
             Port = (int)(AirApiClient.Long(m, "port") ?? 0),
-            EntryIndex = (int)(AirApiClient.Long(m, "entry_index") ?? 0),
-        }).Where(m => m.Port is > 0 and <= 65535 && m.Type.Length > 0).ToList();
+            EntryIndex = (int)Math.Clamp(AirApiClient.Long(m, "entry_index") ?? 0, 0, 16),
+            Transport = Transport(m.Attribute("transport")?.Value),
+        }).Where(m => m.Port is > 0 and <= 65535 && m.Type is "wireguard" or "openvpn").ToList();
 
-        return new AirManifest { Servers = servers.Where(s => s.Name.Length > 0).ToList(), Modes = modes, FetchedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds() };
+        var nextUpdate = AirApiClient.Long(root, "next_update");
+        return new AirManifest
+        {
+            Servers = servers.Where(s => s.Name.Length > 0).ToList(),
+            Modes = modes,
+            FetchedAt = now.ToUnixTimeSeconds(),
+            NextUpdateMinutes = nextUpdate is > 0 ? (int)Math.Min(nextUpdate.Value, 7 * 24 * 60) : null,
+            BootstrapUrls = root.Descendants("urls").Descendants("url").Select(u => u.Attribute("address")?.Value ?? "")
+                .Where(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https").Distinct().Take(32).ToList(),
+            RsaModulus = ValidKey(root, log) ? root.Attribute("auth_rsa_modulus")!.Value : "",
+            RsaExponent = ValidKey(root, log) ? root.Attribute("auth_rsa_exponent")!.Value : "",
+        };
+    }
+
+    private static string Transport(string? value) => value?.ToUpperInvariant() is "SSH" or "SSL" ? value.ToUpperInvariant() : "";
+
+    /// <summary>The manifest's API key is used only when it is a plausible RSA key (2048 to 8192 bits).</summary>
+    private static bool ValidKey(XElement root, IPluginLogger log)
+    {
+        var modulus = root.Attribute("auth_rsa_modulus")?.Value;
+        var exponent = root.Attribute("auth_rsa_exponent")?.Value;
+        if (string.IsNullOrEmpty(modulus) || string.IsNullOrEmpty(exponent)) return false;
+        var m = new byte[1025];
+        var e = new byte[9];
+        if (Convert.TryFromBase64String(modulus, m, out var mLength) && mLength is >= 256 and <= 1024
+            && Convert.TryFromBase64String(exponent, e, out var eLength) && eLength is > 0 and <= 8)
+            return true;
+        log.Debug("airvpn: ignoring a malformed API key in the manifest");
+        return false;
     }
 }

@@ -76,6 +76,28 @@ internal sealed class RequestSealer : IDisposable
         return new RequestSealer(rsa);
     }
 
+    /// <summary>The sealer for the key a manifest announced (<c>auth_rsa_modulus</c>, <c>auth_rsa_exponent</c>), or null when it has none.</summary>
+    public static RequestSealer? FromManifest(Model.AirManifest? manifest, IPluginLogger log)
+    {
+        if (manifest is null || manifest.RsaModulus.Length == 0 || manifest.RsaExponent.Length == 0) return null;
+        var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportParameters(new RSAParameters
+            {
+                Modulus = Convert.FromBase64String(manifest.RsaModulus),
+                Exponent = Convert.FromBase64String(manifest.RsaExponent),
+            });
+            return new RequestSealer(rsa);
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException)
+        {
+            rsa.Dispose();
+            log.Debug("airvpn: the manifest's API key is unusable ({Error}); using the configured one", e.Message);
+            return null;
+        }
+    }
+
     public SealedRequest Seal(IEnumerable<KeyValuePair<string, string>> parameters)
     {
         var key = RandomNumberGenerator.GetBytes(32);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Tunmux.Contracts;
 using Tunmux.Plugins.AirVpn.Model;
 
@@ -6,12 +7,35 @@ namespace Tunmux.Plugins.AirVpn.Connect;
 /// <summary>Turns a device key, a server and the manifest's WireGuard mode into a <see cref="WireGuardProfile"/>, as Eddie builds it.</summary>
 internal static class ProfileBuilder
 {
-    /// <summary>Eddie's default keepalive for AirVPN WireGuard peers.</summary>
+    /// <summary>Eddie's default keepalive for AirVPN WireGuard peers (<c>wireguard.peer.persistentkeepalive</c>).</summary>
     public const int Keepalive = 15;
 
-    public static AirMode WireGuardMode(AirManifest manifest) =>
-        manifest.WireGuardModes.OrderBy(m => m.Port == 1637 ? 0 : 1).FirstOrDefault()
-        ?? throw new ProviderException("airvpn: the server list offers no WireGuard mode; refresh it with 'tunmux airvpn servers --refresh'");
+    /// <summary>Eddie's WireGuard MTU when none is set (<c>wireguard.interface.mtu</c> -1 means 1320).</summary>
+    public const int Mtu = 1320;
+
+    /// <summary>Eddie's default WireGuard mode: UDP 1637.</summary>
+    public const int DefaultPort = 1637;
+
+    /// <summary>
+    /// The WireGuard mode to use: the one on <paramref name="port"/> when given (the lowest entry
+    /// index when several share it), else Eddie's default port, else the manifest's first.
+    /// </summary>
+    public static AirMode WireGuardMode(AirManifest manifest, int? port = null)
+    {
+        var modes = manifest.WireGuardModes.OrderBy(m => m.EntryIndex).ToList();
+        if (modes.Count == 0)
+            throw new ProviderException("airvpn: the server list offers no WireGuard mode; refresh it with 'tunmux airvpn servers --refresh'");
+        if (port is { } p)
+            return modes.FirstOrDefault(m => m.Port == p)
+                ?? throw new ProviderException($"airvpn: no WireGuard mode on port {p}; AirVPN offers {string.Join(", ", modes.Select(m => m.Port).Distinct().Order())}");
+        return modes.FirstOrDefault(m => m.Port == DefaultPort) ?? modes[0];
+    }
+
+    /// <summary>Reads <c>--port</c>; null when absent.</summary>
+    public static int? Port(string? text) =>
+        text is null ? null
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535 ? port
+        : throw new ProviderException($"airvpn: --port takes a port number (1637, 47107, 51820, ...), not '{text}'");
 
     public static WireGuardProfile Build(AirSession session, AirKey key, AirServer server, AirMode mode)
     {
@@ -32,6 +56,7 @@ internal static class ProfileBuilder
             PrivateKey = key.WgPrivateKey,
             Addresses = addresses,
             Dns = new[] { key.WgDnsIpv4, key.WgDnsIpv6 }.Where(d => d.Length > 0).ToList(),
+            Mtu = Mtu,
             Peers =
             [
                 new WireGuardPeer

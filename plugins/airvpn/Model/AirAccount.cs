@@ -4,19 +4,80 @@ using Tunmux.Plugins.AirVpn.Api;
 namespace Tunmux.Plugins.AirVpn.Model;
 
 /// <summary>The account as the verbs see it: the stored session, the manifest, keys and servers by name.</summary>
-internal sealed class AirAccount(Settings settings, IProviderContext context)
+internal sealed class AirAccount
 {
-    public Settings Settings => settings;
-    public AccountStore Store { get; } = new(context);
-    public AirApiClient Api { get; } = new(settings, context);
+    private readonly Settings _settings;
+    private readonly IProviderContext _context;
+    private readonly TimeProvider _time;
+    private AirManifest? _manifest;
+    private bool _manifestRead;
 
-    /// <summary>The manifest from the cache, or fetched (and cached) when absent or when <paramref name="refresh"/>.</summary>
+    public AirAccount(Settings settings, IProviderContext context, TimeProvider time)
+    {
+        _settings = settings;
+        _context = context;
+        _time = time;
+        Store = new AccountStore(context);
+        // Every request uses the bootstrap URLs and key of the newest manifest, the one just fetched included.
+        Api = new AirApiClient(settings, context, CachedManifest);
+    }
+
+    public Settings Settings => _settings;
+    public AccountStore Store { get; }
+    public AirApiClient Api { get; }
+    public TimeProvider Time => _time;
+
+    /// <summary>Without a <c>next_update</c>, Eddie refreshes the manifest once a day.</summary>
+    public static readonly TimeSpan DefaultManifestLife = TimeSpan.FromDays(1);
+
+    /// <summary>How long a manifest stays current: its <c>next_update</c> (minutes, Eddie's reading), at most a day.</summary>
+    public static TimeSpan Life(AirManifest manifest) =>
+        manifest.NextUpdateMinutes is { } minutes ? TimeSpan.FromMinutes(Math.Clamp(minutes, 1, DefaultManifestLife.TotalMinutes)) : DefaultManifestLife;
+
+    public bool IsStale(AirManifest manifest) =>
+        _time.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(manifest.FetchedAt) + Life(manifest);
+
+    /// <summary>
+    /// The manifest: the cached one while it is current, else a fresh one (cached) — on
+    /// <paramref name="refresh"/> too. A stale cache is still used, with a warning, when the API cannot be reached.
+    /// </summary>
     public async Task<AirManifest> ManifestAsync(AirSession session, bool refresh, CancellationToken ct)
     {
-        if (!refresh && Store.LoadManifest() is { Servers.Count: > 0 } cached) return cached;
-        var manifest = await Api.ManifestAsync(session.Username, session.Password, ct);
-        Store.SaveManifest(manifest);
-        return manifest;
+        var cached = CachedManifest();
+        var usable = cached is { Servers.Count: > 0 };
+        if (!refresh && usable && !IsStale(cached!)) return cached!;
+        try
+        {
+            var manifest = await Api.ManifestAsync(session.Username, session.Password, _time.GetUtcNow(), ct);
+            Store.SaveManifest(manifest);
+            _manifest = manifest;
+            return manifest;
+        }
+        catch (ProviderException e) when (usable && !refresh)
+        {
+            var age = _time.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(cached!.FetchedAt);
+            _context.Log.Warning("airvpn: using the server list from {Age} ago; it could not be refreshed: {Error}", Verbs.Format.Age(age), e.Message);
+            return cached;
+        }
+    }
+
+    /// <summary>The manifest in the cache (read once), or the one fetched since.</summary>
+    private AirManifest? CachedManifest()
+    {
+        if (!_manifestRead)
+        {
+            _manifest = Store.LoadManifest();
+            _manifestRead = true;
+        }
+        return _manifest;
+    }
+
+    /// <summary>Forgets the manifest (logout): later requests use the configured bootstrap list.</summary>
+    public void DeleteManifest()
+    {
+        Store.DeleteManifest();
+        _manifest = null;
+        _manifestRead = true;
     }
 
     /// <summary>Asks act=user again (new devices, expiry) and stores the result.</summary>
@@ -34,7 +95,7 @@ internal sealed class AirAccount(Settings settings, IProviderContext context)
     /// </summary>
     public async Task<(AirSession Session, AirKey Key)> KeyAsync(AirSession session, string? name, CancellationToken ct)
     {
-        name ??= settings.DefaultDevice;
+        name ??= _settings.DefaultDevice;
         if (name is null)
         {
             if (session.Keys.Count == 0) session = await RefreshUserAsync(session, ct);

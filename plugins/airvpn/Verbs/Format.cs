@@ -28,5 +28,8 @@ internal static class Format
     public static string Date(long unixSeconds) =>
         unixSeconds > 0 ? DateTimeOffset.FromUnixTimeSeconds(unixSeconds).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "-";
 
+    public static string Age(TimeSpan age) =>
+        age.TotalMinutes < 1 ? "under a minute" : age.TotalHours < 1 ? $"{(int)age.TotalMinutes} min" : age.TotalDays < 1 ? $"{(int)age.TotalHours} h" : $"{(int)age.TotalDays} days";
+
     public static string Dash(string? s) => string.IsNullOrEmpty(s) ? "-" : s;
 }

@@ -1,5 +1,3 @@
-using System.IO.Compression;
-using System.Text;
 using Tunmux.Contracts;
 using Tunmux.Plugins.AirVpn.Connect;
 using Tunmux.Plugins.AirVpn.Model;
@@ -8,12 +6,13 @@ using Tunmux.Plugins.AirVpn.Web;
 namespace Tunmux.Plugins.AirVpn.Verbs;
 
 /// <summary>
-/// <c>generate -s SERVER|COUNTRY... -p PROTO-PORT... [-o FILE]</c>: config files from AirVPN's generator,
-/// one file as is, several in a zip archive. The files hold the device's private key: written 0600.
+/// <c>generate -s SERVER|COUNTRY... -p PROTO-PORT... [--entry ipv4|ipv6] [--exit ipv4|ipv6|both] [--mtu N]
+/// [--keepalive N] [-o FILE] [--format zip|tar|tar.gz]</c>: config files from AirVPN's generator for any
+/// mode the manifest lists, one file as is, several in an archive. The files hold the device's private
+/// key: written 0600.
 /// </summary>
 internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
 {
-    public const string DefaultArchive = "airvpn-configs.zip";
     private const string ApiKeyName = "tunmux";
 
     public async Task<int> RunAsync(VerbInvocation inv, CancellationToken ct)
@@ -24,25 +23,26 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
         var targets = o.GetAll("server").Select(s => Input.Name(s, "server")).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (targets.Count == 0) throw new ProviderException("airvpn: generate needs at least one -s SERVER or -s COUNTRY");
         var output = o.Get("output");
+        var options = Options(o.Get("entry"), o.Get("exit"), o.Get("mtu"), o.Get("keepalive"));
+        var format = ConfigArchive.Choose(o.Get("format"), output);
 
         var session = await account.Store.RequireAsync(ct);
         var manifest = await account.ManifestAsync(session, refresh: false, ct);
         var servers = targets.Select(t => Resolve(manifest, t)).ToList();
-        foreach (var p in protocols) CheckOffered(manifest, p);
+        foreach (var p in protocols) p.Resolve(manifest);
         // Without -p: the WireGuard mode connect uses.
         if (protocols.Count == 0) protocols.Add(ProtocolSpec.Parse($"wg-{ProfileBuilder.WireGuardMode(manifest).Port}"));
         (session, var key) = await account.KeyAsync(session, o.Get("key"), ct);
 
-        var files = new List<(string Name, string Text)>();
+        var files = new List<GeneratedFile>();
         var generator = await GeneratorAsync(session, ct);
         foreach (var server in servers)
             foreach (var p in protocols)
             {
-                var request = new GeneratorRequest(server, p.GeneratorValue, key.Name);
-                string text;
+                var request = new GeneratorRequest(server, p.GeneratorValue, key.Name, $"AirVPN_{server}_{p.ShortName}{p.FileExtension}", options);
                 try
                 {
-                    text = await generator.GenerateAsync(request, ct);
+                    files.AddRange(await generator.GenerateAsync(request, ct));
                 }
                 catch (GeneratorClient.KeyRejectedException)
                 {
@@ -52,41 +52,49 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
                     generator = await GeneratorAsync(session, ct);
                     try
                     {
-                        text = await generator.GenerateAsync(request, ct);
+                        files.AddRange(await generator.GenerateAsync(request, ct));
                     }
                     catch (GeneratorClient.KeyRejectedException)
                     {
                         throw new ProviderException("airvpn: the config generator refuses the API key even after provisioning a new one; check 'tunmux airvpn api list'");
                     }
                 }
-                files.Add(($"AirVPN_{server}_{p.ShortName}{p.FileExtension}", text));
             }
 
         if (files.Count == 1 && output is null)
         {
-            context.Console.Out.Write(files[0].Text);
+            context.Console.Out.Write(System.Text.Encoding.UTF8.GetString(files[0].Content));
             return 0;
         }
         if (files.Count == 1)
         {
-            WritePrivate(output!, s => s.Write(Encoding.UTF8.GetBytes(files[0].Text)));
+            WritePrivate(output!, s => s.Write(files[0].Content));
             context.Console.Out.WriteLine($"Wrote {files[0].Name} to {output}");
             return 0;
         }
 
-        output ??= DefaultArchive;
-        WritePrivate(output, s =>
-        {
-            using var zip = new ZipArchive(s, ZipArchiveMode.Create, leaveOpen: true);
-            foreach (var (name, text) in files)
-            {
-                using var entry = zip.CreateEntry(name, CompressionLevel.Optimal).Open();
-                entry.Write(Encoding.UTF8.GetBytes(text));
-            }
-        });
+        output ??= ConfigArchive.DefaultName(format);
+        WritePrivate(output, s => ConfigArchive.Write(s, format, files));
         context.Console.Out.WriteLine($"Wrote {files.Count} configs to {output}: {string.Join(", ", files.Select(f => f.Name))}");
         return 0;
     }
+
+    /// <summary>The generator's shared options, with the original tool's defaults (entry over IPv4, both families in the tunnel, MTU 1320, keepalive 15).</summary>
+    internal static GeneratorOptions Options(string? entryValue, string? exitValue, string? mtuValue, string? keepaliveValue)
+    {
+        var entry = (entryValue ?? "ipv4").Trim().ToLowerInvariant();
+        if (entry is not ("ipv4" or "ipv6")) throw new ProviderException($"airvpn: --entry takes ipv4 or ipv6, not '{entryValue}'");
+        var exit = (exitValue ?? "both").Trim().ToLowerInvariant();
+        if (exit is not ("ipv4" or "ipv6" or "both")) throw new ProviderException($"airvpn: --exit takes ipv4, ipv6 or both, not '{exitValue}'");
+        var mtu = Number(mtuValue, "mtu", ProfileBuilder.Mtu, 576, 9000);
+        var keepalive = Number(keepaliveValue, "keepalive", ProfileBuilder.Keepalive, 0, 65535);
+        return new GeneratorOptions(entry, exit, mtu, keepalive);
+    }
+
+    private static int Number(string? text, string name, int fallback, int min, int max) =>
+        text is null ? fallback
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v
+        : throw new ProviderException($"airvpn: --{name} takes a number from {min} to {max}, not '{text}'");
 
     /// <summary>A server name keeps its spelling from the manifest; a country code goes to the generator as such.</summary>
     private static string Resolve(AirManifest manifest, string target)
@@ -94,13 +102,6 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
         if (manifest.Servers.FirstOrDefault(s => string.Equals(s.Name, target, StringComparison.OrdinalIgnoreCase)) is { } server) return server.Name;
         if (AirAccount.Countries(manifest).Contains(target, StringComparer.OrdinalIgnoreCase)) return target.ToLowerInvariant();
         throw new ProviderException($"airvpn: '{target}' is neither a server nor a country with servers; countries: {AirAccount.Names(AirAccount.Countries(manifest))}; servers: {AirAccount.Names(manifest.Servers.Select(s => s.Name))}");
-    }
-
-    private static void CheckOffered(AirManifest manifest, ProtocolSpec p)
-    {
-        var offered = manifest.Modes.Where(m => m.Type == p.Type && m.Protocol.Equals(p.Transport, StringComparison.OrdinalIgnoreCase) && m.Port == p.Port);
-        if (!offered.Any())
-            throw new ProviderException($"airvpn: {p.ShortName} is not offered; available: {AirAccount.Names(manifest.Modes.Select(m => m.UserName).Distinct())}");
     }
 
     /// <summary>The generator client with the stored API key, or one found or created through the web session.</summary>

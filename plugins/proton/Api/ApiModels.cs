@@ -9,6 +9,9 @@ public class ApiResponse
 {
     [JsonPropertyName("Code")] public int Code { get; set; }
     [JsonPropertyName("Error")] public string? Error { get; set; }
+
+    /// <summary>Error details, their shape depends on the error (9001: the human verification methods and token).</summary>
+    [JsonPropertyName("Details")] public System.Text.Json.JsonElement Details { get; set; }
 }
 
 public sealed class AuthInfoRequest
@@ -94,12 +97,32 @@ public sealed class VpnInfoResponse : ApiResponse
     [JsonPropertyName("Delinquent")] public int? Delinquent { get; set; }
 }
 
+/// <summary>
+/// <c>POST vpn/v1/certificate</c> as WebClients sends it (packages/components/containers/vpn/
+/// WireGuardConfigurationSection: <c>CertificateGenerationParams</c>): the key, persistent mode, the
+/// device name, the features, and <c>Renew: true</c> to extend the certificate of a key already known.
+/// </summary>
 public sealed class CertificateRequest
 {
     [JsonPropertyName("ClientPublicKey")] public required string ClientPublicKey { get; set; }
     [JsonPropertyName("Mode")] public string Mode { get; set; } = "persistent";
     [JsonPropertyName("DeviceName")] public required string DeviceName { get; set; }
     [JsonPropertyName("Duration")] public string? Duration { get; set; }
+    [JsonPropertyName("Features")] public CertificateFeatures? Features { get; set; }
+    [JsonPropertyName("Renew")] public bool? Renew { get; set; }
+}
+
+/// <summary>
+/// Certificate features under the keys python-proton-vpn-api-core sends (session/fetcher.py:
+/// <c>NetShieldLevel</c>, <c>RandomNAT</c>, <c>PortForwarding</c>, <c>SplitTCP</c>); moderate NAT is
+/// <c>RandomNAT = false</c>, VPN Accelerator is <c>SplitTCP</c>.
+/// </summary>
+public sealed class CertificateFeatures
+{
+    [JsonPropertyName("NetShieldLevel")] public int NetShieldLevel { get; set; }
+    [JsonPropertyName("RandomNAT")] public bool RandomNat { get; set; } = true;
+    [JsonPropertyName("PortForwarding")] public bool PortForwarding { get; set; }
+    [JsonPropertyName("SplitTCP")] public bool SplitTcp { get; set; } = true;
 }
 
 public sealed class CertificateResponse : ApiResponse
@@ -112,6 +135,24 @@ public sealed class CertificateResponse : ApiResponse
     [JsonPropertyName("RefreshTime")] public long RefreshTime { get; set; }
     [JsonPropertyName("Mode")] public string? Mode { get; set; }
     [JsonPropertyName("DeviceName")] public string? DeviceName { get; set; }
+}
+
+/// <summary><c>GET vpn/v1/certificate/all</c>: the account's certificates (WebClients <c>queryCertificates</c>).</summary>
+public sealed class CertificateListResponse : ApiResponse
+{
+    [JsonPropertyName("Certificates")] public List<CertificateResponse> Certificates { get; set; } = [];
+}
+
+/// <summary><c>DELETE vpn/v1/certificate</c> filter (WebClients <c>CertificateDeletionParams</c>).</summary>
+public sealed class CertificateDeletionRequest
+{
+    [JsonPropertyName("SerialNumber")] public required string SerialNumber { get; set; }
+}
+
+/// <summary>How many certificates a deletion revoked.</summary>
+public sealed class CertificateDeletionResponse : ApiResponse
+{
+    [JsonPropertyName("Count")] public int Count { get; set; }
 }
 
 /// <summary>Source-generated (reflection-free) serialization of the wire types.</summary>
@@ -128,4 +169,7 @@ public sealed class CertificateResponse : ApiResponse
 [JsonSerializable(typeof(VpnInfoResponse))]
 [JsonSerializable(typeof(CertificateRequest))]
 [JsonSerializable(typeof(CertificateResponse))]
+[JsonSerializable(typeof(CertificateListResponse))]
+[JsonSerializable(typeof(CertificateDeletionRequest))]
+[JsonSerializable(typeof(CertificateDeletionResponse))]
 public sealed partial class ApiJson : JsonSerializerContext;

@@ -15,10 +15,74 @@ public sealed record SecondFactor(string? Code, string? SecretFile);
 /// SRP login: <c>/auth/v4/info</c>, proofs over the verified modulus, <c>/auth/v4</c>, the
 /// server's proof checked, then <c>/auth/v4/2fa</c> when the account uses TOTP.
 /// On success the client holds the new tokens.
+/// A login answered 9001 (human verification) is retried with the solved token in
+/// <c>x-pm-human-verification-token(-type)</c>, the way WebClients' API wrapper retries the same
+/// call after its verification modal (packages/components/containers/api/ApiProvider, <c>onVerify</c>).
 /// </summary>
 public sealed class LoginFlow(ProtonApiClient api, IProviderContext context)
 {
-    public async Task<ApiTokens> RunAsync(string username, string password, SecondFactor secondFactor, CancellationToken ct)
+    /// <summary>Verifications a person may be asked in one login before tunmux gives up.</summary>
+    private const int MaxVerifications = 3;
+
+    /// <param name="username">The account.</param>
+    /// <param name="password">Its password.</param>
+    /// <param name="secondFactor">Where a TOTP code comes from.</param>
+    /// <param name="verification">A token solved earlier (<c>--hv-token</c>), sent from the first request on.</param>
+    /// <param name="ct">Cancellation.</param>
+    public async Task<ApiTokens> RunAsync(string username, string password, SecondFactor secondFactor, HumanVerificationToken? verification, CancellationToken ct)
+    {
+        api.HumanVerification = verification;
+        try
+        {
+            for (var asked = 0; ; asked++)
+            {
+                try
+                {
+                    return await AttemptAsync(username, password, secondFactor, ct).ConfigureAwait(false);
+                }
+                catch (HumanVerificationRequiredException ex)
+                {
+                    if (!context.Console.IsInteractive || asked >= MaxVerifications)
+                        throw new ProviderException(Unattended(username, ex, tokenRefused: api.HumanVerification is not null), ex);
+                    api.HumanVerification = AskPerson(ex, tokenRefused: api.HumanVerification is not null);
+                }
+            }
+        }
+        finally
+        {
+            api.HumanVerification = null;
+        }
+    }
+
+    /// <summary>The line for a login without a terminal: the address to open and the command that finishes the login.</summary>
+    private static string Unattended(string username, HumanVerificationRequiredException ex, bool tokenRefused)
+    {
+        var type = TypeOf(ex);
+        var typeFlag = type == "captcha" ? "" : $" --hv-type {type}";
+        var what = tokenRefused
+            ? "Proton did not accept the human verification token (not solved, or expired)"
+            : "Proton asks for human verification (CAPTCHA) before this login";
+        return $"{what}: open {ex.VerificationUrl} in a browser, solve it, then run `tunmux proton login {username} --hv-token {ex.Token}{typeFlag}`";
+    }
+
+    /// <summary>Shows the address, waits until the person solved it, and returns the token to send.</summary>
+    private HumanVerificationToken AskPerson(HumanVerificationRequiredException ex, bool tokenRefused)
+    {
+        var error = context.Console.Error;
+        error.WriteLine(tokenRefused
+            ? "Proton did not accept the verification (not solved yet?). Solve it at this address:"
+            : "Proton asks for human verification before this login. Open this address in a browser and solve it:");
+        error.WriteLine($"  {ex.VerificationUrl}");
+        if (context.Console.Prompt("Press Enter once it is solved (Ctrl-D cancels): ") is null)
+            throw new ProviderException("human verification not completed; login cancelled");
+        return new HumanVerificationToken(TypeOf(ex), ex.Token);
+    }
+
+    /// <summary>The method named in the headers: captcha when offered (the one a terminal user can do), else the first.</summary>
+    private static string TypeOf(HumanVerificationRequiredException ex) =>
+        ex.Methods.Contains("captcha") ? "captcha" : ex.Methods[0];
+
+    private async Task<ApiTokens> AttemptAsync(string username, string password, SecondFactor secondFactor, CancellationToken ct)
     {
         api.Tokens = null;
         var info = await api.PostAsync("/auth/v4/info", new AuthInfoRequest { Username = username },

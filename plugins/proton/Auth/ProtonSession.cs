@@ -14,11 +14,18 @@ public sealed class StoredCertificate
     public string? DeviceName { get; set; }
     public string? Mode { get; set; }
 
+    /// <summary>The features this certificate was issued with; null for certificates from before features were kept.</summary>
+    public Keys.DeviceFeatures? Features { get; set; }
+
     [JsonIgnore] public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeSeconds(ExpirationTime);
     [JsonIgnore] public DateTimeOffset RefreshAt => DateTimeOffset.FromUnixTimeSeconds(RefreshTime);
 }
 
-/// <summary>Everything a login leaves behind: tokens, account facts, the key and its certificate. Secret as a whole.</summary>
+/// <summary>
+/// Everything a login leaves behind: tokens, account facts, the device key and its certificate.
+/// Secret as a whole. The device key outlives logins of the same user (a new login reuses it, so the
+/// account does not collect one configuration per login) and goes with <c>logout</c>.
+/// </summary>
 public sealed class ProtonSession
 {
     public string Username { get; set; } = "";

@@ -13,6 +13,9 @@ public static class ProfileBuilder
     public const string Dns = "10.2.0.1";
     public const int Port = 51820;
 
+    /// <summary>Proton's WireGuard configurations send a keepalive every 25 s, which keeps NAT mappings (and a forwarded port) open while idle.</summary>
+    public const int Keepalive = 25;
+
     public static ConnectPlan Build(LogicalServer server, VpnKeys keys)
     {
         var physical = server.BestPhysical
@@ -34,8 +37,10 @@ public static class ProfileBuilder
                 {
                     PublicKey = physical.X25519PublicKey!,
                     Endpoint = endpoint,
-                    // ::/0 as well, so IPv6 traffic cannot leave outside the tunnel.
+                    // ::/0 as well: the tunnel has no IPv6 address, so IPv6 is routed into it and
+                    // dropped there instead of leaving outside the tunnel.
                     AllowedIps = ["0.0.0.0/0", "::/0"],
+                    PersistentKeepalive = Keepalive,
                 },
             ],
         };

@@ -39,7 +39,20 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
         }
         finally
         {
+            await ReleaseAsync(connectionId).ConfigureAwait(false);
             lifecycle.ConnectionClosed(connectionId);
+        }
+    }
+
+    private async Task ReleaseAsync(long connectionId)
+    {
+        try
+        {
+            await handler.ConnectionClosedAsync(connectionId).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.Error($"closing the firewall holes of connection {connectionId} failed: {e.GetType().Name}: {OneLine(e.Message)}");
         }
     }
 

@@ -28,20 +28,19 @@ public sealed class PrivilegedDaemon
     private readonly DaemonLifecycle _lifecycle;
     private readonly ConnectionHandler _connections;
     private readonly Authorizer _authorizer;
-    private long _nextConnectionId;
-
     private readonly ITunnelService _tunnels;
+    private long _nextConnectionId;
 
     public PrivilegedDaemon(DaemonOptions options, ITunnelService tunnels, DaemonLog log)
     {
         _options = options;
-        _tunnels = tunnels;
         _log = log;
         // Only a daemon a client autostarted may be told to stop by a client; one run by systemd or an admin stays.
         _lifecycle = new DaemonLifecycle(shutdownAllowed: options.Autostarted, options.IdleTimeoutMs);
         var killer = new ManagedProcessKiller(new ManagedPids(options.Paths.ManagedPidsDir));
         _connections = new ConnectionHandler(new RequestHandler(tunnels, killer, _lifecycle, log), _lifecycle, log);
         _authorizer = new Authorizer(options.AuthorizedGroup);
+        _tunnels = tunnels;
     }
 
     public DaemonLifecycle Lifecycle => _lifecycle;
@@ -75,6 +74,7 @@ public sealed class PrivilegedDaemon
         var output = Console.OpenStandardOutput();
         Console.SetOut(Console.Error);
         PrepareRuntimeDirs();
+        await RestoreFirewallAsync().ConfigureAwait(false);
 
         // sudo records who asked; that user must pass the same check as a socket peer.
         PeerCredentials? peer = null;
@@ -109,6 +109,7 @@ public sealed class PrivilegedDaemon
             Console.Error.WriteLine("error: " + message);
             return 1;
         }
+        await RestoreFirewallAsync().ConfigureAwait(false);
 
         Socket listener;
         bool bound;
@@ -166,6 +167,23 @@ public sealed class PrivilegedDaemon
         lock (clients) pending = clients.ToArray();
         await Task.WhenAny(Task.WhenAll(pending), Task.Delay(DrainWait)).ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// Lockdown (and a kill switch) must hold again after a reboot, which empties the kernel's tables: the daemon puts
+    /// the table back as its saved state says before it serves anyone. A failure is logged; the state stays, so the
+    /// next change tries again.
+    /// </summary>
+    private async Task RestoreFirewallAsync()
+    {
+        try
+        {
+            await _tunnels.RestoreFirewallAsync(_lifecycle.Stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.Error($"restoring the firewall table failed: {ConnectionHandler.OneLine(e.Message)}");
+        }
     }
 
     private async Task ServeClientAsync(Socket client)

@@ -66,6 +66,26 @@ public sealed class RequestHandler(ITunnelService tunnels, ManagedProcessKiller 
                 return null;
             }
 
+            case Ops.FirewallStatus:
+                return await tunnels.FirewallStatusAsync(ct).ConfigureAwait(false);
+
+            case Ops.LockdownSet:
+            {
+                var args = (LockdownArgs)request.Args!;
+                log.Info($"lockdown.set by {Who(peer)}: {(args.Enabled ? "on" : "off")}{(args.AllowLan ? " (LAN allowed)" : "")}");
+                return await Mutating(() => tunnels.SetLockdownAsync(args, peer?.Uid, ct), ct).ConfigureAwait(false);
+            }
+
+            case Ops.FirewallAllowApi:
+            {
+                var args = (AllowApiArgs)request.Args!;
+                // The hole is the caller's own: its uid (root for an stdio client started without sudo), its connection's lifetime.
+                var uid = peer?.Uid ?? 0;
+                log.Info($"firewall.allow_api by {Who(peer)}: {string.Join(", ", args.Endpoints)}");
+                await tunnels.AllowApiAsync(connectionId, uid, args.Endpoints, ct).ConfigureAwait(false);
+                return null;
+            }
+
             case Ops.LeaseAcquire:
                 return new LeaseResult { LeaseId = lifecycle.AcquireLease(connectionId, ((LeaseArgs)request.Args!).LeaseId) };
 
@@ -85,6 +105,9 @@ public sealed class RequestHandler(ITunnelService tunnels, ManagedProcessKiller 
                 throw new PrivilegedException(ErrorCodes.UnknownOperation, $"operation {request.Op} has no handler");
         }
     }
+
+    /// <summary>A client connection closed: whatever it opened for itself in the firewall closes too.</summary>
+    public Task ConnectionClosedAsync(long connectionId) => tunnels.ReleaseApiAsync(connectionId);
 
     private async Task<T> Mutating<T>(Func<Task<T>> action, CancellationToken ct)
     {

@@ -58,6 +58,7 @@ public static class RequestParser
             case Ops.Ping:
             case Ops.Version:
             case Ops.ShutdownIfIdle:
+            case Ops.FirewallStatus:
                 NoArgs(op, args);
                 return null;
             case Ops.TunnelList:
@@ -79,6 +80,18 @@ public static class RequestParser
             case Ops.KillPid:
             {
                 var a = Typed<KillPidArgs>(op, args);
+                RequestValidator.Validate(a);
+                return a;
+            }
+            case Ops.LockdownSet:
+            {
+                var a = Typed<LockdownArgs>(op, args);
+                RequestValidator.Validate(a);
+                return a;
+            }
+            case Ops.FirewallAllowApi:
+            {
+                var a = Typed<AllowApiArgs>(op, args);
                 RequestValidator.Validate(a);
                 return a;
             }

@@ -84,6 +84,11 @@ public static partial class RequestValidator
         if (args.HandshakeTimeoutMs is { } t && (t < MinHandshakeTimeoutMs || t > MaxHandshakeTimeoutMs))
             throw Invalid($"handshake_timeout_ms: must be between {MinHandshakeTimeoutMs} and {MaxHandshakeTimeoutMs}");
 
+        // A proxy exit is fail-closed by construction (its namespace has no other route); these are direct mode's.
+        if (args.Mode != "direct" && (args.KillSwitch || args.AllowLan || args.DisableIpv6))
+            throw Invalid("kill_switch, allow_lan and disable_ipv6: only in direct mode");
+        if (args.AllowLan && !args.KillSwitch) throw Invalid("allow_lan: only with kill_switch");
+
         if (args.Server is not null) Server("server", args.Server);
         if (args.Alternatives is null) throw Invalid("alternatives: must be a list");
         if (args.Alternatives.Count > MaxAlternatives) throw Invalid($"alternatives: at most {MaxAlternatives} (got {args.Alternatives.Count})");
@@ -134,6 +139,24 @@ public static partial class RequestValidator
         if (ms is { } v && (v < MinTimerMs || v > MaxTimerMs))
             throw Invalid($"{field}: must be between {MinTimerMs} and {MaxTimerMs} ms (got {v})");
     }
+
+    public static void Validate(LockdownArgs args)
+    {
+        if (args.AllowLan && !args.Enabled) throw Invalid("allow_lan: only when enabling lockdown");
+    }
+
+    public const int MaxApiEndpoints = 16;
+
+    public static void Validate(AllowApiArgs args)
+    {
+        List("endpoints", args.Endpoints, 1, MaxApiEndpoints);
+        foreach (var e in args.Endpoints)
+            if (!IsAddressEndpoint(e)) throw Invalid($"endpoints: must be address:port or [IPv6]:port (got {Preview(e)})");
+    }
+
+    /// <summary>An endpoint whose host is an address, not a name (<c>1.2.3.4:443</c>, <c>[2001:db8::1]:443</c>).</summary>
+    public static bool IsAddressEndpoint(string? value) =>
+        IsEndpoint(value) && IsStrictIp(value!.StartsWith('[') ? value[1..value.IndexOf(']')] : value[..value.LastIndexOf(':')], out _);
 
     public static void Validate(InstanceArgs args) => Instance(args.Instance);
 

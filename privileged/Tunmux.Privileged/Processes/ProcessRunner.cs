@@ -24,6 +24,9 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
 /// The one way the privileged side runs a program: an argument vector (never a shell line),
 /// a bounded run time, stdin fed from a string (so secrets never appear in argv), and the
 /// output captured. The child is killed with its process group when the time runs out.
+/// A program given by bare name is looked up in <see cref="SystemPaths"/> only (never the current
+/// folder or the caller's PATH, which .NET would otherwise search), and every child gets
+/// <see cref="SystemPaths.SearchPath"/> as its PATH and <c>/</c> as its working folder.
 /// </summary>
 public sealed class ProcessRunner
 {
@@ -42,14 +45,22 @@ public sealed class ProcessRunner
     {
         lock (this) Journal?.Add(file + (args.Count > 0 ? " " + string.Join(' ', args) : ""));
 
+        if (!Path.IsPathRooted(file))
+        {
+            if (SystemPaths.Find(file) is not { } found)
+                return new ProcessResult(127, "", $"{file}: not installed in the system folders ({SystemPaths.SearchPath})");
+            file = found;
+        }
         var psi = new ProcessStartInfo(file)
         {
+            WorkingDirectory = "/",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["PATH"] = SystemPaths.SearchPath;
         if (environment is not null)
             foreach (var (k, v) in environment) psi.Environment[k] = v;
 

@@ -14,7 +14,7 @@ namespace Tunmux.Privileged.Processes;
 /// The program runs with the caller's uid, primary gid and supplementary groups exactly as the kernel
 /// recorded them on the control socket (<see cref="CallerIdentity"/>), set by <c>setpriv</c> before the
 /// program is executed: <c>[ip netns exec NS] setpriv --reuid=U --regid=G --groups=A,B -- FILE ARGS</c>.
-/// Every tool is started by absolute path from the system folders (<see cref="SystemPrograms"/>); the
+/// Every tool is started by absolute path from the system folders (<see cref="SystemPaths"/>); the
 /// program itself must be given by absolute path too, so nothing from a caller's PATH or folder can stand
 /// in for it. A uid change away from root drops every capability, as execve does for a setuid program.
 /// </para>
@@ -90,11 +90,11 @@ public static class RunAsCaller
             if (!ns.StartsWith(InstanceNames.NamespacePrefix, StringComparison.Ordinal)
                 || !InstanceNames.IsValidInstance(ns[InstanceNames.NamespacePrefix.Length..]))
                 throw new ArgumentException($"'{ns}' is not the namespace of an exit");
-            argv.AddRange([SystemPrograms.Ip, "netns", "exec", ns]);
+            argv.AddRange([SystemPaths.Require("ip", "iproute2"), "netns", "exec", ns]);
         }
         var c = request.Caller;
         argv.AddRange([
-            SystemPrograms.Setpriv,
+            SystemPaths.Require("setpriv", "util-linux"),
             "--reuid=" + c.Uid.ToString(CultureInfo.InvariantCulture),
             "--regid=" + c.Gid.ToString(CultureInfo.InvariantCulture),
         ]);

@@ -28,6 +28,9 @@ public static class Ops
     public const string LeaseAcquire = "lease.acquire";
     public const string LeaseRelease = "lease.release";
     public const string ShutdownIfIdle = "shutdown_if_idle";
+    public const string LockdownSet = "lockdown.set";
+    public const string FirewallStatus = "firewall.status";
+    public const string FirewallAllowApi = "firewall.allow_api";
 }
 
 public static class ErrorCodes
@@ -172,6 +175,58 @@ public sealed record TunnelUpArgs
     [JsonPropertyName("alternatives")] public IReadOnlyList<AlternativeDto> Alternatives { get; set; } = [];
     [JsonPropertyName("supervision")] public SupervisionArgs? Supervision { get; init; }
     [JsonPropertyName("hooks")] public HookArgs? Hooks { get; init; }
+
+    /// <summary>Direct mode only: block everything that does not go through the tunnel, from before the routes change until disconnect.</summary>
+    [JsonPropertyName("kill_switch")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool KillSwitch { get; init; }
+
+    /// <summary>With <see cref="KillSwitch"/>: the subnets this machine is directly on pass too.</summary>
+    [JsonPropertyName("allow_lan")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AllowLan { get; init; }
+
+    /// <summary>Direct mode only: IPv6 is blocked for the duration even when the profile has an IPv6 address.</summary>
+    [JsonPropertyName("disable_ipv6")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool DisableIpv6 { get; init; }
+}
+
+/// <summary>Intent: turn lockdown on (nothing leaves the machine outside a tunnel, connected or not) or off.</summary>
+public sealed record LockdownArgs
+{
+    [JsonPropertyName("enabled")] public required bool Enabled { get; init; }
+    [JsonPropertyName("allow_lan")] public bool AllowLan { get; init; }
+}
+
+/// <summary>
+/// Intent, under lockdown: let the caller's own TCP connections to these provider API addresses through for as
+/// long as this client connection stays open (what a connect needs before any tunnel exists).
+/// </summary>
+public sealed record AllowApiArgs
+{
+    /// <summary><c>address:port</c> or <c>[IPv6]:port</c>, addresses only (names are resolved by the caller).</summary>
+    [JsonPropertyName("endpoints")] public required IReadOnlyList<string> Endpoints { get; init; }
+}
+
+/// <summary>
+/// Whether tunmux's firewall table is in place and why. The daemon also keeps this in
+/// <c>&lt;runtime&gt;/firewall.json</c> (world-readable, nothing secret) so <c>status</c> can show it without the daemon,
+/// and it stays true to the kernel after a crash of the daemon, since the table outlives it.
+/// </summary>
+public sealed record FirewallStatus
+{
+    /// <summary>The table is installed: traffic outside the tunnel is blocked.</summary>
+    [JsonPropertyName("active")] public bool Active { get; init; }
+    [JsonPropertyName("table")] public string? Table { get; init; }
+    [JsonPropertyName("kill_switch")] public bool KillSwitch { get; init; }
+    [JsonPropertyName("kill_switch_instance")] public string? KillSwitchInstance { get; init; }
+    /// <summary>The kill switch stays after a connect that failed: nothing passes until disconnect.</summary>
+    [JsonPropertyName("kill_switch_held")] public bool KillSwitchHeld { get; init; }
+    [JsonPropertyName("lockdown")] public bool Lockdown { get; init; }
+    [JsonPropertyName("allow_lan")] public bool AllowLan { get; init; }
+    [JsonPropertyName("lan_subnets")] public IReadOnlyList<string> LanSubnets { get; init; } = [];
+    [JsonPropertyName("updated_at")] public DateTimeOffset? UpdatedAt { get; init; }
 }
 
 public sealed record InstanceArgs
@@ -222,6 +277,10 @@ public sealed record TunnelInfo
     [JsonPropertyName("http_port")] public int? HttpPort { get; init; }
     [JsonPropertyName("latest_handshake")] public DateTimeOffset? LatestHandshake { get; init; }
     [JsonPropertyName("alive")] public bool Alive { get; init; }
+    /// <summary>Direct mode: the kill switch guards this instance.</summary>
+    [JsonPropertyName("kill_switch")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool KillSwitch { get; init; }
     [JsonPropertyName("problems")] public IReadOnlyList<string> Problems { get; init; } = [];
     /// <summary>The server in use now (after a failover, not the one connected to first).</summary>
     [JsonPropertyName("server")] public ServerDto? Server { get; init; }
@@ -326,4 +385,7 @@ public static class ProtocolJson
 [JsonSerializable(typeof(TunnelListResult))]
 [JsonSerializable(typeof(TunnelDownResult))]
 [JsonSerializable(typeof(WgShowResult))]
+[JsonSerializable(typeof(LockdownArgs))]
+[JsonSerializable(typeof(AllowApiArgs))]
+[JsonSerializable(typeof(FirewallStatus))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -301,7 +301,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     {
         var env = new List<string>
         {
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PATH=" + SystemPaths.SearchPath,
             "HOME=/",
             "LANG=C.UTF-8",
             // No diagnostics IPC socket in /tmp; a smaller, non-concurrent GC suits a relay.
@@ -315,9 +315,6 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         return env;
     }
 
-    private static string Tool(string name)
-    {
-        try { return SystemPrograms.Resolve(name, name == "ip" ? "iproute2" : "util-linux"); }
-        catch (InvalidOperationException e) { throw new InvalidOperationException("cannot start the proxy: " + e.Message); }
-    }
+    private static string Tool(string name) =>
+        SystemPaths.Require(name, name == "ip" ? "iproute2" : "util-linux");
 }

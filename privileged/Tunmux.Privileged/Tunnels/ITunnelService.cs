@@ -32,4 +32,21 @@ public interface ITunnelService
     /// leaves its exits unsupervised, as over the stdio transport.
     /// </summary>
     Task SuperviseAsync(IDaemonLease lease, Action<string> log, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Whether tunmux's firewall table is in place, and why (kill switch, lockdown).</summary>
+    Task<FirewallStatus> FirewallStatusAsync(CancellationToken cancellationToken) =>
+        throw new PrivilegedException(ErrorCodes.NotImplemented, "this tunnel service has no firewall");
+
+    /// <summary>Lockdown on or off; it outlives connections and daemon restarts until turned off.</summary>
+    Task<FirewallStatus> SetLockdownAsync(LockdownArgs args, uint? byUid, CancellationToken cancellationToken) =>
+        throw new PrivilegedException(ErrorCodes.NotImplemented, "this tunnel service has no firewall");
+
+    /// <summary>While the firewall blocks, lets user <paramref name="uid"/> reach these API endpoints until <see cref="ReleaseApiAsync"/>.</summary>
+    Task AllowApiAsync(long connectionId, uint uid, IReadOnlyList<string> endpoints, CancellationToken cancellationToken) =>
+        throw new PrivilegedException(ErrorCodes.NotImplemented, "this tunnel service has no firewall");
+
+    /// <summary>Closes what <see cref="AllowApiAsync"/> opened for a client connection (called when it closes).</summary>
+    Task ReleaseApiAsync(long connectionId) => Task.CompletedTask;
+
+    /// <summary>At daemon start: the firewall table as its saved state says (lockdown holds again after a reboot).</summary>
+    Task RestoreFirewallAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

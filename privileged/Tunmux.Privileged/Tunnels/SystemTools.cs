@@ -1,16 +1,21 @@
+using Tunmux.Privileged.Processes;
+
 namespace Tunmux.Privileged.Tunnels;
 
 /// <summary>
 /// The programs and system files the tunnel code uses, in one place so a test can point them at
 /// fakes (to check an exact command sequence without root) or at a temporary resolv.conf.
+/// Every program is an absolute path from <see cref="SystemPaths"/> (root-owned system folders),
+/// never a name the caller's folder or PATH could shadow.
 /// </summary>
 internal sealed class SystemTools
 {
-    public string Ip { get; init; } = "ip";
-    public string Wg { get; init; } = "wg";
-    public string WgQuick { get; init; } = "wg-quick";
-    public string Resolvconf { get; init; } = "resolvconf";
-    public string Resolvectl { get; init; } = "resolvectl";
+    public string Ip { get; init; } = Absolute("ip");
+    public string Wg { get; init; } = Absolute("wg");
+    public string WgQuick { get; init; } = Absolute("wg-quick");
+    public string Resolvconf { get; init; } = Absolute("resolvconf");
+    public string Resolvectl { get; init; } = Absolute("resolvectl");
+    public string Nft { get; init; } = Absolute("nft");
 
     /// <summary>Userspace WireGuard implementations, in order of preference, by the names they install as.</summary>
     public IReadOnlyList<(string Name, string[] Commands)> UserspaceImplementations { get; init; } =
@@ -36,27 +41,16 @@ internal sealed class SystemTools
     /// <summary>True when systemd-resolved manages DNS on this machine.</summary>
     public Func<bool> ResolvedActive { get; init; } = () => Directory.Exists("/run/systemd/resolve");
 
-    /// <summary>Full path of a command found on PATH, or null.</summary>
+    /// <summary>The path of an installed program (absolute paths as they are, bare names from <see cref="SystemPaths"/>), or null.</summary>
     public Func<string, string?> Which { get; init; } = DefaultWhich;
 
     public bool Has(string command) => Which(command) is not null;
 
     public bool NamespaceExists(string ns) => File.Exists(Path.Combine(NetnsRunDir, ns));
 
-    private static string? DefaultWhich(string name)
-    {
-        if (name.Contains('/')) return File.Exists(name) ? name : null;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':'))
-        {
-            if (dir.Length == 0) continue;
-            var p = Path.Combine(dir, name);
-            if (File.Exists(p)) return p;
-        }
-        foreach (var dir in new[] { "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin" })
-        {
-            var p = Path.Combine(dir, name);
-            if (File.Exists(p)) return p;
-        }
-        return null;
-    }
+    /// <summary>The trusted absolute path, or where the program would be, so a missing one fails with its full name.</summary>
+    private static string Absolute(string name) => SystemPaths.Find(name) ?? Path.Combine(SystemPaths.SystemFolders[0], name);
+
+    private static string? DefaultWhich(string name) =>
+        name.Contains('/') ? (File.Exists(name) ? name : null) : SystemPaths.Find(name);
 }

@@ -55,8 +55,27 @@ internal sealed class TunnelRecord
     [JsonPropertyName("supervised")] public bool Supervised { get; set; }
     [JsonPropertyName("unsupervised_reason")] public string? UnsupervisedReason { get; set; }
     [JsonPropertyName("forwarded_port")] public int? ForwardedPort { get; set; }
+    /// <summary>Direct mode: the kill switch was asked for (it stays until this instance is taken down).</summary>
+    [JsonPropertyName("kill_switch")] public bool KillSwitch { get; set; }
+    [JsonPropertyName("allow_lan")] public bool AllowLan { get; set; }
+    /// <summary>IPv6 blocked for the duration although the profile has an IPv6 address.</summary>
+    [JsonPropertyName("disable_ipv6")] public bool DisableIpv6 { get; set; }
+    /// <summary>The firewall mark the interface sets on its encrypted packets; null in records older than the exit mark (then it equals the table).</summary>
+    [JsonPropertyName("fwmark")] public int? Fwmark { get; set; }
+    /// <summary>Direct mode: the families blocked for the duration (<c>-4</c>, <c>-6</c>), by an unreachable default in <see cref="BlockTable"/>.</summary>
+    [JsonPropertyName("blocked_families")] public List<string> BlockedFamilies { get; set; } = [];
+    [JsonPropertyName("block_table")] public int? BlockTable { get; set; }
 
     [JsonIgnore] public bool IsProxy => Mode == TunnelModes.Proxy;
+
+    /// <summary>IPv4 goes through the tunnel: the profile has an IPv4 address.</summary>
+    [JsonIgnore] public bool CarriesIpv4 => Addresses.Any(a => !TunnelArgsValidator.IsIPv6(a));
+
+    /// <summary>IPv6 goes through the tunnel: the profile has an IPv6 address and IPv6 was not disabled.</summary>
+    [JsonIgnore] public bool CarriesIpv6 => !DisableIpv6 && Addresses.Any(TunnelArgsValidator.IsIPv6);
+
+    /// <summary>Whether the tunnel carries family <c>-4</c> or <c>-6</c>.</summary>
+    public bool Carries(string family) => family == "-6" ? CarriesIpv6 : CarriesIpv4;
 }
 
 internal static class TunnelModes

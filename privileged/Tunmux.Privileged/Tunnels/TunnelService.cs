@@ -1,4 +1,5 @@
 using System.Net;
+using Tunmux.Privileged.Daemon;
 using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
@@ -33,7 +34,10 @@ public sealed class TunnelService : ITunnelService
         _store = new TunnelRecordStore(paths.TunnelsDir);
         _plans = new ExitPlanStore(paths.SupervisionDir);
         _hooks = new ExitHooks(paths);
+        _killSwitch = new KillSwitch(paths, _store, () => Commands, runner);
     }
+
+    private readonly KillSwitch _killSwitch;
 
     /// <summary>The supervisors of this daemon's exits; null until <see cref="SuperviseAsync"/> (never over the stdio transport).</summary>
     public ExitSupervisors? Supervisors { get; private set; }
@@ -50,6 +54,9 @@ public sealed class TunnelService : ITunnelService
     /// <summary>Test hook: fail just before the step with this index, to prove the rollback of every earlier one.</summary>
     internal int? FailBeforeStep { get; set; }
 
+    /// <summary>Test hook: the process ends just before the step with this index, as a crash would leave things (no rollback).</summary>
+    internal int? CrashBeforeStep { get; set; }
+
     private SystemCommands Commands => new(_runner, Tools);
 
     /// <summary>The step names <see cref="UpAsync"/> would run for these arguments, in order.</summary>
@@ -63,10 +70,13 @@ public sealed class TunnelService : ITunnelService
     {
         var record = new TunnelStep("record", (c, _) => { c.SaveWithPlan(); return Task.CompletedTask; },
             (c, _) => { c.Forget(); return Task.CompletedTask; });
+        // The firewall comes right after the record, before any link or route exists (see FirewallSteps).
+        var firewall = FirewallSteps.Allow();
         if (mode == TunnelModes.Proxy)
             return
             [
                 record,
+                firewall,
                 NamespaceSteps.Create(),
                 InterfaceSteps.CreateLink(),
                 InterfaceSteps.Configure(),
@@ -81,14 +91,20 @@ public sealed class TunnelService : ITunnelService
                 InterfaceSteps.Handshake(inNamespace: true),
             ];
         if (usesWgQuick)
-            return [record, WgQuickSteps.Config(), WgQuickSteps.Up(), DirectDnsSteps.Dns(), InterfaceSteps.Handshake(inNamespace: false)];
+            return
+            [
+                record, firewall, WgQuickSteps.Config(), WgQuickSteps.Up(), DirectRoutingSteps.Block(),
+                DirectDnsSteps.Dns(), InterfaceSteps.Handshake(inNamespace: false),
+            ];
         return
         [
             record,
+            firewall,
             InterfaceSteps.CreateLink(),
             InterfaceSteps.Configure(),
             InterfaceSteps.Addresses(inNamespace: false),
             DirectRoutingSteps.Routes(),
+            DirectRoutingSteps.Block(),
             DirectDnsSteps.Dns(),
             InterfaceSteps.Handshake(inNamespace: false),
         ];
@@ -101,6 +117,8 @@ public sealed class TunnelService : ITunnelService
         args = TunnelArgsValidator.UsableAlternatives(args, warnings);
         var choice = BackendChoice.Choose(args, Tools);
         var peer = args.Profile.Peers[0];
+        // The firewall lets exactly one address through to the server, so the name is resolved once, here, for both.
+        var endpoint = await EndpointAddress.ResolveAsync(peer.Endpoint, cancellationToken);
         var record = new TunnelRecord
         {
             Instance = args.Instance,
@@ -111,13 +129,16 @@ public sealed class TunnelService : ITunnelService
             Interface = InstanceNames.Interface(args.Instance),
             Namespace = args.Mode == TunnelModes.Proxy ? InstanceNames.Namespace(args.Instance) : null,
             PeerPublicKey = peer.PublicKey,
-            Endpoint = peer.Endpoint,
+            Endpoint = endpoint,
             PersistentKeepalive = peer.PersistentKeepalive,
             Addresses = args.Profile.Addresses,
             AllowedIps = peer.AllowedIps,
             Dns = args.Profile.Dns,
             Mtu = args.Profile.Mtu ?? TunnelArgsValidator.DefaultMtu,
             UserspaceImplementation = choice.Backend == "userspace" ? choice.Userspace?.Name : null,
+            KillSwitch = args.KillSwitch,
+            AllowLan = args.AllowLan,
+            DisableIpv6 = args.DisableIpv6,
             CreatedAt = DateTimeOffset.UtcNow,
             Server = args.Server,
             Supervised = Supervisors is not null,
@@ -149,6 +170,7 @@ public sealed class TunnelService : ITunnelService
         {
             for (; done < steps.Count; done++)
             {
+                if (CrashBeforeStep == done) Environment.Exit(70);
                 if (FailBeforeStep == done)
                     throw new CommandFailedException($"injected failure before step {steps[done].Name}");
                 await steps[done].Do(context, cancellationToken);
@@ -159,11 +181,15 @@ public sealed class TunnelService : ITunnelService
         {
             // Whatever went wrong (a command, a file, cancellation, a bug), nothing is left half-done.
             var failedStep = done < steps.Count ? steps[done].Name : "done";
+            context.RollingBack = true;
             await UndoAsync(context, steps.Take(done).Reverse());
             if (e is OperationCanceledException) throw;
             var message = e is PrivilegedException pe ? pe.Message : e.Message;
-            throw new PrivilegedException(ErrorCodes.Failed,
-                $"bringing up {args.Instance} failed at step {failedStep}: {message}; everything was rolled back");
+            var kept = _killSwitch.HoldsFor(args.Instance)
+                ? "; everything was rolled back except the kill switch, which keeps blocking all traffic outside a tunnel " +
+                  "(you asked not to leak): connect again, or remove it with 'tunmux disconnect'"
+                : "; everything was rolled back";
+            throw new PrivilegedException(ErrorCodes.Failed, $"bringing up {args.Instance} failed at step {failedStep}: {message}{kept}");
         }
 
         if (args.Profile.PortForwardGateway is { } gateway)
@@ -199,7 +225,10 @@ public sealed class TunnelService : ITunnelService
         if (record is null)
         {
             _plans.Delete(instance);
-            return false;
+            // A kill switch kept after a failed connect has no record of its own: disconnect is what ends it.
+            if (!_killSwitch.HoldsFor(instance)) return false;
+            await _killSwitch.ReleaseAsync(instance, cancellationToken);
+            return true;
         }
 
         if (record.Complete && _plans.Load(instance) is { } plan)
@@ -244,6 +273,8 @@ public sealed class TunnelService : ITunnelService
     {
         if (Supervisors is not null) return Task.CompletedTask;
         Supervisors = new ExitSupervisors(lease, log, SupervisorClock);
+        // Before an exit sends to another server, the firewall (kill switch, lockdown) lets that server through.
+        Supervisors.EndpointChanging += (change, ct) => UpdateAllowedEndpointAsync(change.Instance, change.To, ct);
         foreach (var record in _store.LoadAll())
         {
             if (!record.Complete || !record.Supervised) continue;
@@ -295,6 +326,7 @@ public sealed class TunnelService : ITunnelService
         Paths = _paths,
         Pids = _pids,
         ProxyLauncher = _proxy,
+        KillSwitch = _killSwitch,
         PrivateKey = args?.Profile.PrivateKey,
         PresharedKey = args?.Profile.Peers[0].PresharedKey,
         Proxy = args?.Proxy,
@@ -356,6 +388,9 @@ public sealed class TunnelService : ITunnelService
             problems.Add($"{r.DataPlane} (pid {pid}) is not running");
         if (r.ProxyPid is { } proxyPid && !ProcessControl.IsRunning(proxyPid))
             problems.Add($"proxy (pid {proxyPid}) is not running");
+        if (problems.Count > 0 && r.Mode == TunnelModes.Direct && _killSwitch.IsActive)
+            problems.Add("the firewall blocks all traffic outside the tunnel while it is down (fail closed): " +
+                         $"connect again, or disconnect {r.Instance} to remove it");
 
         if (Supervisors?.Health(r.Instance, out var seen) is { } health)
         {
@@ -400,6 +435,7 @@ public sealed class TunnelService : ITunnelService
         HttpPort = r.HttpPort,
         LatestHandshake = handshake,
         Alive = problems.Count == 0,
+        KillSwitch = r.KillSwitch,
         Problems = problems,
     };
 
@@ -414,4 +450,31 @@ public sealed class TunnelService : ITunnelService
         Failovers = r.Failovers,
         ForwardedPort = r.ForwardedPort,
     };
+
+    public Task<FirewallStatus> FirewallStatusAsync(CancellationToken cancellationToken) => Task.FromResult(_killSwitch.Status());
+
+    public Task<FirewallStatus> SetLockdownAsync(LockdownArgs args, uint? byUid, CancellationToken cancellationToken) =>
+        _killSwitch.SetLockdownAsync(args.Enabled, args.AllowLan, byUid, cancellationToken);
+
+    public Task AllowApiAsync(long connectionId, uint uid, IReadOnlyList<string> endpoints, CancellationToken cancellationToken) =>
+        _killSwitch.AllowApiAsync(connectionId, uid, endpoints, cancellationToken);
+
+    public Task ReleaseApiAsync(long connectionId) => _killSwitch.ReleaseApiAsync(connectionId);
+
+    public Task RestoreFirewallAsync(CancellationToken cancellationToken) => _killSwitch.RestoreAsync(cancellationToken);
+
+    /// <summary>
+    /// An exit now talks to another server (failover): its record follows, and so does the firewall's hole for its
+    /// encrypted traffic. The endpoint must be an address (the new server is already chosen and resolved).
+    /// </summary>
+    public async Task UpdateAllowedEndpointAsync(string instance, string endpoint, CancellationToken cancellationToken)
+    {
+        if (!EndpointAddress.TryParse(endpoint, out _, out _))
+            throw new PrivilegedException(ErrorCodes.InvalidArgument, $"endpoint {RequestValidator.Preview(endpoint)} is not address:port");
+        var record = _store.Load(instance)
+            ?? throw new PrivilegedException(ErrorCodes.NotFound, $"instance {instance} is not up");
+        record.Endpoint = endpoint;
+        _store.Save(record);
+        await _killSwitch.RefreshAsync(null, cancellationToken);
+    }
 }

@@ -91,10 +91,12 @@ public sealed partial class DaemonSandbox : IDisposable
     }
 
     /// <summary>Starts any program in this sandbox's environment, tracked for cleanup.</summary>
-    public Process Start(string file, IEnumerable<string> args, IDictionary<string, string> env, bool redirectStdin = false)
+    public Process Start(string file, IEnumerable<string> args, IDictionary<string, string> env, bool redirectStdin = false,
+        string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file)
         {
+            WorkingDirectory = workingDirectory ?? "",
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -110,7 +112,8 @@ public sealed partial class DaemonSandbox : IDisposable
 
     /// <summary>Runs the probe client as <paramref name="user"/> (null: root) and returns its one-line verdict.</summary>
     public async Task<ProbeResult> ProbeAsync(string? user, string transport, bool autostart, string mode = "never",
-        int timeoutMs = 30000, string? group = null, int holdMs = 0, Action<IDictionary<string, string>>? env = null)
+        int timeoutMs = 30000, string? group = null, int holdMs = 0, Action<IDictionary<string, string>>? env = null,
+        string? workingDirectory = null)
     {
         var environment = Environment(user is null ? XdgRuntimeDir : null);
         env?.Invoke(environment);
@@ -119,7 +122,7 @@ public sealed partial class DaemonSandbox : IDisposable
         var (file, args) = user is null
             ? (Dotnet, (IEnumerable<string>)[ProbeDll, .. probe])
             : ("setpriv", ["--reuid", user, "--regid", TestAccounts.PrimaryGroupName(user), "--init-groups", Dotnet, ProbeDll, .. probe]);
-        var p = Start(file, args, environment);
+        var p = Start(file, args, environment, workingDirectory: workingDirectory);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

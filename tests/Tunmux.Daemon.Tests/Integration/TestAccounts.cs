@@ -53,9 +53,11 @@ public sealed class TestAccounts
     }
 
     /// <summary>Allows members of the group to run the daemon lines of <paramref name="executable"/> through sudo, as docs/privileged.md says.</summary>
-    public static void AllowSudo(string executable)
+    /// <param name="keepCallerPath">Also let sudo pass the caller's PATH on (no <c>secure_path</c>), as on machines whose sudoers does not set it.</param>
+    public static void AllowSudo(string executable, bool keepCallerPath = false)
     {
         var lines = string.Join('\n',
+            keepCallerPath ? $"Defaults:%{Group} !secure_path" : "",
             $"%{Group} ALL=(root) NOPASSWD: {executable} privileged --serve --autostarted --authorized-group {Group}",
             $"%{Group} ALL=(root) NOPASSWD: {executable} privileged --serve --autostarted --authorized-group {Group} --idle-timeout-ms *",
             $"%{Group} ALL=(root) NOPASSWD: {executable} privileged --serve --stdio --autostarted --authorized-group {Group}",

@@ -1,13 +1,16 @@
 using System.Globalization;
+using Tunmux.Privileged.Firewall;
 
 namespace Tunmux.Privileged.Tunnels.Steps;
 
 /// <summary>
 /// Direct mode with ip/wg (the kernel backend): full-tunnel routing the way wg-quick does it.
-/// The interface marks its own encrypted packets with a firewall mark; every unmarked packet is
+/// The interface marks its own encrypted packets with the exit mark; every unmarked packet is
 /// looked up in a table of its own whose default route is the tunnel, while
 /// <c>suppress_prefixlength 0</c> lets the main table's specific routes (the LAN, the endpoint's
 /// path) win over its default. So the endpoint stays reachable and nothing else leaks.
+/// A family the tunnel does not carry (no address of it in the profile, or IPv6 disabled) gets the
+/// same rules with an unreachable default instead (<see cref="Block"/>): blocked, never left open.
 /// </summary>
 internal static class DirectRoutingSteps
 {
@@ -15,12 +18,17 @@ internal static class DirectRoutingSteps
 
     public static TunnelStep Routes() => new("routes", AddAsync, RemoveAsync);
 
+    /// <summary>Blocks the families the tunnel does not carry, for both backends (after wg-quick, or after <see cref="Routes"/>).</summary>
+    public static TunnelStep Block() => new("block", BlockAsync, UnblockAsync);
+
     private static bool IsDefault(string prefix) => prefix is "0.0.0.0/0" or "::/0";
+
+    private static string Mark(TunnelContext c) => (c.Record.Fwmark ?? ExitMark.Value).ToString(CultureInfo.InvariantCulture);
 
     private static async Task AddAsync(TunnelContext c, CancellationToken ct)
     {
         var r = c.Record;
-        var defaults = r.AllowedIps.Where(IsDefault).Select(InterfaceSteps.Family).Distinct().ToList();
+        var defaults = r.AllowedIps.Where(IsDefault).Select(InterfaceSteps.Family).Where(r.Carries).Distinct().ToList();
         if (defaults.Count > 0)
         {
             var table = await FreeTableAsync(c, ct);
@@ -28,13 +36,8 @@ internal static class DirectRoutingSteps
             r.RoutingFamilies = defaults;
             c.Save();
             var t = table.ToString(CultureInfo.InvariantCulture);
-            await c.Commands.WgAsync(null, ["set", r.Interface, "fwmark", t], null, ct);
             foreach (var family in defaults)
-            {
-                await c.Commands.IpAsync(null, [family, "rule", "add", "not", "fwmark", t, "table", t], ct);
-                await c.Commands.IpAsync(null, [family, "rule", "add", "table", "main", "suppress_prefixlength", "0"], ct);
-                await c.Commands.IpAsync(null, [family, "route", "add", family == "-4" ? "0.0.0.0/0" : "::/0", "dev", r.Interface, "table", t], ct);
-            }
+                await AddDefaultAsync(c, family, t, [Any(family), "dev", r.Interface], ct);
             if (defaults.Contains("-4") && File.Exists(c.Tools.SrcValidMarkPath))
             {
                 // Replies to marked packets must pass reverse-path filtering.
@@ -43,8 +46,41 @@ internal static class DirectRoutingSteps
                 File.WriteAllText(c.Tools.SrcValidMarkPath, "1\n");
             }
         }
-        foreach (var prefix in r.AllowedIps.Where(p => !IsDefault(p)))
+        foreach (var prefix in r.AllowedIps.Where(p => !IsDefault(p) && r.Carries(InterfaceSteps.Family(p))))
             await c.Commands.IpAsync(null, [InterfaceSteps.Family(prefix), "route", "add", prefix, "dev", r.Interface], ct);
+    }
+
+    private static string Any(string family) => family == "-4" ? "0.0.0.0/0" : "::/0";
+
+    /// <summary>Unmarked traffic of <paramref name="family"/> looks up table <paramref name="t"/>, whose default is <paramref name="route"/>.</summary>
+    private static async Task AddDefaultAsync(TunnelContext c, string family, string t, IReadOnlyList<string> route, CancellationToken ct)
+    {
+        await c.Commands.IpAsync(null, [family, "rule", "add", "not", "fwmark", Mark(c), "table", t], ct);
+        await c.Commands.IpAsync(null, [family, "rule", "add", "table", "main", "suppress_prefixlength", "0"], ct);
+        await c.Commands.IpAsync(null, [family, "route", "add", .. route, "table", t], ct);
+    }
+
+    private static async Task BlockAsync(TunnelContext c, CancellationToken ct)
+    {
+        var r = c.Record;
+        var blocked = new[] { "-4", "-6" }.Where(f => !r.Carries(f)).ToList();
+        if (blocked.Count == 0) return;
+        // The tunnel's own table when there is one (wg-quick's is its mark), so one table holds the whole plan.
+        var table = r.RoutingTable ?? await FreeTableAsync(c, ct);
+        r.BlockTable = table;
+        r.BlockedFamilies = blocked;
+        c.Save();
+        foreach (var family in blocked)
+            await AddDefaultAsync(c, family, table.ToString(CultureInfo.InvariantCulture), ["unreachable", Any(family)], ct);
+    }
+
+    private static async Task UnblockAsync(TunnelContext c, CancellationToken ct)
+    {
+        var r = c.Record;
+        if (r.BlockTable is not { } table) return;
+        await RemoveFamiliesAsync(c, table, r.BlockedFamilies, ct);
+        r.BlockTable = null;
+        r.BlockedFamilies = [];
     }
 
     /// <summary>The first table from 51820 with no route in it, as wg-quick picks it.</summary>
@@ -68,13 +104,7 @@ internal static class DirectRoutingSteps
         var r = c.Record;
         if (r.RoutingTable is { } table)
         {
-            var t = table.ToString(CultureInfo.InvariantCulture);
-            foreach (var family in r.RoutingFamilies)
-            {
-                await c.Commands.IpTryAsync(null, [family, "rule", "del", "not", "fwmark", t, "table", t], ct);
-                await c.Commands.IpTryAsync(null, [family, "rule", "del", "table", "main", "suppress_prefixlength", "0"], ct);
-                await c.Commands.IpTryAsync(null, [family, "route", "flush", "table", t], ct);
-            }
+            await RemoveFamiliesAsync(c, table, r.RoutingFamilies, ct);
             r.RoutingTable = null;
             r.RoutingFamilies = [];
         }
@@ -84,5 +114,18 @@ internal static class DirectRoutingSteps
             r.SrcValidMarkBefore = null;
         }
         // Routes to specific prefixes went with the link.
+    }
+
+    private static async Task RemoveFamiliesAsync(TunnelContext c, int table, IReadOnlyList<string> families, CancellationToken ct)
+    {
+        var t = table.ToString(CultureInfo.InvariantCulture);
+        // Records from before the exit mark used the table number as the mark.
+        var mark = (c.Record.Fwmark ?? table).ToString(CultureInfo.InvariantCulture);
+        foreach (var family in families)
+        {
+            await c.Commands.IpTryAsync(null, [family, "rule", "del", "not", "fwmark", mark, "table", t], ct);
+            await c.Commands.IpTryAsync(null, [family, "rule", "del", "table", "main", "suppress_prefixlength", "0"], ct);
+            await c.Commands.IpTryAsync(null, [family, "route", "flush", "table", t], ct);
+        }
     }
 }

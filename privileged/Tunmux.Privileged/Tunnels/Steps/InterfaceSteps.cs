@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tunmux.Privileged.Firewall;
 
 namespace Tunmux.Privileged.Tunnels.Steps;
 
@@ -97,11 +98,19 @@ internal static class InterfaceSteps
         var key = c.PrivateKey ?? throw new InvalidOperationException("no private key in this context");
         // Keys go through stdin, never argv (which every user can read in /proc). stdin carries one
         // key per run, so with a preshared key the private key is set by a run of its own.
-        var set = new List<string> { "set", r.Interface };
+        // Every exit's encrypted socket carries the exit mark (see ExitMark): direct routing and the kill switch key on it.
+        r.Fwmark = ExitMark.Value;
+        c.Save();
+        var set = new List<string> { "set", r.Interface, "fwmark", ExitMark.Value.ToString(CultureInfo.InvariantCulture) };
         if (c.PresharedKey is not null)
+        {
             await c.Commands.WgAsync(null, [.. set, "private-key", "/dev/stdin"], key + "\n", ct);
+            set = ["set", r.Interface];
+        }
         else
+        {
             set.AddRange(["private-key", "/dev/stdin"]);
+        }
         set.AddRange(["peer", r.PeerPublicKey]);
         if (c.PresharedKey is not null) set.AddRange(["preshared-key", "/dev/stdin"]);
         set.AddRange(["endpoint", r.Endpoint, "allowed-ips", string.Join(',', r.AllowedIps)]);

@@ -26,6 +26,10 @@ internal sealed class TunnelContext
     public required PrivilegedPaths Paths { get; init; }
     public required ManagedPids Pids { get; init; }
     public required IProxyLauncher ProxyLauncher { get; init; }
+    public required KillSwitch KillSwitch { get; init; }
+
+    /// <summary>True while the undos of a failed <c>up</c> run (as opposed to <c>down</c>): some things stay then.</summary>
+    public bool RollingBack { get; set; }
 
     /// <summary>What the exit's supervisor and hooks need (keys included), saved and deleted with the record; null during <c>down</c>.</summary>
     public Supervision.ExitPlan? Plan { get; init; }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Tunmux.Privileged.Firewall;
 
 namespace Tunmux.Privileged.Tunnels.Steps;
 
@@ -21,6 +22,7 @@ internal static class WgQuickSteps
         SecureFiles.PrivateDirectory(dir);
         var path = Path.Combine(dir, r.Interface + ".conf");
         r.ConfigPath = path;
+        r.Fwmark = ExitMark.Value;
         // wg-quick sets DNS only through resolvconf; without it tunmux sets DNS itself (the dns step).
         if (r.Dns.Count > 0 && c.Tools.Has(c.Tools.Resolvconf)) r.DnsMethod = "wg-quick";
         c.Save();
@@ -37,14 +39,21 @@ internal static class WgQuickSteps
         sb.Append("Address = ").AppendJoin(", ", r.Addresses).Append('\n');
         if (r.DnsMethod == "wg-quick") sb.Append("DNS = ").AppendJoin(", ", r.Dns).Append('\n');
         sb.Append("MTU = ").Append(r.Mtu.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        // wg-quick takes the mark as its routing table too: the exit mark (see ExitMark) is what the kill switch lets out.
+        sb.Append("FwMark = ").Append((r.Fwmark ?? ExitMark.Value).ToString(CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("\n[Peer]\n");
         sb.Append("PublicKey = ").Append(r.PeerPublicKey).Append('\n');
         if (presharedKey is not null) sb.Append("PresharedKey = ").Append(presharedKey).Append('\n');
         sb.Append("Endpoint = ").Append(r.Endpoint).Append('\n');
-        sb.Append("AllowedIPs = ").AppendJoin(", ", r.AllowedIps).Append('\n');
+        // Only the families the tunnel carries: the block step turns the others into unreachable, never into wg-quick routes.
+        var allowed = CarriedAllowedIps(r).ToList();
+        if (allowed.Count > 0) sb.Append("AllowedIPs = ").AppendJoin(", ", allowed).Append('\n');
         if (r.PersistentKeepalive is { } k) sb.Append("PersistentKeepalive = ").Append(k.ToString(CultureInfo.InvariantCulture)).Append('\n');
         return sb.ToString();
     }
+
+    internal static IEnumerable<string> CarriedAllowedIps(TunnelRecord r) =>
+        r.AllowedIps.Where(a => r.Carries(InterfaceSteps.Family(a)));
 
     private static Task DeleteConfigAsync(TunnelContext c, CancellationToken ct)
     {
@@ -87,7 +96,7 @@ internal static class WgQuickSteps
             && int.TryParse(fwmark[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var table))
         {
             r.RoutingTable = table;
-            r.RoutingFamilies = r.AllowedIps.Where(a => a is "0.0.0.0/0" or "::/0").Select(InterfaceSteps.Family).Distinct().ToList();
+            r.RoutingFamilies = CarriedAllowedIps(r).Where(a => a is "0.0.0.0/0" or "::/0").Select(InterfaceSteps.Family).Distinct().ToList();
         }
         c.Save();
     }
@@ -102,7 +111,7 @@ internal static class WgQuickSteps
         {
             // wg-quick refuses to go down once the interface is gone (a crash): undo its work by hand.
             await DirectRoutingSteps.RemoveRulesAsync(c, ct);
-            if (c.Tools.Which("nft") is { } nft)
+            if (c.Tools.Which(c.Tools.Nft) is { } nft)
                 foreach (var family in new[] { "ip", "ip6" })
                     await c.Commands.RunAsync(nft, ["delete", "table", family, "wg-quick-" + r.Interface], ct: ct);
         }

@@ -78,6 +78,9 @@ internal sealed class ExitControl : IExitControl, IDisposable
         _endpointChanging = endpointChanging;
         _probe = new ConnectivityProbe(record.Namespace);
         _natPmp = new NatPmpClient(record.Namespace);
+        // What the interface sends to now, when the record says it as an address (a name is resolved at the first change).
+        var colon = record.Endpoint.LastIndexOf(':');
+        if (colon > 0 && IPAddress.TryParse(record.Endpoint[..colon].Trim('[', ']'), out _)) _resolvedEndpoint = record.Endpoint;
     }
 
     private ProfileDto Profile => _plan.Profiles[Math.Clamp(_record.ProfileIndex, 0, _plan.Profiles.Count - 1)].Profile;
@@ -93,6 +96,11 @@ internal sealed class ExitControl : IExitControl, IDisposable
         // Removing the peer drops its session; set again with a keepalive, it starts a handshake at once.
         await _commands.WgAsync(WgNamespace, ["set", _record.Interface, "peer", peer.PublicKey, "remove"], null, ct).ConfigureAwait(false);
         await SetPeerAsync(peer, endpoint, ct).ConfigureAwait(false);
+        if (_record.Endpoint != endpoint)
+        {
+            _record.Endpoint = endpoint;
+            _store.Save(_record);
+        }
     }
 
     public async Task SwitchAsync(int index, CancellationToken ct)
@@ -110,7 +118,8 @@ internal sealed class ExitControl : IExitControl, IDisposable
         // Recorded before the peer is set, so whatever fails next, down removes what is there.
         r.ProfileIndex = index;
         r.PeerPublicKey = peer.PublicKey;
-        r.Endpoint = peer.Endpoint;
+        // The address the interface sends to, as the firewall's records expect it (never a name).
+        r.Endpoint = endpoint;
         r.PersistentKeepalive = peer.PersistentKeepalive;
         r.Server = to.Server;
         _store.Save(r);

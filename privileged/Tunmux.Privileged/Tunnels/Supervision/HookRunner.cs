@@ -53,7 +53,7 @@ internal sealed class HookRunner
             pid = RunAsCaller.Start(new RunAsCaller.Request
             {
                 Caller = hook.Caller,
-                File = SystemPrograms.Shell,
+                File = SystemPaths.Require("sh", "dash"),
                 Arguments = ["-c", hook.Command],
                 Environment = env,
                 Descriptors = new Dictionary<int, int> { [1] = theirs, [2] = theirs },
