@@ -49,7 +49,7 @@ def outside_address():
 
 def main():
     global next_port
-    nft(f"table ip {TABLE} {{ chain pre {{ type nat hook prerouting priority -110; }} }}\n")
+    nft(f"table ip {TABLE} {{\n    chain pre {{\n        type nat hook prerouting priority -110;\n    }}\n}}\n")
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((ADDRESS, 5351))
     while True:

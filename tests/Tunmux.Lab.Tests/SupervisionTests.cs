@@ -334,6 +334,8 @@ public sealed class SupervisionTests : LabSession
     private void DownAfterTest(TunmuxSession tm, string instance) => Track(new Cleanup(() =>
     {
         TestContext.Out.WriteLine($"--- exit log of {instance}:\n{ExitLog(tm, instance)}");
+        foreach (var pmp in Directory.EnumerateFiles(Lab.Dir, "natpmp*.*"))
+            TestContext.Out.WriteLine($"--- {Path.GetFileName(pmp)}:\n{File.ReadAllText(pmp)}");
         var daemonOut = Path.Combine(tm.WorkDir, "daemon.out");
         if (File.Exists(daemonOut)) TestContext.Out.WriteLine("--- daemon output:\n" + File.ReadAllText(daemonOut));
         var client = Client(tm).GetAwaiter().GetResult();

@@ -33,7 +33,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
         foreach (var s in states)
         {
             var info = view.Tunnels?.GetValueOrDefault(s.Instance);
-            rows.Add(new StatusRow(await LearnAsync(store, s, info, ct), Liveness.Problems(s), info, view));
+            var learned = await LearnAsync(store, s, info, ct);
+            rows.Add(new StatusRow(learned, Liveness.Problems(learned), info, view));
         }
 
         if (json)
@@ -72,7 +73,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
     private static async Task<ConnectionState> LearnAsync(ConnectionStore store, ConnectionState s, TunnelInfo? info, CancellationToken ct)
     {
         if (info?.Server is not { } server || info.Health is not { } health) return s;
-        if (server.Name == s.Server && health.Failovers == s.Failovers) return s;
+        // A proxy the supervisor started again has a new PID too.
+        if (server.Name == s.Server && health.Failovers == s.Failovers && (info.ProxyPid is null || info.ProxyPid == s.ProxyPid)) return s;
         var learned = s with
         {
             Server = server.Name,

@@ -23,6 +23,15 @@ internal sealed class ConnectivityProbe(string? ns) : IDisposable
     public async Task<bool?> ProbeAsync(IPAddress? dnsServer, TimeSpan timeout, CancellationToken ct)
     {
         if (dnsServer is null) return null;
+        // A socket made before a failover keeps the source address it was connected with, which the interface may
+        // no longer have: a send that fails at once is tried again from a fresh socket.
+        if (await ProbeOnceAsync(dnsServer, timeout, ct).ConfigureAwait(false) is { } answered) return answered;
+        return await ProbeOnceAsync(dnsServer, timeout, ct).ConfigureAwait(false) ?? false;
+    }
+
+    /// <summary>Answered or not; null when the socket itself failed (and was dropped).</summary>
+    private async Task<bool?> ProbeOnceAsync(IPAddress dnsServer, TimeSpan timeout, CancellationToken ct)
+    {
         var target = new IPEndPoint(dnsServer, Port);
         try
         {
@@ -45,9 +54,9 @@ internal sealed class ConnectivityProbe(string? ns) : IDisposable
         }
         catch (Exception e) when (e is SocketException or IOException)
         {
-            // Unreachable (no route, interface down): a failed probe. A fresh socket next time.
+            // Unreachable, or a source address that is gone: a fresh socket for the next try.
             Reset();
-            return false;
+            return null;
         }
     }
 
@@ -84,7 +93,8 @@ internal sealed class ConnectivityProbe(string? ns) : IDisposable
         return socket;
     }
 
-    private void Reset()
+    /// <summary>Drops the socket (after the exit's addresses changed); the next probe makes a new one.</summary>
+    public void Reset()
     {
         _socket?.Dispose();
         _socket = null;

@@ -126,6 +126,8 @@ internal sealed class ExitControl : IExitControl, IDisposable
         await SetPeerAsync(peer, endpoint, ct).ConfigureAwait(false);
 
         await SwitchAddressesAsync(from.Addresses, to.Profile.Addresses, ct).ConfigureAwait(false);
+        // The probe's socket was connected from the old address.
+        _probe.Reset();
         var newMtu = to.Profile.Mtu ?? TunnelArgsValidator.DefaultMtu;
         if (newMtu != r.Mtu)
         {
