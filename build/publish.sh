@@ -22,7 +22,7 @@ for csproj in "$root"/plugins/*/*.csproj; do
   name=$(basename "$csproj" .csproj)
   dotnet publish "$csproj" -c "$config" -r "$rid" --self-contained false -p:PublishReadyToRun=true \
     -o "$out/plugins/$name" -nologo -v quiet
-  # The host provides the contracts; a private copy would split the plugin API into two types.
-  rm -f "$out/plugins/$name/Tunmux.Contracts.dll"
+  # The host provides the contracts and CommandLineParser; a private copy would split the plugin API into two types.
+  rm -f "$out/plugins/$name/Tunmux.Contracts.dll" "$out/plugins/$name/CommandLine.dll"
 done
 echo "$out"

@@ -7,7 +7,7 @@ namespace Tunmux.Contracts;
 public static class ContractsVersion
 {
     /// <summary>Breaking-change counter of the plugin API.</summary>
-    public const int Major = 1;
+    public const int Major = 2;
 
     /// <summary>Additive-change counter of the plugin API.</summary>
     public const int Minor = 0;

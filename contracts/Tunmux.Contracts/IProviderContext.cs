@@ -18,6 +18,9 @@ public interface IProviderContext
     /// <summary>Terminal input and output: prompts (with and without echo), tables and JSON.</summary>
     IConsoleIO Console { get; }
 
+    /// <summary>Measures round trips to servers' entries (for <c>--sort latency</c> and the latency column).</summary>
+    ILatencyProbe Latency { get; }
+
     /// <summary>A folder the provider may use for caches that hold no secrets (manifests), created 0700.</summary>
     string CacheDirectory { get; }
 
@@ -119,4 +122,37 @@ public interface IConsoleIO
 
     /// <summary>Writes a value as indented JSON with snake_case field names.</summary>
     void WriteJson(object? value);
+}
+
+/// <summary>Measures how far servers are, as the host can from this machine.</summary>
+public interface ILatencyProbe
+{
+    /// <summary>
+    /// Measures every target in parallel and returns one result per target (same keys), within
+    /// <paramref name="budget"/> in total: a target that has not answered by then gets a null round trip.
+    /// </summary>
+    Task<IReadOnlyList<LatencyResult>> MeasureAsync(IReadOnlyList<LatencyTarget> targets, TimeSpan budget, CancellationToken cancellationToken);
+}
+
+/// <summary>One server to measure.</summary>
+/// <param name="Key">The caller's key for the result (the server name).</param>
+/// <param name="Host">The entry address or host name.</param>
+/// <param name="Port">The server's WireGuard UDP port.</param>
+public sealed record LatencyTarget(string Key, string Host, int Port);
+
+/// <summary>The measurement of one <see cref="LatencyTarget"/>.</summary>
+/// <param name="Key">The target's key.</param>
+/// <param name="RoundTrip">The round trip, or null when nothing answered within the budget.</param>
+/// <param name="Method">How it was measured (<c>tcp-connect</c>, <c>icmp</c>, ...), or <c>none</c>.</param>
+public sealed record LatencyResult(string Key, TimeSpan? RoundTrip, string Method);
+
+/// <summary>A probe that measures nothing: every target answers "no answer". For tests of a provider and for hosts that cannot measure.</summary>
+public sealed class NoLatencyProbe : ILatencyProbe
+{
+    /// <summary>The one instance.</summary>
+    public static NoLatencyProbe Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LatencyResult>> MeasureAsync(IReadOnlyList<LatencyTarget> targets, TimeSpan budget, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<LatencyResult>>(targets.Select(t => new LatencyResult(t.Key, null, "none")).ToList());
 }

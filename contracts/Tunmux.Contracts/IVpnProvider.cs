@@ -20,8 +20,11 @@ public interface IVpnProvider
     /// </summary>
     void Initialize(IProviderContext context);
 
-    /// <summary>The provider's own flags on the standard verbs and its own verbs.</summary>
-    ProviderSpec Describe();
+    /// <summary>
+    /// The provider's command line: the option classes of its standard verbs (derived ones add flags)
+    /// and of its own verbs and groups. Called before parsing; keep it cheap (no I/O).
+    /// </summary>
+    ProviderCommands Describe();
 
     /// <summary>Logs in and stores the session through <see cref="IProviderContext.Credentials"/>.</summary>
     Task LoginAsync(LoginRequest request, CancellationToken cancellationToken);
@@ -35,12 +38,29 @@ public interface IVpnProvider
     /// <summary>Servers matching the query for <c>servers</c>, in the order to show them.</summary>
     Task<IReadOnlyList<ServerInfo>> ListServersAsync(ServerQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Chooses a server and returns the WireGuard profile to bring up.</summary>
+    /// <summary>
+    /// Chooses a server and returns the WireGuard profile to bring up, with ranked
+    /// <see cref="ConnectPlan.Alternatives"/> the daemon may fail over to.
+    /// </summary>
     Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Runs one of the provider's own verbs (declared in <see cref="ProviderSpec.Verbs"/>).
+    /// Runs one of the provider's own verbs (declared in <see cref="ProviderCommands.Verbs"/>):
+    /// <see cref="VerbInvocation.Options"/> is the parsed instance of the verb's class.
     /// Returns the process exit code.
     /// </summary>
     Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Renews what must outlive a command (Proton's certificate of the tunnel key) when it is due, and
+    /// says when to call again. The default renews nothing.
+    /// </summary>
+    Task<RefreshResult> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult(RefreshResult.NothingDue);
+
+    /// <summary>
+    /// Called by the host after the daemon failed an exit over to another server the provider was not
+    /// asked about. The default does nothing.
+    /// </summary>
+    Task OnServerChangedAsync(ServerChange change, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -12,15 +12,15 @@ public sealed record LoginRequest
     /// </summary>
     public string? Password { get; init; }
 
-    /// <summary>The provider's own login flags.</summary>
-    public required ParsedOptions Options { get; init; }
+    /// <summary>The parsed flags: an instance of the class named in <see cref="ProviderCommands.Login"/>.</summary>
+    public required LoginOptions Options { get; init; }
 }
 
 /// <summary>Arguments of <c>info</c>.</summary>
 public sealed record InfoRequest
 {
-    /// <summary>The provider's own flags.</summary>
-    public required ParsedOptions Options { get; init; }
+    /// <summary>The parsed flags: an instance of the class named in <see cref="ProviderCommands.Info"/>.</summary>
+    public required InfoOptions Options { get; init; }
 }
 
 /// <summary>Arguments of <c>servers</c>.</summary>
@@ -32,8 +32,11 @@ public sealed record ServerQuery
     /// <summary>Bypass any cache and fetch the list again.</summary>
     public bool Refresh { get; init; }
 
-    /// <summary>The provider's own filter flags.</summary>
-    public required ParsedOptions Options { get; init; }
+    /// <summary>The order asked with <c>-s/--sort</c>; null means the provider's own order.</summary>
+    public ServerSort? Sort { get; init; }
+
+    /// <summary>The parsed flags: an instance of the class named in <see cref="ProviderCommands.Servers"/>.</summary>
+    public required ServersOptions Options { get; init; }
 }
 
 /// <summary>Arguments of <c>connect</c>.</summary>
@@ -48,19 +51,51 @@ public sealed record ConnectRequest
     /// <summary>True for proxy mode; providers rarely care, but may.</summary>
     public bool ProxyMode { get; init; }
 
-    /// <summary>The provider's own connect flags.</summary>
-    public required ParsedOptions Options { get; init; }
+    /// <summary>The order candidates are ranked in (<c>-s/--sort</c>); null means the provider's own.</summary>
+    public ServerSort? Sort { get; init; }
+
+    /// <summary>The parsed flags: an instance of the class named in <see cref="ProviderCommands.Connect"/>.</summary>
+    public required ConnectOptions Options { get; init; }
 }
 
 /// <summary>A call of one of the provider's own verbs.</summary>
 public sealed record VerbInvocation
 {
-    /// <summary>The verb path below the provider (<c>["ports", "add"]</c>).</summary>
+    /// <summary>The verb path below the provider (<c>["ports", "add"]</c>), each word as declared (aliases resolved).</summary>
     public required IReadOnlyList<string> Path { get; init; }
 
-    /// <summary>Flags and positional arguments, parsed against the verb's <see cref="VerbSpec"/>.</summary>
-    public required ParsedOptions Options { get; init; }
+    /// <summary>The parsed options: an instance of the <c>[Verb]</c> class reached (<c>PortsAdd</c>).</summary>
+    public required object Options { get; init; }
 
-    /// <summary>True when <c>--json</c> was given.</summary>
-    public bool Json { get; init; }
+    /// <summary>True when <c>--json</c> was given (the class derives from <see cref="JsonVerbOptions"/>).</summary>
+    public bool Json => Options is JsonVerbOptions { Json: true };
 }
+
+/// <summary>Arguments of <see cref="IVpnProvider.RefreshAsync"/>.</summary>
+public sealed record RefreshRequest
+{
+    /// <summary>The instances of this provider that are up, by name (<c>us-1</c>), with their servers.</summary>
+    public IReadOnlyList<KeyValuePair<string, ServerIdentity>> Instances { get; init; } = [];
+
+    /// <summary>True when the user asked for a renewal now, whether due or not.</summary>
+    public bool Force { get; init; }
+}
+
+/// <summary>What <see cref="IVpnProvider.RefreshAsync"/> did.</summary>
+/// <param name="RenewAfter">When to call again; null means never (nothing outlives a command).</param>
+/// <param name="Summary">One line for the user, or null when nothing was due.</param>
+public sealed record RefreshResult(DateTimeOffset? RenewAfter, string? Summary)
+{
+    /// <summary>Nothing was due and nothing needs renewing later.</summary>
+    public static RefreshResult NothingDue { get; } = new(null, null);
+}
+
+/// <summary>
+/// The daemon moved an exit to another server on its own (failover to one of the
+/// <see cref="ConnectPlan.Alternatives"/>), so the provider may update what it keeps per server
+/// (AirVPN tells its API which server the device now uses).
+/// </summary>
+/// <param name="Instance">The instance (<c>us-1</c>).</param>
+/// <param name="From">The server it was connected to.</param>
+/// <param name="To">The server it is connected to now.</param>
+public sealed record ServerChange(string Instance, ServerIdentity From, ServerIdentity To);

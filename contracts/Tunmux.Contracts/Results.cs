@@ -43,6 +43,17 @@ public sealed record ServerInfo
     /// <summary>Feature tags (<c>p2p</c>, <c>tor</c>, <c>secure-core</c>, <c>streaming</c>, <c>free</c>).</summary>
     public IReadOnlyList<string> Features { get; init; } = [];
 
+    /// <summary>
+    /// The host (address or name) a client's WireGuard packets go to, for latency probes; null when unknown.
+    /// </summary>
+    public string? EntryHost { get; init; }
+
+    /// <summary>The server's WireGuard UDP port at <see cref="EntryHost"/>, when known.</summary>
+    public int? EntryPort { get; init; }
+
+    /// <summary>Measured round trip to the entry (filled by the provider from <see cref="IProviderContext.Latency"/>), when measured.</summary>
+    public TimeSpan? Latency { get; init; }
+
     /// <summary>Further provider-specific columns in display order (<c>Users</c>, <c>Bandwidth</c>).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Extra { get; init; } = [];
 }

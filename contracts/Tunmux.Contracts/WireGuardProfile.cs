@@ -20,6 +20,12 @@ public sealed record WireGuardProfile
     /// <summary>MTU, or null for the host default (1420).</summary>
     public int? Mtu { get; init; }
 
+    /// <summary>
+    /// The address inside the tunnel that answers NAT-PMP port-mapping requests (Proton: <c>10.2.0.1</c>);
+    /// null when the server offers no port forwarding.
+    /// </summary>
+    public string? PortForwardGateway { get; init; }
+
     /// <summary>The peers; VPN providers give exactly one.</summary>
     public required IReadOnlyList<WireGuardPeer> Peers { get; init; }
 
@@ -65,4 +71,23 @@ public sealed record ServerIdentity(string Name, string? Country = null, string?
 /// <summary>The result of <see cref="IVpnProvider.PrepareConnectAsync"/>.</summary>
 /// <param name="Profile">The tunnel to bring up.</param>
 /// <param name="Server">The chosen server.</param>
-public sealed record ConnectPlan(WireGuardProfile Profile, ServerIdentity Server);
+public sealed record ConnectPlan(WireGuardProfile Profile, ServerIdentity Server)
+{
+    /// <summary>
+    /// Complete profiles of other servers that match the same request (same country and filters), best
+    /// first. When the chosen server stops answering, the daemon fails over to them in this order, in the
+    /// same namespace and on the same ports. Empty means no failover.
+    /// </summary>
+    public IReadOnlyList<ConnectAlternative> Alternatives { get; init; } = [];
+
+    /// <summary>
+    /// When the provider's tunnel credential should be renewed (Proton's certificate) through
+    /// <see cref="IVpnProvider.RefreshAsync"/>; null means never.
+    /// </summary>
+    public DateTimeOffset? RenewAfter { get; init; }
+}
+
+/// <summary>Another server a connection may fail over to.</summary>
+/// <param name="Profile">The complete tunnel to bring up instead.</param>
+/// <param name="Server">That server.</param>
+public sealed record ConnectAlternative(WireGuardProfile Profile, ServerIdentity Server);

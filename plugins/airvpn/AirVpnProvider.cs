@@ -26,7 +26,7 @@ public sealed class AirVpnProvider : IVpnProvider
 
     public void Initialize(IProviderContext context) => _context = context;
 
-    public ProviderSpec Describe() => VerbCatalog.Spec;
+    public ProviderCommands Describe() => AirCommands.Spec;
 
     // Settings are read per call so that environment overrides set after start-up (tests, wrappers) apply.
     private AirAccount Account() => new(Settings.From(_context.Config), _context, Time);
@@ -114,6 +114,8 @@ public sealed class AirVpnProvider : IVpnProvider
         var session = await account.Store.RequireAsync(cancellationToken);
         var manifest = await account.ManifestAsync(session, query.Refresh, cancellationToken);
         IEnumerable<AirServer> servers = query.Country is { } cc ? AirAccount.ServersIn(manifest, cc) : manifest.Servers;
+        if (query.Options is AirServersOptions { Tags: var tags } && tags.Any())
+            servers = servers.Where(s => tags.Any(t => Matches(s, t.Trim())));
         return servers.OrderBy(s => s.CountryCode, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.OrdinalIgnoreCase).Select(s => new ServerInfo
         {
             Name = s.Name,
@@ -135,7 +137,7 @@ public sealed class AirVpnProvider : IVpnProvider
         var account = Account();
         var session = await account.Store.RequireAsync(cancellationToken);
         var manifest = await account.ManifestAsync(session, refresh: false, cancellationToken);
-        var port = ProfileBuilder.Port(request.Options.Get("port"));
+        var port = ProfileBuilder.Port((request.Options as AirConnectOptions)?.Port);
 
         IReadOnlyList<AirServer> candidates;
         var named = request.ServerName is { Length: > 0 };
@@ -159,7 +161,7 @@ public sealed class AirVpnProvider : IVpnProvider
                     : $"airvpn: every server in '{country}' is closed; pick another country");
         }
 
-        (session, var key) = await account.KeyAsync(session, request.Options.Get("key"), cancellationToken);
+        (session, var key) = await account.KeyAsync(session, (request.Options as AirConnectOptions)?.Key, cancellationToken);
         var mode = ProfileBuilder.WireGuardMode(manifest, port);
         var chosen = await AnnounceAsync(account, session, candidates, named, cancellationToken);
         var profile = ProfileBuilder.Build(session, key, chosen, mode);
@@ -209,16 +211,20 @@ public sealed class AirVpnProvider : IVpnProvider
     public Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken)
     {
         var account = Account();
-        var path = invocation.Path;
-        var sub = path.Count > 1 ? path[1] : "";
-        return (path.Count > 0 ? path[0] : "") switch
+        return invocation.Options switch
         {
-            "sessions" => new SessionsVerb(account, _context).RunAsync(invocation, cancellationToken),
-            "ports" => new PortsVerbs(account, _context).RunAsync(sub, invocation, cancellationToken),
-            "devices" => new DevicesVerbs(account, _context).RunAsync(sub, invocation, cancellationToken),
-            "api" => new ApiKeysVerbs(account, _context).RunAsync(sub, invocation, cancellationToken),
-            "generate" => new GenerateVerb(account, _context).RunAsync(invocation, cancellationToken),
-            var other => throw new ProviderException($"airvpn: unknown verb '{string.Join(' ', path)}'; verbs: sessions, ports, devices, api, generate"),
+            SessionsOptions o => new SessionsVerb(account, _context).RunAsync(o, cancellationToken),
+            PortsList or PortsAdd or PortsSet or PortsInfo or PortsCheck or PortsRemove => new PortsVerbs(account, _context).RunAsync(invocation.Options, cancellationToken),
+            DevicesList or DevicesAdd or DevicesRename or DevicesDelete => new DevicesVerbs(account, _context).RunAsync(invocation.Options, cancellationToken),
+            ApiKeysList or ApiKeysAdd or ApiKeysRename or ApiKeysDelete => new ApiKeysVerbs(account, _context).RunAsync(invocation.Options, cancellationToken),
+            GenerateOptions o => new GenerateVerb(account, _context).RunAsync(o, cancellationToken),
+            _ => throw new ProviderException($"airvpn: unknown verb '{string.Join(' ', invocation.Path)}'; verbs: sessions, ports, devices, api, generate"),
         };
     }
+
+    /// <summary>A <c>servers -t</c> keyword: part of the name, the country code or the location.</summary>
+    private static bool Matches(AirServer s, string word) =>
+        word.Length > 0 && (s.Name.Contains(word, StringComparison.OrdinalIgnoreCase)
+            || s.CountryCode.Equals(word, StringComparison.OrdinalIgnoreCase)
+            || s.Location.Contains(word, StringComparison.OrdinalIgnoreCase));
 }

@@ -2,19 +2,9 @@ using Tunmux.Contracts;
 
 namespace Tunmux.Plugins.Common;
 
-/// <summary>The orders <c>servers --sort</c> accepts.</summary>
-internal enum ServerSort
-{
-    /// <summary>The provider's own idea of best first.</summary>
-    Score,
-    /// <summary>Least loaded first, where the provider publishes load.</summary>
-    Load,
-    /// <summary>By name.</summary>
-    Name,
-    /// <summary>Measured by the host (it probes each server's entry address); the plugin keeps its own order.</summary>
-    Latency,
-}
+// The orders themselves are the contracts' ServerSort (-s/--sort, parsed by the host into ServerQuery.Sort and ConnectRequest.Sort).
 
+/// <summary>Reads an order given as text (a config value), for providers that take one besides <c>--sort</c>.</summary>
 internal static class ServerSorts
 {
     public static ServerSort Parse(string? text, ServerSort fallback) => text?.Trim().ToLowerInvariant() switch

@@ -2,6 +2,7 @@ using System.Globalization;
 using Tunmux.Contracts;
 using Tunmux.Plugins.Proton.Api;
 using Tunmux.Plugins.Proton.Auth;
+using Tunmux.Plugins.Proton.Cli;
 using Tunmux.Plugins.Proton.Connect;
 using Tunmux.Plugins.Proton.Keys;
 using Tunmux.Plugins.Proton.Servers;
@@ -40,35 +41,24 @@ public sealed class ProtonProvider : IVpnProvider
         _catalog = new ServerCatalog(context.CacheDirectory, context.Log, Time);
     }
 
-    public ProviderSpec Describe() => new()
+    public ProviderCommands Describe() => new()
     {
-        LoginOptions =
-        [
-            OptionSpec.Value("totp", "CODE", "two-factor code (otherwise prompted when the account needs one)"),
-            OptionSpec.Value("totp-secret-file", "FILE", "file with the TOTP secret (base32 or otpauth:// URI), for unattended logins"),
-        ],
-        ServerOptions = [.. FilterOptions, OptionSpec.Value("city", "CITY", "only servers in this city")],
-        ConnectOptions = [.. FilterOptions, OptionSpec.Value("city", "CITY", "only servers in this city")],
+        Login = typeof(ProtonLoginOptions),
+        Servers = typeof(ProtonServersOptions),
+        Connect = typeof(ProtonConnectOptions),
+        Verbs = [typeof(FeaturesOptions), typeof(CertificatesGroup)],
         ConfigKeys = ["default_country", "api_url", "device_name"],
     };
-
-    private static OptionSpec[] FilterOptions =>
-    [
-        OptionSpec.Switch("free", "only free-tier servers"),
-        OptionSpec.Switch("p2p", "only P2P servers"),
-        OptionSpec.Switch("secure-core", "only Secure Core servers (entry through a second country)"),
-        OptionSpec.Switch("tor", "only Tor servers"),
-        OptionSpec.Switch("streaming", "only servers for streaming"),
-    ];
 
     public async Task LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
         var username = request.Username.Trim();
         if (username.Length == 0) throw new ProviderException("give the Proton user name: `tunmux proton login <username>`");
-        var verification = VerificationFrom(request.Options.Get("hv-token"), request.Options.Get("hv-type"));
+        var login = request.Options as ProtonLoginOptions;
+        var verification = VerificationFrom(login?.HvToken, login?.HvType);
         var password = request.Password ?? PromptPassword(username);
         _context.Log.RegisterSecret(password);
-        var secondFactor = new SecondFactor(request.Options.Get("totp"), request.Options.Get("totp-secret-file"));
+        var secondFactor = new SecondFactor(login?.Totp, login?.TotpSecretFile);
         if (secondFactor.Code is { } code) _context.Log.RegisterSecret(code);
         var previous = await PreviousSessionAsync(cancellationToken).ConfigureAwait(false);
 
@@ -241,7 +231,7 @@ public sealed class ProtonProvider : IVpnProvider
         if (list.FromCache) _context.Log.Information("Proton server list from cache ({Age} old; --refresh to fetch it again)", ServerCatalog.Describe(list.Age));
 
         int? maxTier = session?.MaxTier;
-        var filter = Filter(query.Country, query.Options);
+        var filter = Filter(query.Country, query.Options as IProtonFilters);
         var selected = ServerSelector.Select(list.InCountry(filter.Country), filter);
         if (selected.Count == 0) throw new ProviderException(NoMatch(list.All(), filter, maxTier));
 
@@ -256,7 +246,7 @@ public sealed class ProtonProvider : IVpnProvider
         var api = Api(session);
         var keys = KeysOf(session);
         _context.Log.RegisterSecret(keys.WireGuardPrivateKeyBase64);
-        var portForward = request.Options.Has("port-forward");
+        var portForward = request.Options is ProtonConnectOptions { PortForward: true };
 
         var list = await _catalog.GetAsync(api, refresh: false, cancellationToken).ConfigureAwait(false);
         LogicalServer server;
@@ -270,7 +260,7 @@ public sealed class ProtonProvider : IVpnProvider
         else
         {
             var country = request.Country ?? _context.Config.GetString("default_country");
-            var filter = Filter(country, request.Options);
+            var filter = Filter(country, request.Options as IProtonFilters);
             // Proton forwards ports on its P2P servers only, so the request implies them.
             if (portForward) filter = filter with { Required = filter.Required | ServerFeatures.P2P };
             server = ServerSelector.ChooseBest(list.All(), filter, session.MaxTier);
@@ -294,23 +284,36 @@ public sealed class ProtonProvider : IVpnProvider
         return true;
     }
 
-    public Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken) =>
-        (invocation.Path.Count > 0 ? invocation.Path[0] : "") switch
-        {
-            "certificates" => new CertificatesVerb(this).RunAsync(invocation, cancellationToken),
-            "features" => new FeaturesVerb(this).RunAsync(invocation, cancellationToken),
-            _ => throw new ProviderException($"proton has no command '{string.Join(' ', invocation.Path)}'; see `tunmux proton --help`"),
-        };
+    public Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken) => invocation.Options switch
+    {
+        CertificatesList or CertificatesRevoke => new CertificatesVerb(this).RunAsync(invocation.Options, cancellationToken),
+        FeaturesOptions features => new FeaturesVerb(this).RunAsync(features, cancellationToken),
+        _ => throw new ProviderException($"proton has no command '{string.Join(' ', invocation.Path)}'; see `tunmux proton --help`"),
+    };
 
-    private static ServerFilter Filter(string? country, ParsedOptions options)
+    internal static ServerFilter Filter(string? country, IProtonFilters? options)
     {
         var features = ServerFeatures.None;
-        if (options.Has("p2p")) features |= ServerFeatures.P2P;
-        if (options.Has("secure-core")) features |= ServerFeatures.SecureCore;
-        if (options.Has("tor")) features |= ServerFeatures.Tor;
-        if (options.Has("streaming")) features |= ServerFeatures.Streaming;
-        return new ServerFilter(string.IsNullOrWhiteSpace(country) ? null : country.Trim(), options.Get("city"), options.Has("free"), features);
+        if (options is not null)
+        {
+            if (options.P2p) features |= ServerFeatures.P2P;
+            if (options.SecureCore) features |= ServerFeatures.SecureCore;
+            if (options.Tor) features |= ServerFeatures.Tor;
+            if (options.Streaming) features |= ServerFeatures.Streaming;
+            foreach (var tag in options.Tags) features |= Tag(tag);
+        }
+        return new ServerFilter(string.IsNullOrWhiteSpace(country) ? null : country.Trim(), options?.City, options?.Free ?? false, features);
     }
+
+    private static ServerFeatures Tag(string tag) => tag.Trim().ToLowerInvariant() switch
+    {
+        "secure-core" => ServerFeatures.SecureCore,
+        "tor" => ServerFeatures.Tor,
+        "p2p" => ServerFeatures.P2P,
+        "streaming" => ServerFeatures.Streaming,
+        "ipv6" => ServerFeatures.Ipv6,
+        _ => throw new ProviderException($"proton: unknown server tag '{tag}'; tags: secure-core, tor, p2p, streaming, ipv6"),
+    };
 
     private static string NoMatch(IReadOnlyList<LogicalServer> all, ServerFilter filter, int? maxTier)
     {

@@ -26,27 +26,10 @@ public sealed class WgConfProvider : IVpnProvider
         _profiles = new ProfileStore(context.Credentials);
     }
 
-    public ProviderSpec Describe() => new()
+    public ProviderCommands Describe() => new()
     {
-        ConnectOptions =
-        [
-            OptionSpec.Value("file", "FILE", "connect with this WireGuard config file", 'f'),
-            OptionSpec.Value("profile", "NAME", "connect with a saved profile (the server name may be given instead)", 'p'),
-            OptionSpec.Value("save-as", "NAME", "also save --file as a profile with this name"),
-        ],
-        Verbs =
-        [
-            new VerbSpec("save", "Check a WireGuard config file and save it as a profile")
-            {
-                Options =
-                [
-                    OptionSpec.Value("file", "FILE", "the WireGuard config file", 'f') with { Required = true },
-                    OptionSpec.Value("name", "NAME", "the profile's name", 'n') with { Required = true },
-                ],
-            },
-            new VerbSpec("list", "List saved profiles") { SupportsJson = true },
-            new VerbSpec("remove", "Delete a saved profile") { Arguments = [new ArgumentSpec("name", "the profile to delete")] },
-        ],
+        Connect = typeof(WgConfConnectOptions),
+        Verbs = [typeof(SaveOptions), typeof(ListOptions), typeof(RemoveOptions)],
         UnsupportedStandardVerbs = ["login", "logout", "info"],
     };
 
@@ -69,9 +52,10 @@ public sealed class WgConfProvider : IVpnProvider
 
     public async Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken)
     {
-        var file = request.Options.Get("file");
-        var profileName = request.Options.Get("profile");
-        var saveAs = request.Options.Get("save-as");
+        var options = request.Options as WgConfConnectOptions;
+        var file = options?.File;
+        var profileName = options?.Profile;
+        var saveAs = options?.SaveAs;
         if (profileName is not null && request.ServerName is not null && profileName != request.ServerName)
             throw new ProviderException($"wgconf: both --profile {profileName} and the server name {request.ServerName} given; give one");
         profileName ??= request.ServerName;
@@ -102,22 +86,19 @@ public sealed class WgConfProvider : IVpnProvider
 
     public async Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken)
     {
-        var verb = invocation.Path.Count > 0 ? invocation.Path[0] : "";
-        switch (verb)
+        switch (invocation.Options)
         {
-            case "save":
+            case SaveOptions save:
             {
-                var file = invocation.Options.Get("file") ?? throw new ProviderException("wgconf save: --file F is required");
-                var name = invocation.Options.Get("name") ?? throw new ProviderException("wgconf save: --name N is required");
-                ProfileStore.ValidateName(name);
-                var entry = await _profiles.SaveAsync(name, ReadConfig(file), cancellationToken);
+                ProfileStore.ValidateName(save.Name);
+                var entry = await _profiles.SaveAsync(save.Name, ReadConfig(save.File), cancellationToken);
                 _context.Console.Out.WriteLine($"saved profile {entry.Name} (endpoint {entry.Endpoint}) in {_context.Credentials.Description}");
                 return 0;
             }
-            case "list":
+            case ListOptions list:
             {
                 var profiles = await _profiles.ListAsync(cancellationToken);
-                if (invocation.Json)
+                if (list.Json)
                 {
                     _context.Console.WriteJson(profiles);
                 }
@@ -133,12 +114,11 @@ public sealed class WgConfProvider : IVpnProvider
                 }
                 return 0;
             }
-            case "remove":
+            case RemoveOptions remove:
             {
-                var name = invocation.Options.Positional(0) ?? throw new ProviderException("wgconf remove: give the profile's name");
-                if (!await _profiles.RemoveAsync(name, cancellationToken))
-                    throw new ProviderException($"wgconf: no saved profile named '{name}'; see 'tunmux wgconf list'");
-                _context.Console.Out.WriteLine($"removed profile {name}");
+                if (!await _profiles.RemoveAsync(remove.Name, cancellationToken))
+                    throw new ProviderException($"wgconf: no saved profile named '{remove.Name}'; see 'tunmux wgconf list'");
+                _context.Console.Out.WriteLine($"removed profile {remove.Name}");
                 return 0;
             }
             default:

@@ -18,6 +18,8 @@ public sealed class PrivilegedPaths
     public string StateDir { get; }
     public string SocketPath => Path.Combine(RuntimeDir, "ctl.sock");
     public string ManagedPidsDir => Path.Combine(RuntimeDir, "managed-pids");
+    /// <summary>Held while a state-changing operation runs, by whichever daemon or stdio helper runs it.</summary>
+    public string MutationLockFile => Path.Combine(RuntimeDir, "mutations.lock");
     public string ProxyDir => Path.Combine(StateDir, "proxy");
     public string ProxyPidFile(string instance) => Path.Combine(ProxyDir, instance + ".pid");
     public string ProxyLogFile(string instance) => Path.Combine(ProxyDir, instance + ".log");

@@ -14,6 +14,7 @@ namespace TemplateVpn;
 public sealed class TemplateVpnProvider : IVpnProvider
 {
     private const string SessionItem = "session.json";
+    private const string PortsItem = "ports.json";
 
     // Documentation addresses (TEST-NET-2) and dummy keys: replace with the provider's server list.
     private static readonly Server[] Servers =
@@ -30,10 +31,11 @@ public sealed class TemplateVpnProvider : IVpnProvider
 
     public void Initialize(IProviderContext context) => _context = context;
 
-    public ProviderSpec Describe() => new()
+    /// <summary>The command line: option classes of the standard verbs this plugin extends, and its own verbs (TemplateVerbs.cs).</summary>
+    public ProviderCommands Describe() => new()
     {
-        ConnectOptions = [OptionSpec.Value("city", "CITY", "prefer servers in this city")],
-        Verbs = [new VerbSpec("hello", "Show that the plugin is loaded") { SupportsJson = true }],
+        Connect = typeof(TemplateConnectOptions),
+        Verbs = [typeof(HelloOptions), typeof(PortsGroup)],
         ConfigKeys = ["api_url"],
     };
 
@@ -71,7 +73,7 @@ public sealed class TemplateVpnProvider : IVpnProvider
 
     public Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken)
     {
-        var city = request.Options.Get("city");
+        var city = (request.Options as TemplateConnectOptions)?.City;
         var server = Servers.FirstOrDefault(s =>
                 (request.ServerName is null || string.Equals(s.Name, request.ServerName, StringComparison.OrdinalIgnoreCase))
                 && (request.Country is null || string.Equals(s.Country, request.Country, StringComparison.OrdinalIgnoreCase))
@@ -91,15 +93,38 @@ public sealed class TemplateVpnProvider : IVpnProvider
         return Task.FromResult(new ConnectPlan(profile, new ServerIdentity(server.Name, server.Country, server.City)));
     }
 
-    public Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken)
+    /// <summary>The plugin's own verbs: the options object is the parsed instance of the verb's class.</summary>
+    public async Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken)
     {
-        if (invocation.Path is not ["hello"])
-            throw new ProviderException($"templatevpn: unknown verb '{string.Join(' ', invocation.Path)}'");
-        var api = $"{ContractsVersion.Major}.{ContractsVersion.Minor}";
-        if (invocation.Json) _context.Console.WriteJson(new { Plugin = Name, ContractsApi = api });
-        else _context.Console.Out.WriteLine($"hello from {Name} (plugin API {api})");
-        return Task.FromResult(0);
+        switch (invocation.Options)
+        {
+            case HelloOptions hello:
+                var api = $"{ContractsVersion.Major}.{ContractsVersion.Minor}";
+                if (hello.Json) _context.Console.WriteJson(new { Plugin = Name, ContractsApi = api });
+                else _context.Console.Out.WriteLine($"hello from {Name} (plugin API {api})");
+                return 0;
+            case PortsAddOptions add:
+                // A real provider asks its API to forward the port; the template remembers it.
+                var ports = await LoadPortsAsync(cancellationToken);
+                if (ports.Any(p => p.Port == add.Port)) throw new ProviderException($"templatevpn: port {add.Port} is forwarded already; see 'tunmux templatevpn ports list'");
+                ports.Add(new ForwardedPort(add.Port, add.Protocol, add.Note));
+                await _context.Credentials.SetAsync(PortsItem, JsonSerializer.Serialize(ports), cancellationToken);
+                _context.Console.Out.WriteLine($"port {add.Port}/{add.Protocol} forwarded");
+                return 0;
+            case PortsListOptions list:
+                var all = await LoadPortsAsync(cancellationToken);
+                if (list.Json) _context.Console.WriteJson(all);
+                else _context.Console.WriteTable(["PORT", "PROTOCOL", "NOTE"], all.Select(p => (IReadOnlyList<string>)[p.Port.ToString(), p.Protocol, p.Note ?? ""]));
+                return 0;
+            default:
+                throw new ProviderException($"templatevpn: unknown verb '{string.Join(' ', invocation.Path)}'");
+        }
     }
+
+    private async Task<List<ForwardedPort>> LoadPortsAsync(CancellationToken cancellationToken) =>
+        await _context.Credentials.GetAsync(PortsItem, cancellationToken) is { } json
+            ? JsonSerializer.Deserialize<List<ForwardedPort>>(json) ?? []
+            : [];
 
     private async Task<Session> RequireSessionAsync(CancellationToken cancellationToken)
     {
@@ -121,4 +146,6 @@ public sealed class TemplateVpnProvider : IVpnProvider
     private sealed record Server(string Name, string Country, string City, string Endpoint, string PublicKey);
 
     private sealed record Session(string Username, DateTimeOffset Since);
+
+    private sealed record ForwardedPort(int Port, string Protocol, string? Note);
 }

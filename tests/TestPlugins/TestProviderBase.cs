@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using CommandLine;
 using Tunmux.Contracts;
 
 namespace Tunmux.TestPlugins;
@@ -12,24 +14,10 @@ public abstract class TestProviderBase : IVpnProvider
 
     public void Initialize(IProviderContext context) => Context = context;
 
-    public virtual ProviderSpec Describe() => new()
+    public virtual ProviderCommands Describe() => new()
     {
-        ConnectOptions = [OptionSpec.Switch("fast", "a plugin flag")],
-        Verbs =
-        [
-            new VerbSpec("whoami", "print which dependency versions this plugin sees"),
-            new VerbSpec("ports", "nested verbs")
-            {
-                Subverbs =
-                [
-                    new VerbSpec("add", "add a port")
-                    {
-                        Arguments = [new ArgumentSpec("port", "port") { IsInteger = true, Min = 1, Max = 65535 }],
-                        Options = [OptionSpec.Value("protocol", "P", "protocol") with { AllowedValues = ["tcp", "udp", "both"] }],
-                    },
-                ],
-            },
-        ],
+        Connect = typeof(TestConnectOptions),
+        Verbs = [typeof(WhoAmI), typeof(PortsGroup)],
         ConfigKeys = ["greeting"],
     };
 
@@ -52,8 +40,33 @@ public abstract class TestProviderBase : IVpnProvider
 
     public virtual Task<int> RunVerbAsync(VerbInvocation invocation, CancellationToken cancellationToken)
     {
-        Context.Console.Out.WriteLine(string.Join(' ', invocation.Path) + " " + string.Join(',', invocation.Options.Positionals)
-            + " protocol=" + (invocation.Options.Get("protocol") ?? "-"));
+        var add = (PortsAdd)invocation.Options;
+        Context.Console.Out.WriteLine(string.Join(' ', invocation.Path) + " " + add.Port + " protocol=" + (add.Protocol ?? "-"));
         return Task.FromResult(0);
     }
+}
+
+public sealed class TestConnectOptions : ConnectOptions
+{
+    [Option("fast", HelpText = "a plugin flag")]
+    public bool Fast { get; set; }
+}
+
+[Verb("whoami", HelpText = "print which dependency versions this plugin sees")]
+public sealed class WhoAmI;
+
+[Verb("ports", HelpText = "nested verbs")]
+[Subverbs(typeof(PortsAdd))]
+public sealed class PortsGroup;
+
+[Verb("add", HelpText = "add a port")]
+public sealed class PortsAdd
+{
+    [Value(0, MetaName = "port", Required = true, HelpText = "port")]
+    [Range(1, 65535)]
+    public int Port { get; set; }
+
+    [Option("protocol", MetaValue = "P", HelpText = "protocol")]
+    [AllowedValues("tcp", "udp", "both")]
+    public string? Protocol { get; set; }
 }

@@ -180,6 +180,8 @@ internal sealed class WebSite(FakeState state, KeyHook hook)
                         Keys = account.Devices.Select(d => new { d.Id, d.Name }),
                     };
                 case "insert":
+                    // Port 0 asks airvpn.org to pick a free port (the original tool's "0 = auto-assign").
+                    if (number == 0) number = Enumerable.Range(40000, 20000).First(n => !state.Accounts.Any(a => a.Ports.Any(p => p.Port == n)));
                     if (number is < 1024 or > 65535) return new { Error = "Port out of the allowed range." };
                     if (state.Accounts.Any(a => a.Ports.Any(p => p.Port == number))) return new { Error = "Port not available." };
                     if (account.Ports.Count >= 20) return new { Error = "Maximum number of forwarded ports reached." };

@@ -28,6 +28,7 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
     public IConfigSection Config => new DictionaryConfig(ConfigValues);
     public ICredentialStore Credentials => Store;
     public IHttpClientProvider Http => new ShortTimeoutHttp(this);
+    public ILatencyProbe Latency => NoLatencyProbe.Instance;
     public IPluginLogger Log => Logger;
     public IConsoleIO Console => Terminal;
     public string CacheDirectory { get; }

@@ -120,7 +120,7 @@ internal static class Commands
         File.SetLastWriteTimeUtc(cached, DateTime.UtcNow);
         var provider = new ProtonProvider { Environment = _ => null };
         provider.Initialize(context);
-        var query = new ServerQuery { Country = country, Options = ParsedOptions.Empty };
+        var query = new ServerQuery { Country = country, Options = new ServersOptions() };
 
         var times = new List<double>();
         int rows = 0, bytes = 0;

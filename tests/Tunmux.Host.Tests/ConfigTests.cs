@@ -112,12 +112,12 @@ public sealed class ConfigTests
     public void CliFlagOverridesConfig()
     {
         var general = new GeneralConfig { Backend = "kernel" };
-        var options = new ParsedOptions(new Dictionary<string, IReadOnlyList<string>> { ["backend"] = ["userspace"] }, []);
+        var options = new Contracts.ConnectOptions { Backend = "userspace" };
         Assert.Multiple(() =>
         {
             Assert.That(Connections.ConnectSettings.Backend(options, general), Is.EqualTo("userspace"));
-            Assert.That(Connections.ConnectSettings.Backend(ParsedOptions.Empty, general), Is.EqualTo("kernel"));
-            Assert.That(Connections.ConnectSettings.AccessLog(ParsedOptions.Empty, general with { ProxyAccessLog = true }), Is.True);
+            Assert.That(Connections.ConnectSettings.Backend(new Contracts.ConnectOptions(), general), Is.EqualTo("kernel"));
+            Assert.That(Connections.ConnectSettings.AccessLog(new Contracts.ConnectOptions(), general with { ProxyAccessLog = true }), Is.True);
         });
     }
 }

@@ -62,7 +62,7 @@ public sealed class NamingTests
             Assert.That(interfaces.Distinct().Count(), Is.EqualTo(names.Count));
             Assert.That(names.Select(InstanceNames.Interface), Is.EqualTo(interfaces), "same name, same interface");
             Assert.That(InstanceNames.Interface("abcdefghijkl"), Is.EqualTo("wg-abcdefghijkl"), "12 characters still fit whole");
-            Assert.That(InstanceNames.Interface("abcdefghijklm"), Does.Match("^wg-abc-[a-z2-7]{8}$"));
+            Assert.That(InstanceNames.Interface("abcdefghijklm"), Does.Match("^wg-abc\\.[a-z2-7]{8}$"), "a dot: no instance name holds one");
         });
     }
 

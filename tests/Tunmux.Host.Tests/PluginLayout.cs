@@ -20,7 +20,7 @@ internal static class PluginLayout
         Directory.CreateDirectory(target);
         foreach (var file in Directory.EnumerateFiles(source))
         {
-            if (Path.GetFileName(file) == "Tunmux.Contracts.dll") continue;
+            if (Path.GetFileName(file) is "Tunmux.Contracts.dll" or "CommandLine.dll") continue;
             File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
         }
         return target;

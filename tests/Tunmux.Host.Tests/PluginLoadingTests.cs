@@ -65,7 +65,7 @@ public sealed class PluginLoadingTests
     {
         using var cli = new CliHarness("testnextapi");
         Assert.That(cli.Run("testnextapi", "info"), Is.EqualTo(1));
-        Assert.That(cli.Err.Trim(), Does.StartWith("error: plugin 'testnextapi' is incompatible: built for plugin API 2.x, this tunmux provides 1."));
+        Assert.That(cli.Err.Trim(), Does.StartWith("error: plugin 'testnextapi' is incompatible: built for plugin API 3.x, this tunmux provides 2."));
     }
 
     [Test]

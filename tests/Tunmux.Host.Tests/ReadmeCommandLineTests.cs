@@ -96,7 +96,20 @@ public sealed class ReadmeCommandLineTests
     [TestCase("proton connect --country", "needs a value")]
     [TestCase("proton login", "missing argument <username>")]
     [TestCase("--nope status", "unknown flag '--nope'")]
-    [TestCase("airvpn ports add 70000", "must be an integer from 1 to 65535")]
+    [TestCase("airvpn ports set 70000 --local 80", "must be an integer from 1 to 65535")]
+    [TestCase("airvpn ports add 70000", "must be an integer from 0 to 65535")]
+    [TestCase("airvpn ports add", "missing argument <port>")]
+    [TestCase("airvpn ports add 8080 extra", "unexpected argument 'extra'")]
+    [TestCase("proton servers --sort fastest", "allowed: score, load, name, latency")]
+    [TestCase("proton servers -t p2p,onion", "allowed: secure-core, tor, p2p, streaming, ipv6")]
+    [TestCase("proton connect --proxy=yes", "takes no value")]
+    [TestCase("proton connect --mtu", "needs a value")]
+    [TestCase("proton connect -c US -c CH", "given twice")]
+    [TestCase("airvpn generate -p wg", "missing flag '--server'")]
+    [TestCase("airvpn generate -s nl --format rar", "allowed: zip, tar, tar.gz")]
+    [TestCase("airvpn generate -s nl --keepalive -1", "expected an integer from 0 to 65535")]
+    [TestCase("airvpn api-keys frobnicate", "unknown command 'frobnicate'")]
+    [TestCase("privileged --serve --idle-timeout-ms 0", "expected an integer from 1 to 86400000")]
     [TestCase("airvpn ports add 8080 --protocol sctp", "allowed: tcp, udp, both")]
     public void BadCommandLinesExitTwoWithOneErrorLine(string line, string expected)
     {
@@ -141,6 +154,6 @@ public sealed class ReadmeCommandLineTests
     public void VersionPrintsVersionAndPluginApi()
     {
         Assert.That(_cli.Run("--version"), Is.Zero);
-        Assert.That(_cli.Out, Does.Match(@"^tunmux \d+\.\d+\.\d+ \(plugin API 1\.\d+\)"));
+        Assert.That(_cli.Out, Does.Match(@"^tunmux \d+\.\d+\.\d+ \(plugin API 2\.\d+\)"));
     }
 }

@@ -194,7 +194,10 @@ public sealed class KernelBackendSequenceTests
             "ip netns exec tunmux_seq wg show wg-seq latest-handshakes",
         }));
         Assert.That(File.ReadAllText(_dir.Combine("etc-netns", "tunmux_seq", "resolv.conf")), Does.Contain("nameserver 10.2.1.1"));
-        Assert.That(_proxy.Started.Single(), Is.EqualTo(new ProxyLaunchSpec("seq", "tunmux_seq", 1080, 8118, false)));
+        Assert.That(_proxy.Started.Single() with { Access = null }, Is.EqualTo(new ProxyLaunchSpec("seq", "tunmux_seq", 1080, 8118, false)));
+        // Open to its owner (uid 0 here) only.
+        var access = _proxy.Started.Single().Access!;
+        Assert.That((access.Share, access.Uids.Single(), access.Gids.Count), Is.EqualTo((false, 0u, 0)));
         // The unchecked listing (what connect asks for) answers from the record and runs nothing.
         var recorded = _service.ListRecorded().Single();
         Assert.That((recorded.Instance, recorded.SocksPort, recorded.HttpPort, recorded.Alive), Is.EqualTo(("seq", 1080, 8118, true)));

@@ -249,7 +249,8 @@ public sealed class ProxyModeTests : LabFixture
             try
             {
                 var argv = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
-                if (argv.Length == 2 && Path.GetFileName(argv[0]) == "wireguard-go" && argv[1] == iface && IsRunning(pid)) return pid;
+                // "wireguard-go <if>", or "wireguard-go -f <if>" as the daemon starts it in the foreground.
+                if (argv.Length is 2 or 3 && Path.GetFileName(argv[0]) == "wireguard-go" && argv[^1] == iface && IsRunning(pid)) return pid;
             }
             catch (IOException) { }
         }

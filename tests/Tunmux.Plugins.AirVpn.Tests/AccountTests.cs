@@ -1,9 +1,12 @@
+using System.Reflection;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using NUnit.Framework;
 using Tunmux.Contracts;
+using Tunmux.Plugins.AirVpn.Verbs;
+using Tunmux.TestSupport;
 
 namespace Tunmux.Plugins.AirVpn.Tests;
 
@@ -31,7 +34,7 @@ public sealed class AccountTests : AirVpnFixture
     public void Login_with_wrong_password_is_one_clear_line()
     {
         var e = Assert.ThrowsAsync<ProviderException>(() => Provider.LoginAsync(
-            new LoginRequest { Username = User, Password = "nope", Options = ParsedOptions.Empty }, CancellationToken.None))!;
+            new LoginRequest { Username = User, Password = "nope", Options = new LoginOptions() }, CancellationToken.None))!;
         AssertOneLine(e);
         Assert.That(e.Message, Does.Contain("refused").And.Contain("Wrong username or password").And.Contain("check the user name and password"));
         Assert.That(Context.Store.Items, Is.Empty);
@@ -51,7 +54,7 @@ public sealed class AccountTests : AirVpnFixture
     {
         Context.Io.Interactive = true;
         Context.Io.SecretAnswers.Enqueue(Password);
-        await Provider.LoginAsync(new LoginRequest { Username = User, Options = ParsedOptions.Empty }, CancellationToken.None);
+        await Provider.LoginAsync(new LoginRequest { Username = User, Options = new LoginOptions() }, CancellationToken.None);
         Assert.That(Context.Io.ErrorWriter.ToString(), Does.Contain("AirVPN password for labuser"));
         Assert.That(Context.Store.Items, Does.ContainKey("session.json"));
     }
@@ -60,7 +63,7 @@ public sealed class AccountTests : AirVpnFixture
     public void Login_without_password_and_without_terminal_says_how_to_give_one()
     {
         var e = Assert.ThrowsAsync<ProviderException>(() => Provider.LoginAsync(
-            new LoginRequest { Username = User, Options = ParsedOptions.Empty }, CancellationToken.None))!;
+            new LoginRequest { Username = User, Options = new LoginOptions() }, CancellationToken.None))!;
         Assert.That(e.Message, Does.Contain("--password-stdin").And.Contain("TUNMUX_AIRVPN_PASSWORD"));
     }
 
@@ -134,7 +137,7 @@ public sealed class AccountTests : AirVpnFixture
     public async Task Info_shows_account_expiry_and_devices()
     {
         await LoginAsync();
-        var info = await Provider.GetInfoAsync(new InfoRequest { Options = ParsedOptions.Empty }, CancellationToken.None);
+        var info = await Provider.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None);
         Assert.That(info.Username, Is.EqualTo(User));
         Assert.That(info.ExpiresAt, Is.GreaterThan(DateTimeOffset.UtcNow.AddDays(300)));
         var details = info.Details.ToDictionary(kv => kv.Key, kv => kv.Value);
@@ -146,7 +149,7 @@ public sealed class AccountTests : AirVpnFixture
     [Test]
     public void Verbs_before_login_say_to_log_in()
     {
-        var e = Assert.ThrowsAsync<ProviderException>(() => Provider.GetInfoAsync(new InfoRequest { Options = ParsedOptions.Empty }, CancellationToken.None))!;
+        var e = Assert.ThrowsAsync<ProviderException>(() => Provider.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None))!;
         Assert.That(e.Message, Does.Contain("not logged in").And.Contain("tunmux airvpn login"));
     }
 
@@ -155,7 +158,7 @@ public sealed class AccountTests : AirVpnFixture
     {
         await LoginAsync();
         var before = Fake.State.ApiRequests;
-        var servers = await Provider.ListServersAsync(new ServerQuery { Options = ParsedOptions.Empty }, CancellationToken.None);
+        var servers = await Provider.ListServersAsync(new ServerQuery { Options = new ServersOptions() }, CancellationToken.None);
         Assert.That(servers.Select(s => s.Name), Is.EquivalentTo(new[] { "Castor", "Pollux", "Vega", "Mira" }));
         var castor = servers.Single(s => s.Name == "Castor");
         Assert.That(castor.Country, Is.EqualTo("NL"));
@@ -166,7 +169,7 @@ public sealed class AccountTests : AirVpnFixture
         Assert.That(servers.Single(s => s.Name == "Mira").Online, Is.False);
         Assert.That(Fake.State.ApiRequests, Is.EqualTo(before), "served from manifest.json");
 
-        await Provider.ListServersAsync(new ServerQuery { Refresh = true, Options = ParsedOptions.Empty }, CancellationToken.None);
+        await Provider.ListServersAsync(new ServerQuery { Refresh = true, Options = new ServersOptions() }, CancellationToken.None);
         Assert.That(Fake.State.ApiRequests, Is.EqualTo(before + 1), "--refresh fetches act=manifest");
     }
 
@@ -174,9 +177,9 @@ public sealed class AccountTests : AirVpnFixture
     public async Task Servers_by_country_and_unknown_country_lists_countries()
     {
         await LoginAsync();
-        var nl = await Provider.ListServersAsync(new ServerQuery { Country = "NL", Options = ParsedOptions.Empty }, CancellationToken.None);
+        var nl = await Provider.ListServersAsync(new ServerQuery { Country = "NL", Options = new ServersOptions() }, CancellationToken.None);
         Assert.That(nl.Select(s => s.Name), Is.EquivalentTo(new[] { "Castor", "Vega" }));
-        var e = Assert.ThrowsAsync<ProviderException>(() => Provider.ListServersAsync(new ServerQuery { Country = "fr", Options = ParsedOptions.Empty }, CancellationToken.None))!;
+        var e = Assert.ThrowsAsync<ProviderException>(() => Provider.ListServersAsync(new ServerQuery { Country = "fr", Options = new ServersOptions() }, CancellationToken.None))!;
         AssertOneLine(e);
         Assert.That(e.Message, Does.Contain("no server in country 'fr'; countries: de, nl, us"));
     }
@@ -185,7 +188,7 @@ public sealed class AccountTests : AirVpnFixture
     public async Task Connect_by_name_gives_the_device_key_and_the_server_endpoint()
     {
         await LoginAsync();
-        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "castor", ProxyMode = true, Options = ParsedOptions.Empty }, CancellationToken.None);
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "castor", ProxyMode = true, Options = new ConnectOptions() }, CancellationToken.None);
         var device = Account.Devices[0];
         Assert.That(plan.Server, Is.EqualTo(new ServerIdentity("Castor", "NL", "Amsterdam")));
         Assert.That(plan.Profile.PrivateKey, Is.EqualTo(device.PrivateKey));
@@ -204,7 +207,7 @@ public sealed class AccountTests : AirVpnFixture
     public async Task Connect_by_country_picks_the_best_server_and_uses_the_account_key()
     {
         await LoginAsync();
-        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { Country = "nl", Options = ParsedOptions.Empty }, CancellationToken.None);
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { Country = "nl", Options = new ConnectOptions() }, CancellationToken.None);
         Assert.That(plan.Server.Name, Is.EqualTo("Vega"), "lower load and users than Castor");
         Assert.That(plan.Profile.Peers[0].PublicKey, Is.EqualTo(AccountKey));
         Assert.That(plan.Profile.Peers[0].Endpoint, Is.EqualTo("198.18.12.2:1637"));
@@ -216,7 +219,7 @@ public sealed class AccountTests : AirVpnFixture
         Context.ConfigValues["default_country"] = "de";
         Context.ConfigValues["default_device"] = "laptop";
         await LoginAsync();
-        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { Options = ParsedOptions.Empty }, CancellationToken.None);
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { Options = new ConnectOptions() }, CancellationToken.None);
         Assert.That(plan.Server.Name, Is.EqualTo("Pollux"));
         Assert.That(plan.Profile.PrivateKey, Is.EqualTo(Account.Devices[1].PrivateKey));
     }
@@ -225,21 +228,21 @@ public sealed class AccountTests : AirVpnFixture
     public async Task Connect_with_key_selects_the_device_and_unknowns_list_what_exists()
     {
         await LoginAsync();
-        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", Options = Opts("--key", "Laptop") }, CancellationToken.None);
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", Options = VerbLines.Options<AirConnectOptions>("--key", "Laptop") }, CancellationToken.None);
         Assert.That(plan.Profile.PrivateKey, Is.EqualTo(Account.Devices[1].PrivateKey));
 
-        var noKey = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", Options = Opts("--key", "Phone") }, CancellationToken.None))!;
+        var noKey = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", Options = VerbLines.Options<AirConnectOptions>("--key", "Phone") }, CancellationToken.None))!;
         AssertOneLine(noKey);
         Assert.That(noKey.Message, Does.Contain("no device (WireGuard key) named 'Phone'; devices: Default, Laptop"));
 
-        var noServer = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Sirius", Options = ParsedOptions.Empty }, CancellationToken.None))!;
+        var noServer = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Sirius", Options = new ConnectOptions() }, CancellationToken.None))!;
         AssertOneLine(noServer);
         Assert.That(noServer.Message, Does.Contain("no server named 'Sirius'; servers: Castor, Pollux, Vega, Mira"));
 
-        var closed = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Mira", Options = ParsedOptions.Empty }, CancellationToken.None))!;
+        var closed = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Mira", Options = new ConnectOptions() }, CancellationToken.None))!;
         Assert.That(closed.Message, Does.Contain("closed (maintenance)"));
 
-        var noCountry = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { Country = "jp", Options = ParsedOptions.Empty }, CancellationToken.None))!;
+        var noCountry = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { Country = "jp", Options = new ConnectOptions() }, CancellationToken.None))!;
         Assert.That(noCountry.Message, Does.Contain("countries: de, nl, us"));
     }
 
@@ -248,10 +251,10 @@ public sealed class AccountTests : AirVpnFixture
     {
         await LoginAsync();
         Fake.State.Catalog.Servers.Add(new Tunmux.Fakes.AirVpn.CatalogServer { Name = "Sirius", CountryCode = "se", Location = "Stockholm", IpsEntry = ["198.18.14.2"] });
-        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Sirius", Options = ParsedOptions.Empty }, CancellationToken.None);
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Sirius", Options = new ConnectOptions() }, CancellationToken.None);
         Assert.That(plan.Profile.Peers[0].Endpoint, Is.EqualTo("198.18.14.2:1637"));
         var requests = Fake.State.ApiRequests;
-        Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Nowhere", Options = ParsedOptions.Empty }, CancellationToken.None));
+        Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Nowhere", Options = new ConnectOptions() }, CancellationToken.None));
         Assert.That(Fake.State.ApiRequests, Is.EqualTo(requests + 1), "one refresh, then the list of servers");
     }
 
@@ -260,7 +263,7 @@ public sealed class AccountTests : AirVpnFixture
     {
         await LoginAsync();
         await VerbAsync("devices add", "--name", "Phone");
-        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", Options = Opts("--key", "phone") }, CancellationToken.None);
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", Options = VerbLines.Options<AirConnectOptions>("--key", "phone") }, CancellationToken.None);
         Assert.That(plan.Profile.PrivateKey, Is.EqualTo(Account.Devices.Single(d => d.Name == "Phone").PrivateKey));
     }
 
@@ -279,16 +282,20 @@ public sealed class AccountTests : AirVpnFixture
     public void Describe_declares_the_verbs_and_their_checks()
     {
         var spec = Provider.Describe();
-        Assert.That(spec.ConnectOptions.Single().Name, Is.EqualTo("key"));
+        Assert.That(spec.Connect, Is.EqualTo(typeof(AirConnectOptions)));
         Assert.That(spec.ConfigKeys, Is.EquivalentTo(new[] { "default_country", "default_device", "api_urls", "web_url", "rsa_key_file" }));
-        Assert.That(spec.Verbs.Select(v => v.Name), Is.EqualTo(new[] { "sessions", "ports", "devices", "api", "generate" }));
-        var add = spec.Verbs.Single(v => v.Name == "ports").Subverbs.Single(v => v.Name == "add");
-        Assert.That(add.Arguments.Single(), Has.Property("IsInteger").True.And.Property("Min").EqualTo(1).And.Property("Max").EqualTo(65535));
-        Assert.That(add.Options.Single(o => o.Name == "protocol").AllowedValues, Is.EqualTo(new[] { "tcp", "udp", "both" }));
-        var gen = spec.Verbs.Single(v => v.Name == "generate");
-        Assert.That(gen.Options.Single(o => o.Name == "server"), Has.Property("Short").EqualTo('s').And.Property("Repeatable").True);
-        Assert.That(gen.Options.Single(o => o.Name == "protocol").Short, Is.EqualTo('p'));
-        Assert.That(gen.Options.Single(o => o.Name == "output").Short, Is.EqualTo('o'));
+        Assert.That(spec.Verbs.Select(v => v.GetCustomAttribute<CommandLine.VerbAttribute>()!.Name), Is.EqualTo(new[] { "sessions", "ports", "devices", "api", "generate" }));
+        var ports = typeof(PortsGroup).GetCustomAttribute<SubverbsAttribute>()!.Verbs;
+        Assert.That(ports, Does.Contain(typeof(PortsAdd)).And.Contain(typeof(PortsSet)));
+        var port = typeof(PortsAdd).GetProperty(nameof(PortsAdd.Port))!.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>()!;
+        Assert.That((port.Minimum, port.Maximum), Is.EqualTo((0, 65535)), "0 lets AirVPN pick the port");
+        var gen = VerbLines.Options<GenerateOptions>("-s", "nl", "-s", "be", "-p", "wg-1637", "-o", "x.zip", "-d", "laptop");
+        Assert.That((gen.Servers, gen.Protocols, gen.Output, gen.Device), Is.EqualTo((new[] { "nl", "be" }, new[] { "wg-1637" }, "x.zip", "laptop")));
+        Assert.That((gen.Entry, gen.Exit, gen.Mtu, gen.Keepalive, gen.Format), Is.EqualTo(((string?)null, (string?)null, (int?)null, (int?)null, (string?)null)), "unset: the verb applies the generator's defaults");
+        var layers = VerbLines.Options<GenerateOptions>("-s", "nl", "--entry", "ipv6", "--exit", "both", "--mtu", "1280", "--keepalive", "25", "-f", "tar.gz");
+        Assert.That((layers.Entry, layers.Exit, layers.Mtu, layers.Keepalive, layers.Format), Is.EqualTo(("ipv6", "both", (int?)1280, (int?)25, "tar.gz")));
+        Assert.That(VerbLines.Invocation(Provider, "api-keys list").Path, Is.EqualTo(new[] { "api", "list" }));
+        Assert.That(VerbLines.Invocation(Provider, "ports edit", "8080", "-l", "80").Options, Is.InstanceOf<PortsSet>());
     }
 
     private static int ClosedPort()

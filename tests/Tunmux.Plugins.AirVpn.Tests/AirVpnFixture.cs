@@ -88,32 +88,14 @@ public abstract class AirVpnFixture
     }
 
     protected Task LoginAsync() =>
-        Provider.LoginAsync(new LoginRequest { Username = User, Password = Password, Options = ParsedOptions.Empty }, CancellationToken.None);
-
-    protected static ParsedOptions Opts(params string[] tokens)
-    {
-        // "--name value" pairs and bare positionals; "--flag" followed by another flag or nothing is a switch.
-        var values = new Dictionary<string, List<string>>();
-        var positionals = new List<string>();
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            if (tokens[i].StartsWith("--", StringComparison.Ordinal))
-            {
-                var name = tokens[i][2..];
-                if (!values.TryGetValue(name, out var list)) values[name] = list = [];
-                if (i + 1 < tokens.Length && !tokens[i + 1].StartsWith("--", StringComparison.Ordinal)) list.Add(tokens[++i]);
-            }
-            else positionals.Add(tokens[i]);
-        }
-        return new ParsedOptions(values.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value), positionals);
-    }
+        Provider.LoginAsync(new LoginRequest { Username = User, Password = Password, Options = new LoginOptions() }, CancellationToken.None);
 
     protected async Task<string> VerbAsync(string verb, params string[] tokens) => await VerbAsync(verb, false, tokens);
 
     protected async Task<string> VerbAsync(string verb, bool json, params string[] tokens)
     {
         Context.Io.TakeOut();
-        var code = await Provider.RunVerbAsync(new VerbInvocation { Path = verb.Split(' '), Options = Opts(tokens), Json = json }, CancellationToken.None);
+        var code = await Provider.RunVerbAsync(VerbLines.Invocation(Provider, verb, json ? [.. tokens, "--json"] : tokens), CancellationToken.None);
         Assert.That(code, Is.Zero);
         return Context.Io.TakeOut();
     }
@@ -121,7 +103,7 @@ public abstract class AirVpnFixture
     protected ProviderException VerbFails(string verb, params string[] tokens)
     {
         var e = Assert.ThrowsAsync<ProviderException>(() =>
-            Provider.RunVerbAsync(new VerbInvocation { Path = verb.Split(' '), Options = Opts(tokens) }, CancellationToken.None))!;
+            Provider.RunVerbAsync(VerbLines.Invocation(Provider, verb, tokens), CancellationToken.None))!;
         AssertOneLine(e);
         return e;
     }

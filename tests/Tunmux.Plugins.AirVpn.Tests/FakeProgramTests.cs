@@ -50,8 +50,8 @@ public sealed class FakeProgramTests
             });
             var provider = new AirVpnProvider();
             provider.Initialize(context);
-            await provider.LoginAsync(new LoginRequest { Username = "lab", Password = "pw-lab", Options = ParsedOptions.Empty }, CancellationToken.None);
-            var plan = await provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", ProxyMode = true, Options = ParsedOptions.Empty }, CancellationToken.None);
+            await provider.LoginAsync(new LoginRequest { Username = "lab", Password = "pw-lab", Options = new LoginOptions() }, CancellationToken.None);
+            var plan = await provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", ProxyMode = true, Options = new ConnectOptions() }, CancellationToken.None);
             Assert.That(plan.Profile.Peers[0].PublicKey, Is.EqualTo("4u3GZ8oI4TVi3bA0u0nXoQXbLZd0AakuVbwPpyyfqUk="));
             Assert.That(plan.Profile.Peers[0].Endpoint, Is.EqualTo("198.18.10.2:1637"));
             Assert.That(plan.Profile.Peers[0].PresharedKey, Is.Null, "no preshared key unless the servers file asks for them");
@@ -61,11 +61,11 @@ public sealed class FakeProgramTests
             var publicKey = X25519.PublicKeyOf(plan.Profile.PrivateKey);
             Assert.That(lines, Is.EqualTo(new[] { $"add-peer Default {publicKey} {plan.Profile.Addresses[0]}" }));
 
-            await provider.RunVerbAsync(new VerbInvocation { Path = ["devices", "add"], Options = new ParsedOptions(new Dictionary<string, IReadOnlyList<string>> { ["name"] = ["Phone"] }, []) }, CancellationToken.None);
+            await provider.RunVerbAsync(VerbLines.Invocation(provider, "devices add", "--name", "Phone"), CancellationToken.None);
             Assert.That(File.ReadAllLines(hookOut), Has.Length.EqualTo(2), "a created key is registered too");
 
             context.Io.TakeOut();
-            await provider.RunVerbAsync(new VerbInvocation { Path = ["generate"], Options = new ParsedOptions(new Dictionary<string, IReadOnlyList<string>> { ["server"] = ["de"] }, []) }, CancellationToken.None);
+            await provider.RunVerbAsync(VerbLines.Invocation(provider, "generate", "--server", "de"), CancellationToken.None);
             var peer = WireGuardConfig.Parse(context.Io.TakeOut())[1].Values;
             Assert.That(peer.Keys, Is.EquivalentTo(new[] { "PublicKey", "Endpoint", "AllowedIPs", "PersistentKeepalive" }));
             Assert.That(peer["Endpoint"], Is.EqualTo("198.18.11.2:1637"));

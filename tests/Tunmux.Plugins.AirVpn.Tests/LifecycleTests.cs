@@ -3,6 +3,8 @@ using System.IO.Compression;
 using System.Text.Json;
 using NUnit.Framework;
 using Tunmux.Contracts;
+using Tunmux.Plugins.AirVpn.Verbs;
+using Tunmux.TestSupport;
 using Tunmux.Fakes.AirVpn;
 
 namespace Tunmux.Plugins.AirVpn.Tests;
@@ -21,7 +23,7 @@ public sealed class BootstrapTests : AirVpnFixture
         JsonDocument.Parse(File.ReadAllText(Path.Combine(Context.CacheDirectory, "manifest.json"))).RootElement;
 
     private Task<IReadOnlyList<ServerInfo>> ServersAsync(bool refresh = false) =>
-        Provider.ListServersAsync(new ServerQuery { Refresh = refresh, Options = ParsedOptions.Empty }, CancellationToken.None);
+        Provider.ListServersAsync(new ServerQuery { Refresh = refresh, Options = new ServersOptions() }, CancellationToken.None);
 
     [Test]
     public async Task Keeps_working_after_its_first_bootstrap_server_stops_and_the_manifest_rotated_the_key()
@@ -43,8 +45,8 @@ public sealed class BootstrapTests : AirVpnFixture
         Fake.SetBootstrap(First, Bootstrap.Down);
         var before = AnsweredOn(Second);
 
-        var info = await Provider.GetInfoAsync(new InfoRequest { Options = ParsedOptions.Empty }, CancellationToken.None);
-        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", Options = ParsedOptions.Empty }, CancellationToken.None);
+        var info = await Provider.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None);
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "Castor", Options = new ConnectOptions() }, CancellationToken.None);
 
         Assert.That(info.Username, Is.EqualTo(User));
         Assert.That(plan.Server.Name, Is.EqualTo("Castor"));
@@ -55,7 +57,7 @@ public sealed class BootstrapTests : AirVpnFixture
         Directory.CreateDirectory(fresh.CacheDirectory);
         var bare = new AirVpnProvider();
         bare.Initialize(fresh);
-        var e = Assert.ThrowsAsync<ProviderException>(() => bare.LoginAsync(new LoginRequest { Username = User, Password = Password, Options = ParsedOptions.Empty }, CancellationToken.None))!;
+        var e = Assert.ThrowsAsync<ProviderException>(() => bare.LoginAsync(new LoginRequest { Username = User, Password = Password, Options = new LoginOptions() }, CancellationToken.None))!;
         Assert.That(e.Message, Does.StartWith("airvpn: no bootstrap server answered"));
     }
 
@@ -135,7 +137,7 @@ public sealed class ConnectAnnouncementTests : AirVpnFixture
     public Task Login() => LoginAsync();
 
     private Task<ConnectPlan> ConnectAsync(string? server = null, string? country = null, params string[] tokens) =>
-        Provider.PrepareConnectAsync(new ConnectRequest { ServerName = server, Country = country, Options = Opts(tokens) }, CancellationToken.None);
+        Provider.PrepareConnectAsync(new ConnectRequest { ServerName = server, Country = country, Options = VerbLines.Options<AirConnectOptions>(tokens) }, CancellationToken.None);
 
     [Test]
     public async Task Each_connect_announces_its_server_first()
@@ -196,7 +198,7 @@ public sealed class ConnectAnnouncementTests : AirVpnFixture
 
         var e = Assert.ThrowsAsync<ProviderException>(() => ConnectAsync("Castor", null, "--port", "443"))!;
         Assert.That(e.Message, Is.EqualTo("airvpn: no WireGuard mode on port 443; AirVPN offers 1637, 47107, 51820"));
-        e = Assert.ThrowsAsync<ProviderException>(() => ConnectAsync("Castor", null, "--port", "x"))!;
+        e = Assert.ThrowsAsync<ProviderException>(() => ConnectAsync("Castor", null, "--port", "0"))!;
         Assert.That(e.Message, Does.StartWith("airvpn: --port takes a port number"));
     }
 }

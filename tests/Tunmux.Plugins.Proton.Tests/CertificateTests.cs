@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Tunmux.Contracts;
+using Tunmux.Plugins.Proton.Cli;
+using Tunmux.TestSupport;
 using Tunmux.Fakes.Proton;
 
 namespace Tunmux.Plugins.Proton.Tests;
@@ -19,21 +21,10 @@ public sealed class CertificateTests : ProtonFixture
     private async Task<string> VerbAsync(string path, bool json = false, params string[] args)
     {
         Context.Terminal.OutWriter.GetStringBuilder().Clear();
-        var options = new ParsedOptions(OptionsOf(args), args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !IsValue(args, a)).ToList());
-        var code = await Provider.RunVerbAsync(new VerbInvocation { Path = path.Split(' '), Options = options, Json = json }, CancellationToken.None);
+        var code = await Provider.RunVerbAsync(VerbLines.Invocation(Provider, path, json ? [.. args, "--json"] : args), CancellationToken.None);
         Assert.That(code, Is.Zero);
         return Context.Terminal.OutWriter.ToString();
     }
-
-    private static Dictionary<string, IReadOnlyList<string>> OptionsOf(string[] args)
-    {
-        var values = new Dictionary<string, IReadOnlyList<string>>();
-        for (var i = 0; i < args.Length; i++)
-            if (args[i].StartsWith("--", StringComparison.Ordinal)) values[args[i][2..]] = [args[++i]];
-        return values;
-    }
-
-    private static bool IsValue(string[] args, string a) => Array.IndexOf(args, a) is var i and > 0 && args[i - 1].StartsWith("--", StringComparison.Ordinal);
 
     [Test]
     public async Task A_second_login_reuses_the_device_key_and_adds_no_configuration()
@@ -72,7 +63,7 @@ public sealed class CertificateTests : ProtonFixture
         Assert.That(first.Renew, Is.False);
 
         Clock.Now = DateTimeOffset.UtcNow.AddDays(300); // past Proton's refresh time
-        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = Options() }, CancellationToken.None);
+        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = VerbLines.Options<ProtonConnectOptions>() }, CancellationToken.None);
 
         var renewal = Api.Certificates.Last();
         Assert.Multiple(() =>
@@ -114,7 +105,7 @@ public sealed class CertificateTests : ProtonFixture
         // Another machine of the same account.
         using var other = new InMemoryProviderContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "laptop" });
         var otherProvider = NewProviderOn(other);
-        await otherProvider.LoginAsync(new LoginRequest { Username = _account.Username, Password = _account.Password, Options = Options() }, CancellationToken.None);
+        await otherProvider.LoginAsync(new LoginRequest { Username = _account.Username, Password = _account.Password, Options = VerbLines.Options<ProtonLoginOptions>(_account.Username) }, CancellationToken.None);
         await LoginAsync();
 
         var table = await VerbAsync("certificates");
@@ -131,7 +122,7 @@ public sealed class CertificateTests : ProtonFixture
     public async Task Certificates_revoke_removes_one_and_refuses_an_unknown_serial()
     {
         using var other = new InMemoryProviderContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "laptop" });
-        await NewProviderOn(other).LoginAsync(new LoginRequest { Username = _account.Username, Password = _account.Password, Options = Options() }, CancellationToken.None);
+        await NewProviderOn(other).LoginAsync(new LoginRequest { Username = _account.Username, Password = _account.Password, Options = VerbLines.Options<ProtonLoginOptions>(_account.Username) }, CancellationToken.None);
         await LoginAsync();
         var laptop = Api.PersistentCertificates(_account.Username).Single(c => c.DeviceName == "laptop").SerialNumber;
 
@@ -152,7 +143,7 @@ public sealed class CertificateTests : ProtonFixture
         var own = Api.PersistentCertificates(_account.Username).Single().SerialNumber;
         await VerbAsync("certificates revoke", false, own);
 
-        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = Options() }, CancellationToken.None);
+        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = VerbLines.Options<ProtonConnectOptions>() }, CancellationToken.None);
 
         Assert.That(Api.Certificates.Last().Renew, Is.False);
         Assert.That(Api.PersistentCertificates(_account.Username), Has.Count.EqualTo(1));
@@ -193,7 +184,7 @@ public sealed class CertificateTests : ProtonFixture
         // The features survive a renewal at expiry.
         var issued = Api.Certificates.Count;
         Clock.Now = DateTimeOffset.UtcNow.AddDays(300);
-        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = Options() }, CancellationToken.None);
+        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = VerbLines.Options<ProtonConnectOptions>() }, CancellationToken.None);
         Assert.That(Api.Certificates, Has.Count.EqualTo(issued + 1));
         Assert.That(JsonDocument.Parse(Api.Certificates.Last().FeaturesJson!).RootElement.GetProperty("NetShieldLevel").GetInt32(), Is.EqualTo(1));
     }
@@ -223,7 +214,7 @@ public sealed class CertificateTests : ProtonFixture
         await LoginAsync();
         Context.Terminal.OutWriter.GetStringBuilder().Clear();
 
-        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = Options("--port-forward") }, CancellationToken.None);
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = VerbLines.Options<ProtonConnectOptions>("--port-forward") }, CancellationToken.None);
 
         Assert.That(plan.Server.Name, Is.EqualTo("US#1"), "the P2P server");
         Assert.That(JsonDocument.Parse(Api.Certificates.Last().FeaturesJson!).RootElement.GetProperty("PortForwarding").GetBoolean(), Is.True);
@@ -232,12 +223,12 @@ public sealed class CertificateTests : ProtonFixture
         // Already on: nothing asked, nothing said.
         var issued = Api.Certificates.Count;
         Context.Terminal.OutWriter.GetStringBuilder().Clear();
-        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = Options("--port-forward") }, CancellationToken.None);
+        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = VerbLines.Options<ProtonConnectOptions>("--port-forward") }, CancellationToken.None);
         Assert.That(Api.Certificates, Has.Count.EqualTo(issued));
         Assert.That(Context.Terminal.OutWriter.ToString(), Is.Empty);
 
         var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.PrepareConnectAsync(
-            new ConnectRequest { ServerName = "US#2", Options = Options("--port-forward") }, CancellationToken.None));
+            new ConnectRequest { ServerName = "US#2", Options = VerbLines.Options<ProtonConnectOptions>("--port-forward") }, CancellationToken.None));
         Assert.That(ex!.Message, Does.StartWith("US#2 does not forward ports (only P2P servers do)"));
     }
 
@@ -245,7 +236,7 @@ public sealed class CertificateTests : ProtonFixture
     public async Task The_profile_keeps_the_tunnel_alive_every_25_seconds()
     {
         await LoginAsync();
-        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "US#1", Options = Options() }, CancellationToken.None);
+        var plan = await Provider.PrepareConnectAsync(new ConnectRequest { ServerName = "US#1", Options = VerbLines.Options<ProtonConnectOptions>() }, CancellationToken.None);
         Assert.That(plan.Profile.Peers.Single().PersistentKeepalive, Is.EqualTo(25));
     }
 }

@@ -1,4 +1,6 @@
 using Tunmux.Contracts;
+using Tunmux.Plugins.Proton.Cli;
+using Tunmux.TestSupport;
 using Tunmux.Plugins.Proton.Keys;
 
 namespace Tunmux.Plugins.Proton.Tests;
@@ -6,7 +8,7 @@ namespace Tunmux.Plugins.Proton.Tests;
 public sealed class ConnectTests : ProtonFixture
 {
     private Task<ConnectPlan> ConnectAsync(string? name = null, string? country = null, params string[] flags) =>
-        Provider.PrepareConnectAsync(new ConnectRequest { ServerName = name, Country = country, Options = Options(flags) }, CancellationToken.None);
+        Provider.PrepareConnectAsync(new ConnectRequest { ServerName = name, Country = country, Options = VerbLines.Options<ProtonConnectOptions>(flags) }, CancellationToken.None);
 
     [Test]
     public async Task Profile_for_a_named_server_uses_its_first_online_physical_server()

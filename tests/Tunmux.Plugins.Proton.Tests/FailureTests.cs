@@ -1,4 +1,6 @@
 using Tunmux.Contracts;
+using Tunmux.Plugins.Proton.Cli;
+using Tunmux.TestSupport;
 using Tunmux.Plugins.Proton.Api;
 
 namespace Tunmux.Plugins.Proton.Tests;
@@ -30,7 +32,7 @@ public sealed class FailureTests : ProtonFixture
     public void Server_error_on_refresh_leaves_no_manifest()
     {
         Api.InjectFault("/vpn/v1/logicals", 500);
-        var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.ListServersAsync(new ServerQuery { Refresh = true, Options = Options() }, CancellationToken.None));
+        var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.ListServersAsync(new ServerQuery { Refresh = true, Options = VerbLines.Options<ProtonServersOptions>() }, CancellationToken.None));
         Assert.That(ex!.Message, Does.Contain("HTTP 500"));
         Assert.That(Directory.GetFiles(Context.CacheDirectory), Is.Empty);
     }
@@ -39,7 +41,7 @@ public sealed class FailureTests : ProtonFixture
     public void Garbage_server_list_is_not_cached()
     {
         Api.LogicalsJson = "{\"Code\":1000,\"LogicalServers\":[{\"Name\":"u8.ToArray();
-        Assert.ThrowsAsync<ProviderException>(() => Provider.ListServersAsync(new ServerQuery { Options = Options() }, CancellationToken.None));
+        Assert.ThrowsAsync<ProviderException>(() => Provider.ListServersAsync(new ServerQuery { Options = VerbLines.Options<ProtonServersOptions>() }, CancellationToken.None));
         Assert.That(Directory.GetFiles(Context.CacheDirectory), Is.Empty);
     }
 

@@ -1,4 +1,6 @@
 using Tunmux.Contracts;
+using Tunmux.Plugins.Proton.Cli;
+using Tunmux.TestSupport;
 using Tunmux.Fakes.Proton;
 
 namespace Tunmux.Plugins.Proton.Tests;
@@ -13,7 +15,7 @@ public sealed class HumanVerificationTests : ProtonFixture
         return account;
     }
 
-    private Task LoginAsync(FakeAccount account, ParsedOptions options) =>
+    private Task LoginAsync(FakeAccount account, ProtonLoginOptions options) =>
         Provider.LoginAsync(new LoginRequest { Username = account.Username, Password = account.Password, Options = options }, CancellationToken.None);
 
     [Test]
@@ -21,7 +23,7 @@ public sealed class HumanVerificationTests : ProtonFixture
     {
         var account = Verified();
 
-        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account, Options()));
+        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account));
         var token = Api.PendingVerificationToken(account.Username)!;
         Assert.That(ex!.Message, Is.EqualTo(
             $"Proton asks for human verification (CAPTCHA) before this login: open https://verify.proton.me/?methods=captcha&token={token} in a browser, solve it, then run `tunmux proton login {account.Username} --hv-token {token}`"));
@@ -29,7 +31,7 @@ public sealed class HumanVerificationTests : ProtonFixture
         Assert.That(Context.Store.Writes, Is.Zero);
 
         Api.SolveHumanVerification(token);
-        await LoginAsync(account, Options("--hv-token", token));
+        await LoginAsync(account, "--hv-token", token);
 
         Assert.That(StoredSession, Does.Contain(account.Username));
         Assert.That(Api.PendingVerificationToken(account.Username), Is.Null, "the solved token was used");
@@ -39,13 +41,13 @@ public sealed class HumanVerificationTests : ProtonFixture
     public async Task Hv_type_is_sent_with_the_token()
     {
         var account = Verified();
-        Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account, Options()));
+        Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account));
         var token = Api.PendingVerificationToken(account.Username)!;
         Api.SolveHumanVerification(token);
         // The fake accepts only the captcha type, as it only offered captcha.
-        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account, Options("--hv-token", token, "--hv-type", "email")));
+        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account, "--hv-token", token, "--hv-type", "email"));
         Assert.That(ex!.Message, Does.StartWith("Proton did not accept the human verification token"));
-        await LoginAsync(account, Options("--hv-token", token, "--hv-type", "captcha"));
+        await LoginAsync(account, "--hv-token", token, "--hv-type", "captcha");
         Assert.That(StoredSession, Is.Not.Null);
     }
 
@@ -53,10 +55,10 @@ public sealed class HumanVerificationTests : ProtonFixture
     public void An_unsolved_token_is_refused_with_a_fresh_address()
     {
         var account = Verified();
-        Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account, Options()));
+        Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account));
         var first = Api.PendingVerificationToken(account.Username)!;
 
-        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account, Options("--hv-token", first)));
+        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account, "--hv-token", first));
 
         var fresh = Api.PendingVerificationToken(account.Username)!;
         Assert.That(fresh, Is.Not.EqualTo(first));
@@ -76,7 +78,7 @@ public sealed class HumanVerificationTests : ProtonFixture
             return "";
         };
 
-        await LoginAsync(account, Options());
+        await LoginAsync(account);
 
         Assert.That(Context.Terminal.Prompts, Is.EqualTo(new[] { "Press Enter once it is solved (Ctrl-D cancels): " }));
         Assert.That(Context.Terminal.ErrorWriter.ToString(), Does.Contain("https://verify.proton.me/?methods=captcha&token="));
@@ -90,7 +92,7 @@ public sealed class HumanVerificationTests : ProtonFixture
         var account = Verified();
         Context.Terminal.IsInteractive = true;
         Context.Terminal.OnPrompt = _ => null;
-        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account, Options()));
+        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(account));
         Assert.That(ex!.Message, Is.EqualTo("human verification not completed; login cancelled"));
         Assert.That(Context.Store.Writes, Is.Zero);
     }
@@ -99,8 +101,7 @@ public sealed class HumanVerificationTests : ProtonFixture
     [TestCase("")]
     public void A_malformed_token_is_refused_before_any_request(string token)
     {
-        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(Plain, new ParsedOptions(
-            new Dictionary<string, IReadOnlyList<string>> { ["hv-token"] = [token] }, [])));
+        var ex = Assert.ThrowsAsync<ProviderException>(() => LoginAsync(Plain, new ProtonLoginOptions { Username = Plain.Username, HvToken = token }));
         Assert.That(ex!.Message, Does.StartWith("--hv-token is not a verification token"));
         Assert.That(Requests(), Is.Empty);
     }

@@ -1,5 +1,7 @@
 using OtpNet;
 using Tunmux.Contracts;
+using Tunmux.Plugins.Proton.Cli;
+using Tunmux.TestSupport;
 using Tunmux.Fakes.Proton;
 
 namespace Tunmux.Plugins.Proton.Tests;
@@ -43,7 +45,7 @@ public sealed class LoginTests : ProtonFixture
         Context.Terminal.IsInteractive = true;
         Context.Terminal.Answers.Enqueue(WithTotp.Password);
         Context.Terminal.Answers.Enqueue(CurrentCode());
-        await Provider.LoginAsync(new LoginRequest { Username = WithTotp.Username, Options = Options() }, CancellationToken.None);
+        await Provider.LoginAsync(new LoginRequest { Username = WithTotp.Username, Options = VerbLines.Options<ProtonLoginOptions>(WithTotp.Username) }, CancellationToken.None);
         Assert.That(Context.Terminal.Prompts, Is.EqualTo(new[] { "Proton password for bob: ", "Two-factor code: " }));
         Assert.That(StoredSession, Is.Not.Null);
     }
@@ -52,7 +54,7 @@ public sealed class LoginTests : ProtonFixture
     public void Wrong_password_is_one_clear_error_and_writes_nothing()
     {
         var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.LoginAsync(
-            new LoginRequest { Username = "alice", Password = "wrong", Options = Options() }, CancellationToken.None));
+            new LoginRequest { Username = "alice", Password = "wrong", Options = VerbLines.Options<ProtonLoginOptions>("alice") }, CancellationToken.None));
         Assert.That(ex!.Message, Is.EqualTo("Proton login failed: wrong user name or password for 'alice'"));
         Assert.That(Context.Store.Writes, Is.Zero);
     }
@@ -61,7 +63,7 @@ public sealed class LoginTests : ProtonFixture
     public void Unknown_user_looks_like_a_wrong_password()
     {
         var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.LoginAsync(
-            new LoginRequest { Username = "nobody", Password = "x", Options = Options() }, CancellationToken.None));
+            new LoginRequest { Username = "nobody", Password = "x", Options = VerbLines.Options<ProtonLoginOptions>("nobody") }, CancellationToken.None));
         Assert.That(ex!.Message, Does.Contain("wrong user name or password"));
     }
 
@@ -88,7 +90,7 @@ public sealed class LoginTests : ProtonFixture
     public void Missing_password_without_terminal_names_the_options()
     {
         var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.LoginAsync(
-            new LoginRequest { Username = "alice", Options = Options() }, CancellationToken.None));
+            new LoginRequest { Username = "alice", Options = VerbLines.Options<ProtonLoginOptions>("alice") }, CancellationToken.None));
         Assert.That(ex!.Message, Does.Contain("--password-stdin").And.Contain("TUNMUX_PROTON_PASSWORD"));
     }
 

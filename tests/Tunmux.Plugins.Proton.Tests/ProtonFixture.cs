@@ -1,5 +1,7 @@
 using System.Text;
 using Tunmux.Contracts;
+using Tunmux.Plugins.Proton.Cli;
+using Tunmux.TestSupport;
 using Tunmux.Fakes.Proton;
 
 namespace Tunmux.Plugins.Proton.Tests;
@@ -68,20 +70,8 @@ public abstract class ProtonFixture
         return provider;
     }
 
-    protected static ParsedOptions Options(params string[] flags)
-    {
-        var values = new Dictionary<string, IReadOnlyList<string>>();
-        for (var i = 0; i < flags.Length; i++)
-        {
-            var name = flags[i].TrimStart('-');
-            if (i + 1 < flags.Length && !flags[i + 1].StartsWith("--", StringComparison.Ordinal)) values[name] = [flags[++i]];
-            else values[name] = [];
-        }
-        return new ParsedOptions(values, []);
-    }
-
     protected Task LoginAsync(FakeAccount account, params string[] flags) =>
-        Provider.LoginAsync(new LoginRequest { Username = account.Username, Password = account.Password, Options = Options(flags) }, CancellationToken.None);
+        Provider.LoginAsync(new LoginRequest { Username = account.Username, Password = account.Password, Options = VerbLines.Options<ProtonLoginOptions>([account.Username, .. flags]) }, CancellationToken.None);
 
     protected List<string> Requests() => [.. Api.Requests];
 

@@ -7,7 +7,7 @@ namespace Tunmux.Plugins.Proton.Tests;
 /// <summary>Busy answers (429/503 with Retry-After, 409 on refresh) and timeouts ridden out within bounds, as go-proton-api does.</summary>
 public sealed class RetryTests : ProtonFixture
 {
-    private Task<AccountInfo> InfoAsync() => Provider.GetInfoAsync(new InfoRequest { Options = Options() }, CancellationToken.None);
+    private Task<AccountInfo> InfoAsync() => Provider.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None);
 
     private int Count(string request) => Requests().Count(r => r == request);
 

@@ -1,4 +1,6 @@
 using Tunmux.Contracts;
+using Tunmux.Plugins.Proton.Cli;
+using Tunmux.TestSupport;
 
 namespace Tunmux.Plugins.Proton.Tests;
 
@@ -6,7 +8,7 @@ public sealed class ServersTests : ProtonFixture
 {
     private async Task<List<string>> NamesAsync(string? country = null, bool refresh = false, params string[] flags)
     {
-        var rows = await Provider.ListServersAsync(new ServerQuery { Country = country, Refresh = refresh, Options = Options(flags) }, CancellationToken.None);
+        var rows = await Provider.ListServersAsync(new ServerQuery { Country = country, Refresh = refresh, Options = VerbLines.Options<ProtonServersOptions>(flags) }, CancellationToken.None);
         return rows.Select(r => r.Name).ToList();
     }
 
@@ -34,7 +36,7 @@ public sealed class ServersTests : ProtonFixture
     public async Task Rows_show_availability_for_the_account_tier_and_maintenance()
     {
         await LoginAsync(Free);
-        var rows = await Provider.ListServersAsync(new ServerQuery { Country = "US", Options = Options() }, CancellationToken.None);
+        var rows = await Provider.ListServersAsync(new ServerQuery { Country = "US", Options = VerbLines.Options<ProtonServersOptions>() }, CancellationToken.None);
         var byName = rows.ToDictionary(r => r.Name);
         Assert.Multiple(() =>
         {
@@ -91,7 +93,7 @@ public sealed class ServersTests : ProtonFixture
     public async Task Rows_hold_no_secrets()
     {
         await LoginAsync(Plain);
-        var rows = await Provider.ListServersAsync(new ServerQuery { Options = Options() }, CancellationToken.None);
+        var rows = await Provider.ListServersAsync(new ServerQuery { Options = VerbLines.Options<ProtonServersOptions>() }, CancellationToken.None);
         Context.Terminal.WriteJson(rows);
         var json = Context.Terminal.OutWriter.ToString();
         foreach (var secret in Context.Logger.Secrets) Assert.That(json, Does.Not.Contain(secret));

@@ -1,4 +1,6 @@
 using Tunmux.Contracts;
+using Tunmux.Plugins.Proton.Cli;
+using Tunmux.TestSupport;
 using Tunmux.Plugins.Proton.Keys;
 using Tunmux.Fakes.Proton;
 
@@ -14,7 +16,7 @@ public sealed class SessionTests : ProtonFixture
         Api.ExpireAccessTokens();
         while (Api.Requests.TryDequeue(out _)) { }
 
-        var info = await Provider.GetInfoAsync(new InfoRequest { Options = Options() }, CancellationToken.None);
+        var info = await Provider.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None);
 
         Assert.That(info.Plan, Is.EqualTo("VPN Plus"));
         Assert.That(Requests(), Is.EqualTo(new[] { "GET /vpn/v2", "POST /auth/v4/refresh", "GET /vpn/v2" }));
@@ -23,7 +25,7 @@ public sealed class SessionTests : ProtonFixture
         // A new process with the stored tokens works without another refresh.
         while (Api.Requests.TryDequeue(out _)) { }
         var again = NewProviderOn(Context);
-        await again.GetInfoAsync(new InfoRequest { Options = Options() }, CancellationToken.None);
+        await again.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None);
         Assert.That(Requests(), Is.EqualTo(new[] { "GET /vpn/v2" }));
     }
 
@@ -32,7 +34,7 @@ public sealed class SessionTests : ProtonFixture
     {
         await LoginAsync(Plain);
         Api.RevokeAllSessions();
-        var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.GetInfoAsync(new InfoRequest { Options = Options() }, CancellationToken.None));
+        var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None));
         Assert.That(ex!.Message, Does.Contain("log in again"));
     }
 
@@ -40,7 +42,7 @@ public sealed class SessionTests : ProtonFixture
     public async Task Info_shows_plan_tier_connections_and_certificate()
     {
         await LoginAsync(Plain);
-        var info = await Provider.GetInfoAsync(new InfoRequest { Options = Options() }, CancellationToken.None);
+        var info = await Provider.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None);
         var details = info.Details.ToDictionary(kv => kv.Key, kv => kv.Value);
         Assert.Multiple(() =>
         {
@@ -57,7 +59,7 @@ public sealed class SessionTests : ProtonFixture
     [Test]
     public void Info_without_login_says_to_log_in()
     {
-        var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.GetInfoAsync(new InfoRequest { Options = Options() }, CancellationToken.None));
+        var ex = Assert.ThrowsAsync<ProviderException>(() => Provider.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None));
         Assert.That(ex!.Message, Does.Contain("tunmux proton login"));
     }
 
@@ -81,11 +83,11 @@ public sealed class SessionTests : ProtonFixture
     {
         await LoginAsync(Plain);
         var count = Api.Certificates.Count;
-        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = Options() }, CancellationToken.None);
+        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = VerbLines.Options<ProtonConnectOptions>() }, CancellationToken.None);
         Assert.That(Api.Certificates, Has.Count.EqualTo(count));
 
         Clock.Now = DateTimeOffset.UtcNow.AddDays(300); // past Proton's refresh time
-        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = Options() }, CancellationToken.None);
+        await Provider.PrepareConnectAsync(new ConnectRequest { Country = "US", Options = VerbLines.Options<ProtonConnectOptions>() }, CancellationToken.None);
         Assert.That(Api.Certificates, Has.Count.EqualTo(count + 1));
     }
 
@@ -93,7 +95,7 @@ public sealed class SessionTests : ProtonFixture
     public async Task Logout_revokes_and_removes_credentials_and_manifest()
     {
         await LoginAsync(Plain);
-        await Provider.ListServersAsync(new ServerQuery { Options = Options() }, CancellationToken.None);
+        await Provider.ListServersAsync(new ServerQuery { Options = VerbLines.Options<ProtonServersOptions>() }, CancellationToken.None);
         var active = Api.ActiveSessions;
         var manifest = Path.Combine(Context.CacheDirectory, "manifest.json");
         Assert.That(File.Exists(manifest), Is.True);
@@ -128,7 +130,7 @@ public sealed class ConcurrentRefreshTests : ProtonFixture
         // Another process with the same credential store refreshes first...
         var other = NewProviderOn(Context);
         var stale = Context.Store.Items["session.json"];
-        await other.GetInfoAsync(new InfoRequest { Options = Options() }, CancellationToken.None);
+        await other.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, CancellationToken.None);
         var fresh = Context.Store.Items["session.json"];
 
         // ...while this one still holds the spent refresh token: it must use the stored tokens.

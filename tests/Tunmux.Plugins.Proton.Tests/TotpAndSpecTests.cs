@@ -40,10 +40,17 @@ public sealed class TotpAndSpecTests
         var spec = new ProtonProvider().Describe();
         Assert.Multiple(() =>
         {
-            Assert.That(spec.LoginOptions.Select(o => o.Name), Is.EquivalentTo(new[] { "totp", "totp-secret-file" }));
-            Assert.That(spec.ServerOptions.Select(o => o.Name), Is.SupersetOf(new[] { "free", "p2p", "secure-core", "tor", "streaming", "city" }));
-            Assert.That(spec.ConnectOptions.Select(o => o.Name), Is.SupersetOf(new[] { "free", "p2p" }));
-            Assert.That(spec.ServerOptions.Select(o => o.Name), Has.None.EqualTo("country").And.None.EqualTo("refresh"));
+            Assert.That(spec.Login, Is.EqualTo(typeof(Cli.ProtonLoginOptions)));
+            Assert.That(spec.Servers, Is.EqualTo(typeof(Cli.ProtonServersOptions)));
+            Assert.That(spec.Connect, Is.EqualTo(typeof(Cli.ProtonConnectOptions)));
+            var login = VerbLines.Options<Cli.ProtonLoginOptions>("alice", "--totp", "123456", "--totp-secret-file", "f");
+            Assert.That((login.Username, login.Totp, login.TotpSecretFile), Is.EqualTo(("alice", "123456", "f")));
+            var servers = VerbLines.Options<Cli.ProtonServersOptions>("-f", "--p2p", "--secure-core", "--tor", "--streaming", "--city", "Zurich", "-t", "ipv6,tor", "-c", "CH", "-s", "load");
+            Assert.That((servers.Free, servers.P2p, servers.SecureCore, servers.Tor, servers.Streaming, servers.City, servers.Country, servers.Sort),
+                Is.EqualTo((true, true, true, true, true, "Zurich", "CH", (ServerSort?)ServerSort.Load)));
+            Assert.That(servers.Tags, Is.EqualTo(new[] { "ipv6", "tor" }));
+            var connect = VerbLines.Options<Cli.ProtonConnectOptions>("--free", "--p2p", "-c", "US");
+            Assert.That((connect.Free, connect.P2p, connect.Country), Is.EqualTo((true, true, "US")));
             Assert.That(spec.ConfigKeys, Is.SupersetOf(new[] { "default_country", "api_url" }));
         });
     }

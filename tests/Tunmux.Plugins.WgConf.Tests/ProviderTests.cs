@@ -33,14 +33,15 @@ public sealed class ProviderTests
         return path;
     }
 
-    private static ParsedOptions Options(params (string Name, string Value)[] values) =>
-        new(values.ToDictionary(v => v.Name, v => (IReadOnlyList<string>)[v.Value]), []);
+    /// <summary>The words of <c>--name=value</c> flags (the joined form keeps values such as <c>-x</c> values).</summary>
+    private static string[] Options(params (string Name, string Value)[] values) =>
+        values.Select(v => $"--{v.Name}={v.Value}").ToArray();
 
-    private Task<int> Verb(string verb, ParsedOptions options, bool json = false) =>
-        _provider.RunVerbAsync(new VerbInvocation { Path = [verb], Options = options, Json = json }, default);
+    private Task<int> Verb(string verb, string[] words, bool json = false) =>
+        _provider.RunVerbAsync(VerbLines.Invocation(_provider, verb, json ? [.. words, "--json"] : words), default);
 
-    private Task<ConnectPlan> Connect(ParsedOptions options, string? server = null) =>
-        _provider.PrepareConnectAsync(new ConnectRequest { Options = options, ServerName = server }, default);
+    private Task<ConnectPlan> Connect(string[] words, string? server = null) =>
+        _provider.PrepareConnectAsync(new ConnectRequest { Options = VerbLines.Options<WgConfConnectOptions>(words), ServerName = server }, default);
 
     [Test]
     public void DescribesItsVerbsAndHasNoAccount()
@@ -48,10 +49,11 @@ public sealed class ProviderTests
         var spec = _provider.Describe();
         Assert.That(_provider.Name, Is.EqualTo("wgconf"));
         Assert.That(spec.UnsupportedStandardVerbs, Is.EquivalentTo(new[] { "login", "logout", "info" }));
-        Assert.That(spec.Verbs.Select(v => v.Name), Is.EqualTo(new[] { "save", "list", "remove" }));
-        Assert.That(spec.Verbs.Single(v => v.Name == "list").SupportsJson, Is.True);
-        Assert.That(spec.Verbs.Single(v => v.Name == "save").Options.All(o => o.Required), Is.True);
-        Assert.That(spec.ConnectOptions.Select(o => o.Name), Is.EqualTo(new[] { "file", "profile", "save-as" }));
+        Assert.That(spec.Verbs, Is.EqualTo(new[] { typeof(SaveOptions), typeof(ListOptions), typeof(RemoveOptions) }));
+        Assert.That(typeof(ListOptions).IsSubclassOf(typeof(JsonVerbOptions)), Is.True, "list prints JSON");
+        Assert.That(spec.Connect, Is.EqualTo(typeof(WgConfConnectOptions)));
+        var connect = VerbLines.Options<WgConfConnectOptions>("-f", "a.conf", "-p", "home", "--save-as", "work");
+        Assert.That((connect.File, connect.Profile, connect.SaveAs), Is.EqualTo(("a.conf", "home", "work")));
     }
 
     [Test]
@@ -75,12 +77,12 @@ public sealed class ProviderTests
         Assert.That(_context.Store.Items["profiles.json"], Does.Not.Contain(Keys.Private), "the index holds no secrets");
 
         _context.Io.OutWriter.GetStringBuilder().Clear();
-        await Verb("list", ParsedOptions.Empty);
+        await Verb("list", Options());
         Assert.That(_context.Io.OutWriter.ToString(), Does.Contain("home\t198.18.1.2:51820\t10.2.0.2/32"));
         Assert.That(_context.Io.OutWriter.ToString(), Does.Not.Contain(Keys.Private));
 
         _context.Io.OutWriter.GetStringBuilder().Clear();
-        await Verb("list", ParsedOptions.Empty, json: true);
+        await Verb("list", Options(), json: true);
         using (var doc = JsonDocument.Parse(_context.Io.OutWriter.ToString()))
         {
             var first = doc.RootElement[0];
@@ -90,22 +92,22 @@ public sealed class ProviderTests
             Assert.That(first.TryGetProperty("saved_at", out _), Is.True);
         }
 
-        var servers = await _provider.ListServersAsync(new ServerQuery { Options = ParsedOptions.Empty }, default);
+        var servers = await _provider.ListServersAsync(new ServerQuery { Options = new ServersOptions() }, default);
         Assert.That(servers.Select(s => s.Name), Is.EqualTo(new[] { "home" }));
         Assert.That(servers[0].Extra, Does.Contain(new KeyValuePair<string, string>("Endpoint", "198.18.1.2:51820")));
-        Assert.That(await _provider.ListServersAsync(new ServerQuery { Country = "us", Options = ParsedOptions.Empty }, default), Is.Empty);
+        Assert.That(await _provider.ListServersAsync(new ServerQuery { Country = "us", Options = new ServersOptions() }, default), Is.Empty);
 
         var plan = await Connect(Options(("profile", "home")));
         Assert.That(plan.Server.Name, Is.EqualTo("home"));
         Assert.That(plan.Profile.PrivateKey, Is.EqualTo(Keys.Private));
-        Assert.That((await Connect(ParsedOptions.Empty, server: "home")).Server.Name, Is.EqualTo("home"), "the server name works as the profile name");
+        Assert.That((await Connect(Options(), server: "home")).Server.Name, Is.EqualTo("home"), "the server name works as the profile name");
 
-        Assert.That(await Verb("remove", new ParsedOptions(new Dictionary<string, IReadOnlyList<string>>(), ["home"])), Is.EqualTo(0));
+        Assert.That(await Verb("remove", ["home"]), Is.EqualTo(0));
         Assert.That(_context.Store.Items.Keys, Is.EquivalentTo(new[] { "profiles.json" }));
         Assert.That(await new ProfileStore(_context.Store).ListAsync(default), Is.Empty);
         var gone = Assert.ThrowsAsync<ProviderException>(() => Connect(Options(("profile", "home"))));
         Assert.That(gone!.Message, Does.Contain("no saved profile named 'home'"));
-        var again = Assert.ThrowsAsync<ProviderException>(() => Verb("remove", new ParsedOptions(new Dictionary<string, IReadOnlyList<string>>(), ["home"])));
+        var again = Assert.ThrowsAsync<ProviderException>(() => Verb("remove", ["home"]));
         Assert.That(again!.Message, Does.Contain("no saved profile named 'home'"));
     }
 
@@ -155,7 +157,7 @@ public sealed class ProviderTests
     public void ConnectNeedsExactlyOneSource()
     {
         var file = WriteConfig("wg0.conf", Keys.Config());
-        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Connect(ParsedOptions.Empty))!.Message, Does.Contain("nothing to connect to"));
+        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Connect(Options()))!.Message, Does.Contain("nothing to connect to"));
         Assert.That(Assert.ThrowsAsync<ProviderException>(() => Connect(Options(("file", file), ("profile", "home"))))!.Message, Does.Contain("not both"));
         Assert.That(Assert.ThrowsAsync<ProviderException>(() => Connect(Options(("save-as", "x"))))!.Message, Does.Contain("--save-as needs --file"));
         Assert.That(Assert.ThrowsAsync<ProviderException>(() => Connect(Options(("profile", "a")), server: "b"))!.Message, Does.Contain("give one"));
@@ -172,10 +174,10 @@ public sealed class ProviderTests
     [Test]
     public void AccountVerbsExplainThemselves()
     {
-        Assert.That(Assert.ThrowsAsync<ProviderException>(() => _provider.LoginAsync(new LoginRequest { Username = "u", Options = ParsedOptions.Empty }, default))!.Message,
+        Assert.That(Assert.ThrowsAsync<ProviderException>(() => _provider.LoginAsync(new LoginRequest { Username = "u", Options = new LoginOptions() }, default))!.Message,
             Does.Contain("config files have no account"));
         Assert.ThrowsAsync<ProviderException>(() => _provider.LogoutAsync(default));
-        Assert.ThrowsAsync<ProviderException>(() => _provider.GetInfoAsync(new InfoRequest { Options = ParsedOptions.Empty }, default));
+        Assert.ThrowsAsync<ProviderException>(() => _provider.GetInfoAsync(new InfoRequest { Options = new InfoOptions() }, default));
     }
 
     [Test]
@@ -191,9 +193,9 @@ public sealed class ProviderTests
     [Test]
     public async Task EmptyListSaysHowToSave()
     {
-        await Verb("list", ParsedOptions.Empty);
+        await Verb("list", Options());
         Assert.That(_context.Io.OutWriter.ToString(), Does.Contain("no saved profiles"));
-        await Verb("list", ParsedOptions.Empty, json: true);
+        await Verb("list", Options(), json: true);
         Assert.That(_context.Io.OutWriter.ToString(), Does.Contain("[]"));
     }
 }

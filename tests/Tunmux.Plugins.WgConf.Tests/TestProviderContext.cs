@@ -13,6 +13,7 @@ internal sealed class TestProviderContext : IProviderContext
     public IConfigSection Config { get; } = new EmptySection();
     public ICredentialStore Credentials => Store;
     public IHttpClientProvider Http => throw new InvalidOperationException("wgconf must not use the network");
+    public ILatencyProbe Latency => NoLatencyProbe.Instance;
     public IPluginLogger Log => Logger;
     public IConsoleIO Console => Io;
     public string CacheDirectory => throw new InvalidOperationException("wgconf keeps no cache");

@@ -33,6 +33,35 @@ public sealed class HttpProxyTests
     private string HttpProxy => $"http://127.0.0.1:{_proxy.HttpPort}";
 
     [Test]
+    public async Task A_chunk_size_that_would_overflow_is_refused()
+    {
+        // A plain origin on a socket of ours, so what reaches it can be seen byte for byte.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var received = Task.Run(async () =>
+        {
+            using var origin = await listener.AcceptAsync();
+            return await ReadToEndAsync(origin, TimeSpan.FromSeconds(5));
+        });
+        using var s = await ConnectAsync(_proxy.HttpPort);
+        // 7FFFFFFFFFFFFFFF + CRLF wraps a 64-bit length around; then a second chunk header that must never be read as data.
+        await SendAsync(s, Encoding.ASCII.GetBytes(
+            $"POST http://127.0.0.1:{port}/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7FFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n"));
+        var answer = await ReadToEndAsync(s, TimeSpan.FromSeconds(5));
+        await Task.Delay(200);
+        Assert.Multiple(() =>
+        {
+            Assert.That(Encoding.ASCII.GetString(answer), Does.Not.Contain("200"), "no response is relayed for a broken body");
+            Assert.That(_proxy.LogText, Does.Not.Contain("internal-error").And.Not.Contain("ArgumentOutOfRange"));
+            Assert.That(_proxy.LogText, Does.Contain("outcome=error:IOException"), _proxy.LogText);
+        });
+        listener.Dispose();
+        try { await received; } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+    }
+
+    [Test]
     public async Task CurlSocks5()
     {
         Requires.Command("curl", "curl");

@@ -88,6 +88,9 @@ public sealed class LaunchTests
         Assert.That(status.Single(l => l.StartsWith("Groups:")).Trim(), Is.EqualTo("Groups:"));
         Assert.That(status.Single(l => l.StartsWith("NoNewPrivs:")), Does.EndWith("1"));
         Assert.That(status.Single(l => l.StartsWith("CapEff:")), Does.EndWith("0000000000000000"));
+        // Its own caps, not one shared by every proxy of the service: a GC heap limit and a descriptor limit.
+        Assert.That(File.ReadAllText($"/proc/{_pid}/environ").Split('\0'), Does.Contain("DOTNET_GCHeapHardLimit=0x10000000"));
+        Assert.That(File.ReadAllLines($"/proc/{_pid}/limits").Single(l => l.StartsWith("Max open files")), Does.Contain(" 16384 "));
         Assert.That(Inode($"/proc/{_pid}/ns/net"), Is.EqualTo(Inode("/run/netns/" + _net.VpnNamespace)));
         Assert.That(File.ReadAllText(_paths.ProxyPidFile("tbproxy")).Trim(), Is.EqualTo(_pid.ToString()));
         Assert.That(_pids.IsManaged(_pid), Is.True);

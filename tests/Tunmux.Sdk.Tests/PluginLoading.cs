@@ -30,6 +30,7 @@ internal sealed class MinimalContext : IProviderContext, ICredentialStore, IPlug
     public IConfigSection Config => this;
     public ICredentialStore Credentials => this;
     public IHttpClientProvider Http => throw new NotSupportedException();
+    public ILatencyProbe Latency => NoLatencyProbe.Instance;
     public IPluginLogger Log => this;
     public IConsoleIO Console => this;
     public string CacheDirectory => Path.GetTempPath();

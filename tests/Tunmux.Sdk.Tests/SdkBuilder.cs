@@ -34,8 +34,14 @@ public static class SdkBuilder
         File.Copy(Path.Combine(RepositoryRoot, "Directory.Build.props"), Path.Combine(src, "Directory.Build.props"), overwrite: true);
         File.Copy(Path.Combine(RepositoryRoot, "Directory.Packages.props"), Path.Combine(src, "Directory.Packages.props"), overwrite: true);
         var contracts = Path.Combine(RepositoryRoot, "contracts", "Tunmux.Contracts");
-        foreach (var file in Directory.EnumerateFiles(contracts).Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".csproj", StringComparison.Ordinal) || f.EndsWith(".md", StringComparison.Ordinal)))
-            File.Copy(file, Path.Combine(project, Path.GetFileName(file)), overwrite: true);
+        foreach (var file in Directory.EnumerateFiles(contracts, "*", SearchOption.AllDirectories)
+                     .Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".csproj", StringComparison.Ordinal) || f.EndsWith(".md", StringComparison.Ordinal)))
+        {
+            var relative = Path.GetRelativePath(contracts, file);
+            if (IsBuildOutput(relative)) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(project, relative))!);
+            File.Copy(file, Path.Combine(project, relative), overwrite: true);
+        }
 
         // The version constant must agree with the package version the plugin is built against.
         var versionFile = Path.Combine(project, "ContractsVersion.cs");
@@ -48,7 +54,10 @@ public static class SdkBuilder
 
         Dotnet("pack", Path.Combine(project, "Tunmux.Contracts.csproj"), "-c", "Release", "-o", feed, $"-p:Version={contractsMajor}.0.0");
         var package = Path.Combine(feed, $"Tunmux.Contracts.{contractsMajor}.0.0.nupkg");
-        return File.Exists(package) ? package : throw new InvalidOperationException($"dotnet pack did not produce {package}");
+        if (!File.Exists(package)) throw new InvalidOperationException($"dotnet pack did not produce {package}");
+        // The contracts depend on CommandLineParser: the feed carries it too, from the package cache the repository restored.
+        File.Copy(CommandLineParserPackage(), Path.Combine(feed, Path.GetFileName(CommandLineParserPackage())), overwrite: true);
+        return package;
     }
 
     /// <summary>
@@ -70,6 +79,18 @@ public static class SdkBuilder
         if (!File.Exists(Path.Combine(pluginDir, PluginName + ".dll")))
             throw new InvalidOperationException($"dotnet publish did not produce {pluginDir}/{PluginName}.dll");
         return pluginDir;
+    }
+
+    /// <summary>The CommandLineParser .nupkg of the version Directory.Packages.props names, from the NuGet package cache.</summary>
+    public static string CommandLineParserPackage()
+    {
+        var props = File.ReadAllText(Path.Combine(RepositoryRoot, "Directory.Packages.props"));
+        var version = System.Text.RegularExpressions.Regex.Match(props, "Include=\"CommandLineParser\" Version=\"([^\"]+)\"").Groups[1].Value;
+        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } env
+            ? env
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var package = Path.Combine(cache, "commandlineparser", version, $"commandlineparser.{version}.nupkg");
+        return File.Exists(package) ? package : throw new InvalidOperationException($"CommandLineParser {version} is not in the package cache ({package}); run dotnet restore first");
     }
 
     /// <summary>A NuGet.config that knows only the local feed and keeps its own package cache.</summary>

@@ -36,34 +36,37 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var i = 0;
+        // -v is global: accepted anywhere before '--', as the original tool accepts it.
+        var dashDash = Array.IndexOf(args, "--");
         var verbose = false;
-        for (; i < args.Length && args[i].StartsWith('-'); i++)
+        var rest = new List<string>(args.Length);
+        for (var i = 0; i < args.Length; i++)
         {
-            switch (args[i])
-            {
-                case "-v" or "--verbose": verbose = true; break;
-                case "-V" or "--version":
-                    console.Out.WriteLine($"tunmux {Version} (plugin API {ContractsVersion.Major}.{ContractsVersion.Minor})");
-                    return 0;
-                case "-h" or "--help":
-                    console.Out.Write(HelpWriter.Render(RootSpec(), "tunmux"));
-                    return 0;
-                default:
-                    return Usage(new UsageException($"unknown flag '{args[i]}'", HelpWriter.UsageLine(RootSpec(), "tunmux")));
-            }
+            if ((dashDash < 0 || i < dashDash) && args[i] is "-v" or "--verbose") verbose = true;
+            else rest.Add(args[i]);
         }
-        LogSetup.Configure(verbose, console.Error);
-        var rest = args[i..];
-        if (rest.Length == 0)
+        if (rest.Count > 0 && rest[0] is "-V" or "--version")
         {
-            console.Error.Write(HelpWriter.Render(RootSpec(), "tunmux"));
+            console.Out.WriteLine($"tunmux {Version} (plugin API {ContractsVersion.Major}.{ContractsVersion.Minor})");
+            return 0;
+        }
+        if (rest.Count > 0 && rest[0] is "-h" or "--help")
+        {
+            console.Out.Write(RootHelp());
+            return 0;
+        }
+        if (rest.Count > 0 && rest[0].StartsWith('-'))
+            return Usage(new UsageException($"unknown flag '{rest[0]}'", RootUsage));
+        LogSetup.Configure(verbose, console.Error);
+        if (rest.Count == 0)
+        {
+            console.Error.Write(RootHelp());
             return ExitUsage;
         }
 
         try
         {
-            return await DispatchAsync(rest, cancellationToken);
+            return await DispatchAsync([.. rest], cancellationToken);
         }
         catch (UsageException e) { return Usage(e); }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -79,79 +82,83 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         }
     }
 
+    private const string RootUsage = "usage: tunmux [flags] <command> ...";
+
+    /// <summary>A host verb or a provider name, then that command's words.</summary>
     private async Task<int> DispatchAsync(string[] args, CancellationToken ct)
     {
-        var verb = args[0];
-        var wantsHelp = args.Skip(1).Any(a => a is "--help" or "-h");
-        switch (verb)
+        var word = args[0];
+        if (word == "help") return await RunAsync(args.Length > 1 ? [.. args[1..], "--help"] : ["--help"], ct);
+        if (word == "connect" && args.Length > 1 && !args[1].StartsWith('-'))
+            return await RunProviderAsync(args[1], ["connect", .. args[2..]], ct);
+
+        var verb = VerbModel.Find(HostVerbs.All, word);
+        if (verb is null)
         {
-            case "help":
-                return await RunAsync(args.Length > 1 ? [.. args[1..], "--help"] : ["--help"], ct);
-            case "status":
-                if (wantsHelp) return Help(HostVerbs.Status, "tunmux status");
-                var status = ArgParser.Parse(HostVerbs.Status, args[1..], "tunmux status");
+            if (_catalog.Find(word) is null) throw new UsageException($"unknown command '{word}'", RootUsage);
+            return await RunProviderAsync(word, args[1..], ct);
+        }
+
+        var path = "tunmux " + verb.Name;
+        var words = args[1..];
+        // The daemon's own flags may follow --serve; help is only for a person at a terminal.
+        if (ArgWords.WantsHelp(words) && !(verb.Type == typeof(PrivilegedVerb) && words.Contains("--serve")))
+            return Help(Cli.Help.Verb(verb, path));
+        if (verb.Type == typeof(HostConnectVerb))
+            throw new UsageException("missing provider: tunmux connect <provider> [flags]", "usage: tunmux connect <provider> [server] [flags]");
+
+        var options = VerbParser.Parse(verb, words, path);
+        switch (options)
+        {
+            case StatusOptions status:
                 if (ParseOnly) return Parsed("status");
-                return await new StatusCommand(paths, console).RunAsync(null, status.Has("json"), ct);
-            case "plugins":
-                if (wantsHelp) return Help(HostVerbs.Plugins, "tunmux plugins");
-                var plugins = ArgParser.Parse(HostVerbs.Plugins, args[1..], "tunmux plugins");
+                return await new StatusCommand(paths, console).RunAsync(null, status.Json, ct);
+            case PluginsVerb plugins:
                 if (ParseOnly) return Parsed("plugins");
-                return new PluginsCommand(_catalog, console).Run(plugins.Has("json"));
-            case "disconnect":
-                if (wantsHelp) return Help(HostVerbs.Disconnect, "tunmux disconnect");
-                var d = ArgParser.Parse(HostVerbs.Disconnect, args[1..], "tunmux disconnect");
-                var only = d.Get("provider");
-                if (only is not null && _catalog.Find(only) is null && !HasConnections(only))
-                    throw new UsageException($"unknown provider '{only}'", HelpWriter.UsageLine(HostVerbs.Disconnect, "tunmux disconnect"));
+                return new PluginsCommand(_catalog, console).Run(plugins.Json);
+            case HostDisconnectVerb d:
+                if (d.Provider is { } only && _catalog.Find(only) is null && !HasConnections(only))
+                    throw new UsageException($"unknown provider '{only}'", Cli.Help.UsageLine(verb, path));
                 if (ParseOnly) return Parsed("disconnect");
-                return await NewDisconnect().RunAsync(d.Positional(0), only, d.Has("all"), "tunmux disconnect", ct);
-            case "privileged":
-                if (wantsHelp && !args.Contains("--serve")) return Help(HostVerbs.Privileged, "tunmux privileged");
-                if (ParseOnly)
-                {
-                    PrivilegedCommand.Parse(args[1..]);
-                    return Parsed("privileged");
-                }
-                return await PrivilegedCommand.RunAsync(args[1..], ct);
-            case "connect":
-                if (args.Length < 2 || args[1].StartsWith('-'))
-                {
-                    if (wantsHelp) return Help(new VerbSpec("connect", "Connect with a provider") { Arguments = [new ArgumentSpec("provider", "provider name")] }, "tunmux connect");
-                    throw new UsageException("missing provider: tunmux connect <provider> [flags]", "usage: tunmux connect <provider> [server] [flags]");
-                }
-                return await RunProviderAsync(args[1], ["connect", .. args[2..]], ct);
+                return await NewDisconnect().RunAsync(d.Instance, d.Provider, d.All, path, ct);
+            case PrivilegedVerb privileged:
+                var daemon = PrivilegedCommand.ToDaemonOptions(privileged, Cli.Help.UsageLine(verb, path));
+                if (ParseOnly) return Parsed("privileged");
+                return await PrivilegedCommand.RunAsync(daemon, ct);
             default:
-                if (_catalog.Find(verb) is null)
-                    throw new UsageException($"unknown command '{verb}'", HelpWriter.UsageLine(RootSpec(), "tunmux"));
-                return await RunProviderAsync(verb, args[1..], ct);
+                throw new InvalidOperationException($"no handler for the host verb '{verb.Name}'");
         }
     }
 
     private async Task<int> RunProviderAsync(string name, string[] args, CancellationToken ct)
     {
-        var candidate = _catalog.Find(name) ?? throw new UsageException($"unknown provider '{name}'", HelpWriter.UsageLine(RootSpec(), "tunmux"));
+        var candidate = _catalog.Find(name) ?? throw new UsageException($"unknown provider '{name}'", RootUsage);
+        var prefix = $"tunmux {name}";
 
         // Connection bookkeeping is the host's alone: these verbs work even when the plugin is broken.
-        if (args.Length > 0 && args[0] is "disconnect" or "status" && !args.Contains("--help") && !args.Contains("-h"))
+        if (args.Length > 0 && VerbModel.Find(HostVerbs.Bookkeeping, args[0]) is { } bookkeeping && !ArgWords.WantsHelp(args[1..]))
         {
-            var generic = HostVerbs.Provider(name, name, new ProviderSpec());
-            var spec = generic.Subverbs.First(v => v.Name == args[0]);
-            var parsed = ArgParser.Parse(spec, args[1..], $"tunmux {name} {args[0]}");
-            if (ParseOnly) return Parsed($"{name} {args[0]}");
-            return args[0] == "status"
-                ? await new StatusCommand(paths, console).RunAsync(name, parsed.Has("json"), ct)
-                : await NewDisconnect().RunAsync(parsed.Positional(0), name, parsed.Has("all"), $"tunmux {name} disconnect", ct);
+            var path = $"{prefix} {bookkeeping.Name}";
+            var parsed = VerbParser.Parse(bookkeeping, args[1..], path);
+            if (ParseOnly) return Parsed($"{name} {bookkeeping.Name}");
+            return parsed is StatusOptions status
+                ? await new StatusCommand(paths, console).RunAsync(name, status.Json, ct)
+                : await NewDisconnect().RunAsync(((DisconnectOptions)parsed).Instance, name, ((DisconnectOptions)parsed).All, path, ct);
         }
 
         if (args.Length > 0 && args[0] == "connect" && !ParseOnly) ProtocolClient.StartWarmUp();
+        // The plugin loads on another core (the metadata check, then McMaster's loader, which reads the
+        // runtime configs) while this one reads config.toml and readies CommandLineParser, which the
+        // command parses with next: independent start-up costs overlap instead of adding up.
+        var loading = Task.Run(() => PluginHost.Load(candidate), ct);
         var config = LoadConfig();
-        var plugin = PluginHost.Load(candidate);
+        VerbParser.WarmUp(args);
+        var plugin = await loading;
         var provider = plugin.Provider;
         provider.Initialize(new ProviderContext(name, config, paths, console, ct));
-        var providerSpec = provider.Describe();
-        WarnUnknownKeys(config, name, providerSpec);
-        var root = HostVerbs.Provider(name, provider.DisplayName, providerSpec);
-        var command = new ProviderCommand(provider, root, config, paths, console) { ParseOnly = ParseOnly };
+        var commands = ProviderVerbs.Of(provider);
+        WarnUnknownKeys(config, name, commands.Declared);
+        var command = new ProviderCommand(provider, commands, config, paths, console) { ParseOnly = ParseOnly };
         var code = await command.RunAsync(args, ct);
         if (ParseOnly) LastParsed = command.LastParsed;
         return code;
@@ -164,7 +171,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         return config;
     }
 
-    private static void WarnUnknownKeys(TunmuxConfig config, string provider, ProviderSpec spec)
+    private static void WarnUnknownKeys(TunmuxConfig config, string provider, ProviderCommands spec)
     {
         var section = config.Section(provider);
         foreach (var key in section.Keys.Where(k => !spec.ConfigKeys.Contains(k)))
@@ -175,11 +182,15 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
 
     private bool HasConnections(string provider) => new State.ConnectionStore(paths).List().Any(s => s.Provider == provider);
 
-    private VerbSpec RootSpec() => HostVerbs.Root(_catalog.Discover().Select(c => c.Name));
+    private string RootHelp() =>
+        Cli.Help.GroupWithFlags(HostVerbs.Heading, "tunmux", HostVerbs.All, typeof(GlobalFlags),
+        [
+            "providers: " + string.Join(", ", _catalog.Discover().Select(c => c.Name)) + " (tunmux <provider> --help)",
+        ]);
 
-    private int Help(VerbSpec spec, string path)
+    private int Help(string text)
     {
-        console.Out.Write(HelpWriter.Render(spec, path));
+        console.Out.Write(text);
         return 0;
     }
 

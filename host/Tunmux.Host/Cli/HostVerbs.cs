@@ -1,115 +1,73 @@
+using System.ComponentModel.DataAnnotations;
+using CommandLine;
 using Tunmux.Contracts;
-using Tunmux.Host.Config;
 
 namespace Tunmux.Host.Cli;
 
-/// <summary>The verbs the host defines: top-level ones and the standard verbs every provider gets.</summary>
-public static class HostVerbs
+// The host's own verbs, as CommandLineParser option classes. To add one: a class here with [Verb],
+// an entry in HostVerbs.All (help order), and a case in CliApp.DispatchAsync. Flags of the standard
+// provider verbs (connect's --proxy and the like) live in the contracts (Tunmux.Contracts/Verbs).
+
+/// <summary><c>tunmux plugins [--json]</c>.</summary>
+[Verb("plugins", HelpText = "List provider plugins: name, version, path, state")]
+internal sealed class PluginsVerb : JsonVerbOptions;
+
+/// <summary><c>tunmux disconnect [instance] [-p PROVIDER] [-a]</c>.</summary>
+[Verb("disconnect", HelpText = "Take down one connection, or all of them")]
+internal sealed class HostDisconnectVerb : DisconnectOptions
 {
-    public static readonly OptionSpec Json = OptionSpec.Switch("json", "machine-readable output");
+    [Option('p', "provider", MetaValue = "PROVIDER", HelpText = "only this provider's connections")]
+    public string? Provider { get; set; }
+}
 
-    public static readonly VerbSpec Status = new("status", "Show every connection: provider, server, mode, backend, proxy ports, liveness")
-    { Options = [Json], SupportsJson = true };
+/// <summary><c>tunmux connect &lt;provider&gt; ...</c>: the same as <c>tunmux &lt;provider&gt; connect ...</c>.</summary>
+[Verb("connect", HelpText = "Connect with a provider: tunmux connect <provider> [flags] (same as tunmux <provider> connect)")]
+internal sealed class HostConnectVerb
+{
+    [Value(0, MetaName = "provider", Required = true, HelpText = "provider name (see 'tunmux plugins')")]
+    public string Provider { get; set; } = "";
+}
 
-    public static readonly VerbSpec Plugins = new("plugins", "List provider plugins: name, version, path, state")
-    { Options = [Json], SupportsJson = true };
+/// <summary><c>tunmux privileged --serve ...</c>: the root daemon.</summary>
+[Verb("privileged", HelpText = "Run the root daemon that changes the system (normally started for you)")]
+internal sealed class PrivilegedVerb
+{
+    [Option("serve", HelpText = "serve requests on the control socket")]
+    public bool Serve { get; set; }
 
-    public static readonly VerbSpec Disconnect = new("disconnect", "Take down one connection, or all of them")
-    {
-        Arguments = [new ArgumentSpec("instance", "instance to disconnect (see 'tunmux status')", Required: false)],
-        Options =
-        [
-            OptionSpec.Value("provider", "PROVIDER", "only this provider's connections", 'p'),
-            OptionSpec.Switch("all", "every connection (of the provider, with --provider)", 'a'),
-        ],
-    };
+    [Option("stdio", HelpText = "serve one client on stdin/stdout instead of the socket")]
+    public bool Stdio { get; set; }
 
-    public static readonly VerbSpec Privileged = new("privileged", "Run the root daemon that changes the system (normally started for you)")
-    {
-        Options =
-        [
-            OptionSpec.Switch("serve", "serve requests on the control socket"),
-            OptionSpec.Switch("stdio", "serve one client on stdin/stdout instead of the socket"),
-            OptionSpec.Switch("autostarted", "started by a client's autostart (enables autostop)"),
-            OptionSpec.Value("authorized-group", "GROUP", "group whose members may use the daemon besides root"),
-            OptionSpec.Value("idle-timeout-ms", "MS", "exit after this long idle") with { IsInteger = true, Min = 1, Max = 86_400_000 },
-        ],
-    };
+    [Option("autostarted", HelpText = "started by a client's autostart (enables autostop)")]
+    public bool Autostarted { get; set; }
 
-    private static readonly OptionSpec Country = OptionSpec.Value("country", "CC", "ISO country code, e.g. US");
+    [Option("authorized-group", MetaValue = "GROUP", HelpText = "group whose members may use the daemon besides root")]
+    public string? AuthorizedGroup { get; set; }
 
-    /// <summary>The standard verbs of a provider, with the provider's own flags merged in.</summary>
-    public static VerbSpec Provider(string name, string displayName, ProviderSpec spec)
-    {
-        var hidden = spec.UnsupportedStandardVerbs;
-        var standard = new List<VerbSpec>
-        {
-            new("login", $"Log in to {displayName}")
-            {
-                Arguments = [new ArgumentSpec("username", "account user name")],
-                Options = Merge([OptionSpec.Switch("password-stdin", "read the password from the first line of standard input")], spec.LoginOptions),
-            },
-            new("logout", "Revoke the session and delete stored credentials"),
-            new("info", "Show account details") { Options = Merge([Json], spec.InfoOptions), SupportsJson = true },
-            new("servers", "List servers")
-            {
-                Options = Merge([Country, OptionSpec.Switch("refresh", "fetch the server list again instead of using the cache"), Json], spec.ServerOptions),
-                SupportsJson = true,
-            },
-            new("connect", "Connect to a server (all traffic, or --proxy for a SOCKS5/HTTP proxy exit)")
-            {
-                Arguments = [new ArgumentSpec("server", "server name, e.g. US#1 (default: best server matching the filters)", Required: false)],
-                Options = Merge(ConnectOptions, spec.ConnectOptions),
-            },
-            new("disconnect", "Take down this provider's connection(s)")
-            {
-                Arguments = [new ArgumentSpec("instance", "instance to disconnect", Required: false)],
-                Options = [OptionSpec.Switch("all", "every connection of this provider", 'a')],
-            },
-            new("status", "Show this provider's connections") { Options = [Json], SupportsJson = true },
-        };
-        var verbs = standard.Where(v => !hidden.Contains(v.Name)).ToList();
-        foreach (var own in spec.Verbs)
-            if (verbs.All(v => v.Name != own.Name)) verbs.Add(WithJson(own));
-        return new VerbSpec(name, $"{displayName} commands") { Subverbs = verbs };
-    }
+    [Option("idle-timeout-ms", MetaValue = "MS", HelpText = "exit after this long idle")]
+    [Range(1, 86_400_000)]
+    public int? IdleTimeoutMs { get; set; }
+}
 
-    public static readonly IReadOnlyList<OptionSpec> ConnectOptions =
-    [
-        Country,
-        OptionSpec.Switch("proxy", "proxy mode: own namespace, SOCKS5 and HTTP proxy on localhost, host traffic untouched"),
-        OptionSpec.Value("socks-port", "PORT", "SOCKS5 port in proxy mode (default: first free from 1080)") with { IsInteger = true, Min = 1, Max = 65535 },
-        OptionSpec.Value("http-port", "PORT", "HTTP proxy port in proxy mode (default: first free from 8118)") with { IsInteger = true, Min = 1, Max = 65535 },
-        OptionSpec.Switch("proxy-access-log", "log one line per proxied connection"),
-        OptionSpec.Value("proxy-user", "NAME", "require SOCKS5 username/password auth (password from TUNMUX_PROXY_PASSWORD, else prompted)"),
-        OptionSpec.Value("backend", "BACKEND", "WireGuard backend") with { AllowedValues = GeneralConfig.Backends },
-        OptionSpec.Value("mtu", "N", "tunnel MTU (default: the profile's, else 1420)") with { IsInteger = true, Min = 576, Max = 9000 },
-    ];
+/// <summary>The flags before any verb; <c>-v</c> is also accepted anywhere on the line.</summary>
+[Verb("tunmux", HelpText = "global flags")]
+internal sealed class GlobalFlags
+{
+    [Option('v', "verbose", HelpText = "debug logging (or TUNMUX_LOG=debug|info|warning|error); anywhere on the line")]
+    public bool Verbose { get; set; }
 
-    /// <summary>A plugin verb that lists things gets the host's <c>--json</c> flag, at every level.</summary>
-    private static VerbSpec WithJson(VerbSpec verb) => verb with
-    {
-        Options = verb.SupportsJson ? Merge([Json], verb.Options) : verb.Options,
-        Subverbs = verb.Subverbs.Select(WithJson).ToList(),
-    };
+    [Option('V', "version", HelpText = "print the version")]
+    public bool Version { get; set; }
+}
 
-    /// <summary>Host flags win; a plugin flag with the same name is dropped rather than shadowing the host's.</summary>
-    private static List<OptionSpec> Merge(IReadOnlyList<OptionSpec> host, IReadOnlyList<OptionSpec> plugin) =>
-        [.. host, .. plugin.Where(p => host.All(h => h.Name != p.Name && (p.Short is null || h.Short != p.Short)))];
+internal static class HostVerbs
+{
+    public const string Heading = "tunmux: multi-provider WireGuard VPN, direct or as many proxy exits side by side";
 
-    public static VerbSpec Root(IEnumerable<string> providerNames) => new("tunmux", "tunmux: multi-provider WireGuard VPN, direct or as many proxy exits side by side")
-    {
-        Subverbs =
-        [
-            Status, Plugins,
-            new VerbSpec("connect", "Connect with a provider: tunmux connect <provider> [flags] (same as tunmux <provider> connect)"),
-            Disconnect, Privileged,
-            .. providerNames.Select(p => new VerbSpec(p, $"{p} provider commands (tunmux {p} --help)")),
-        ],
-        Options =
-        [
-            OptionSpec.Switch("verbose", "debug logging (or TUNMUX_LOG=debug|info|warning|error)", 'v'),
-            OptionSpec.Switch("version", "print the version", 'V'),
-        ],
-    };
+    /// <summary>The host's verbs in help order.</summary>
+    public static readonly IReadOnlyList<Type> All =
+        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(PrivilegedVerb)];
+
+    /// <summary>The standard verbs below a provider that the host answers without loading the plugin.</summary>
+    public static readonly IReadOnlyList<Type> Bookkeeping = [typeof(DisconnectOptions), typeof(StatusOptions)];
 }

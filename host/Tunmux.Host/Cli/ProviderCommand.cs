@@ -6,8 +6,12 @@ using Tunmux.Host.Output;
 
 namespace Tunmux.Host.Cli;
 
-/// <summary>Runs one verb of a loaded provider: the standard ones through the contracts, its own through RunVerbAsync.</summary>
-internal sealed class ProviderCommand(IVpnProvider provider, VerbSpec root, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console)
+/// <summary>
+/// Runs one command of a loaded provider. The words are dispatched one at a time through the provider's
+/// verb classes (groups such as <c>ports</c> lead to their subverbs); the verb reached is parsed by
+/// CommandLineParser into its typed options, which go to the standard verbs' methods or to RunVerbAsync.
+/// </summary>
+internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console)
 {
     internal bool ParseOnly { get; init; }
     internal string? LastParsed { get; private set; }
@@ -15,92 +19,88 @@ internal sealed class ProviderCommand(IVpnProvider provider, VerbSpec root, Tunm
     public async Task<int> RunAsync(string[] args, CancellationToken ct)
     {
         var name = provider.Name;
-        var (verb, path, rest) = Resolve(args);
-        if (rest.Contains("--help") || rest.Contains("-h") || verb.Subverbs.Count > 0)
+        var path = new List<string> { "tunmux", name };
+        IReadOnlyList<Type> level = verbs.Top;
+        var heading = $"{provider.DisplayName} commands";
+        var i = 0;
+        VerbModel verb;
+        while (true)
         {
-            if (verb.Subverbs.Count > 0 && rest.Length > 0 && rest[0] is not ("--help" or "-h"))
-                throw new UsageException($"unknown command '{rest[0]}' for '{string.Join(' ', path)}'", HelpWriter.UsageLine(verb, string.Join(' ', path)));
-            if (verb.Subverbs.Count > 0 && !rest.Contains("--help") && !rest.Contains("-h"))
+            var commandPath = string.Join(' ', path);
+            if (args.Length > i && args[i] is "-h" or "--help")
             {
-                console.Error.Write(HelpWriter.Render(verb, string.Join(' ', path)));
+                console.Out.Write(Help.Group(heading, commandPath, level));
+                return 0;
+            }
+            // A group's [Verb(isDefault: true)] subverb runs when no command word follows (proton certificates --json).
+            var word = i < args.Length && !args[i].StartsWith('-') ? args[i] : null;
+            var found = word is null ? (path.Count > 2 ? VerbModel.FindDefault(level) : null) : VerbModel.Find(level, word);
+            if (found is null && i >= args.Length)
+            {
+                console.Error.Write(Help.Group(heading, commandPath, level));
                 return CliApp.ExitUsage;
             }
-            console.Out.Write(HelpWriter.Render(verb, string.Join(' ', path)));
-            return 0;
+            verb = found ?? throw new UsageException($"unknown command '{args[i]}' for '{commandPath}'", $"usage: {commandPath} <command> [flags]");
+            path.Add(verb.Name);
+            if (word is not null) i++;
+            if (!verb.IsGroup) break;
+            level = verb.Subverbs;
+            heading = verb.Help;
         }
 
-        var commandPath = string.Join(' ', path);
-        var options = ArgParser.Parse(verb, rest, commandPath);
-        var verbPath = path.Skip(2).ToList();
+        var fullPath = string.Join(' ', path);
+        var rest = args[i..];
+        if (ArgWords.WantsHelp(rest))
+        {
+            console.Out.Write(Help.Verb(verb, fullPath));
+            return 0;
+        }
+        var options = VerbParser.Parse(verb, rest, fullPath);
         if (ParseOnly)
         {
             LastParsed = string.Join(' ', path.Skip(1));
             return 0;
         }
-        switch (verbPath)
+
+        switch (options)
         {
-            case ["login"]:
+            case LoginOptions login:
                 await provider.LoginAsync(new LoginRequest
                 {
-                    Username = options.Positional(0)!,
-                    Password = ReadPassword(name, options),
-                    Options = options,
+                    Username = login.Username,
+                    Password = ReadPassword(name, login),
+                    Options = login,
                 }, ct);
                 return 0;
-            case ["logout"]:
+            case LogoutOptions:
                 await provider.LogoutAsync(ct);
                 return 0;
-            case ["info"]:
-                var info = await provider.GetInfoAsync(new InfoRequest { Options = options }, ct);
-                Render.Account(console, info, options.Has("json"));
+            case InfoOptions infoOptions:
+                var info = await provider.GetInfoAsync(new InfoRequest { Options = infoOptions }, ct);
+                Render.Account(console, info, infoOptions.Json);
                 return 0;
-            case ["servers"]:
+            case ServersOptions query:
                 var servers = await provider.ListServersAsync(new ServerQuery
                 {
-                    Country = options.Get("country"),
-                    Refresh = options.Has("refresh"),
-                    Options = options,
+                    Country = query.Country,
+                    Refresh = query.Refresh,
+                    Sort = query.Sort,
+                    Options = query,
                 }, ct);
-                Render.Servers(console, servers, options.Has("json"));
+                Render.Servers(console, servers, query.Json);
                 return 0;
-            case ["connect"]:
-                return await new ConnectCommand(provider, config, paths, console).RunAsync(options, ct);
+            case ConnectOptions connect:
+                return await new ConnectCommand(provider, config, paths, console).RunAsync(connect, ct);
             default:
-                return await provider.RunVerbAsync(new VerbInvocation
-                {
-                    Path = verbPath,
-                    Options = options,
-                    Json = options.Has("json"),
-                }, ct);
+                return await provider.RunVerbAsync(new VerbInvocation { Path = path.Skip(2).ToList(), Options = options }, ct);
         }
-    }
-
-    /// <summary>Walks nested verbs: <c>ports add 8080</c> → the <c>add</c> spec and <c>["8080"]</c>.</summary>
-    private (VerbSpec Verb, List<string> Path, string[] Remaining) Resolve(string[] args)
-    {
-        var verb = root;
-        var path = new List<string> { "tunmux", root.Name };
-        var i = 0;
-        while (i < args.Length && verb.Subverbs.Count > 0)
-        {
-            var next = verb.Subverbs.FirstOrDefault(v => v.Name == args[i]);
-            if (next is null)
-            {
-                if (args[i].StartsWith('-')) break;
-                throw new UsageException($"unknown command '{args[i]}' for '{string.Join(' ', path)}'", HelpWriter.UsageLine(verb, string.Join(' ', path)));
-            }
-            verb = next;
-            path.Add(next.Name);
-            i++;
-        }
-        return (verb, path, args[i..]);
     }
 
     /// <summary>The password from <c>--password-stdin</c> or <c>TUNMUX_&lt;PROVIDER&gt;_PASSWORD</c>; null lets the provider prompt.</summary>
-    private string? ReadPassword(string name, ParsedOptions options)
+    private string? ReadPassword(string name, LoginOptions options)
     {
         string? password = null;
-        if (options.Has("password-stdin"))
+        if (options.PasswordStdin)
         {
             password = console.ReadStdinLine();
             if (string.IsNullOrEmpty(password))

@@ -3,7 +3,7 @@ namespace Tunmux.Host.Config;
 /// <summary>The <c>[general]</c> section, with the defaults that apply when a key is absent.</summary>
 public sealed record GeneralConfig
 {
-    public static readonly string[] Backends = ["auto", "wg-quick", "userspace", "kernel"];
+    public static string[] Backends { get; } = [.. Tunmux.Contracts.ConnectOptions.Backends];
     public static readonly string[] CredentialStores = ["file", "keyring"];
     public static readonly string[] Transports = ["socket", "stdio"];
     public static readonly string[] AutostopModes = ["never", "command", "timeout"];

@@ -13,20 +13,21 @@ namespace Tunmux.Host.Connections;
 /// </summary>
 internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console)
 {
-    public async Task<int> RunAsync(ParsedOptions options, CancellationToken ct)
+    public async Task<int> RunAsync(ConnectOptions options, CancellationToken ct)
     {
-        var proxy = options.Has("proxy");
-        if (!proxy && (options.Has("socks-port") || options.Has("http-port") || options.Has("proxy-user") || options.Has("proxy-access-log")))
+        var proxy = options.Proxy;
+        if (!proxy && (options.SocksPort is not null || options.HttpPort is not null || options.ProxyUser is not null || options.ProxyAccessLog))
             throw new UsageException("--socks-port, --http-port, --proxy-user and --proxy-access-log need --proxy",
                 "usage: tunmux " + provider.Name + " connect --proxy [--socks-port N] [--http-port N] [--proxy-user NAME] [--proxy-access-log]");
-        var proxyUser = options.Get("proxy-user");
+        var proxyUser = options.ProxyUser;
         var proxyPassword = proxyUser is null ? null : ReadProxyPassword();
 
         var plan = await provider.PrepareConnectAsync(new ConnectRequest
         {
-            ServerName = options.Positional(0),
-            Country = options.Get("country"),
+            ServerName = options.Server,
+            Country = options.Country,
             ProxyMode = proxy,
+            Sort = options.Sort,
             Options = options,
         }, ct);
         SecretMask.Register(plan.Profile.PrivateKey);
@@ -35,7 +36,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
 
         var general = config.General;
         var backend = ConnectSettings.Backend(options, general);
-        var mtu = options.GetInteger("mtu") is { } m ? (int)m : plan.Profile.Mtu;
+        var mtu = options.Mtu ?? plan.Profile.Mtu;
         var store = new ConnectionStore(paths);
 
         using var gate = await store.LockAsync(ct);
@@ -59,8 +60,8 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             var held = local.SelectMany(l => new[] { l.SocksPort, l.HttpPort })
                 .Concat(remote.SelectMany(r => new[] { r.SocksPort, r.HttpPort }));
             ports = new PortAllocator().AssignAvoiding(held,
-                options.GetInteger("socks-port") is { } s ? (int)s : null,
-                options.GetInteger("http-port") is { } h ? (int)h : null);
+                options.SocksPort,
+                options.HttpPort);
         }
 
         var info = await daemon.TunnelUpAsync(new TunnelUpArgs
@@ -156,12 +157,12 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
 /// <summary>Command-line flags over config.toml over defaults, for connect.</summary>
 internal static class ConnectSettings
 {
-    public static string Backend(ParsedOptions options, GeneralConfig general) => options.Get("backend") ?? general.Backend;
+    public static string Backend(ConnectOptions options, GeneralConfig general) => options.Backend ?? general.Backend;
 
-    public static bool AccessLog(ParsedOptions options, GeneralConfig general) => options.Has("proxy-access-log") || general.ProxyAccessLog;
+    public static bool AccessLog(ConnectOptions options, GeneralConfig general) => options.ProxyAccessLog || general.ProxyAccessLog;
 
     /// <summary>The supervisor's settings for this exit: failover unless switched off, and any timers config.toml sets.</summary>
-    public static SupervisionArgs Supervision(ParsedOptions options, GeneralConfig general) => new()
+    public static SupervisionArgs Supervision(ConnectOptions options, GeneralConfig general) => new()
     {
         Failover = general.Failover,
         CheckIntervalMs = general.HealthCheckIntervalMs,

@@ -24,7 +24,7 @@ public static class PluginHost
     /// The assemblies host and plugin must see as one: the contracts (an <see cref="IVpnProvider"/> is the
     /// same type on both sides) and the command-line attributes and types the contracts' verb classes use.
     /// </summary>
-    public static Type[] SharedTypes { get; } = [typeof(IVpnProvider)];
+    public static Type[] SharedTypes { get; } = [typeof(IVpnProvider), typeof(CommandLine.Parser)];
 
     public static LoadedPlugin Load(PluginCandidate candidate)
     {

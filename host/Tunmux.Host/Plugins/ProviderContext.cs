@@ -29,6 +29,7 @@ internal sealed class ProviderContext : IProviderContext
     public ICredentialStore Credentials => _credentials.Value;
     public IHttpClientProvider Http { get; } = new HttpClientProvider();
     public IPluginLogger Log => _log.Value;
+    public ILatencyProbe Latency { get; } = new Tunmux.Host.Latency.LatencyProbe();
     public IConsoleIO Console { get; }
     public CancellationToken Cancellation { get; }
 

@@ -31,11 +31,11 @@ internal static class ProfileBuilder
         return modes.FirstOrDefault(m => m.Port == DefaultPort) ?? modes[0];
     }
 
-    /// <summary>Reads <c>--port</c>; null when absent.</summary>
-    public static int? Port(string? text) =>
-        text is null ? null
-        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535 ? port
-        : throw new ProviderException($"airvpn: --port takes a port number (1637, 47107, 51820, ...), not '{text}'");
+    /// <summary>Checks <c>--port</c>; null when absent.</summary>
+    public static int? Port(int? port) =>
+        port is not { } p ? null
+        : p is > 0 and <= 65535 ? p
+        : throw new ProviderException($"airvpn: --port takes a port number (1637, 47107, 51820, ...), not '{p}'");
 
     public static WireGuardProfile Build(AirSession session, AirKey key, AirServer server, AirMode mode)
     {

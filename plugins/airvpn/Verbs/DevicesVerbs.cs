@@ -9,28 +9,27 @@ internal sealed class DevicesVerbs(AirAccount account, IProviderContext context)
 {
     private IConsoleIO Console => context.Console;
 
-    public Task<int> RunAsync(string verb, VerbInvocation inv, CancellationToken ct)
+    public Task<int> RunAsync(object options, CancellationToken ct)
     {
-        var o = inv.Options;
-        return verb switch
+        return options switch
         {
-            "list" => Web(async (site, c) =>
+            DevicesList list => Web(async (site, c) =>
             {
                 var devices = await site.ListDevicesAsync(c);
-                if (inv.Json) Console.WriteJson(devices.Select(d => new { d.Name, d.WgPublicKey, d.WgIpv4, d.WgIpv6 }));
+                if (list.Json) Console.WriteJson(devices.Select(d => new { d.Name, d.WgPublicKey, d.WgIpv4, d.WgIpv6 }));
                 else if (devices.Count == 0) Console.Out.WriteLine("No devices.");
                 else Console.WriteTable(["Name", "IPv4", "IPv6", "Public key"],
                     devices.Select(d => (IReadOnlyList<string>)[d.Name, Format.Dash(d.WgIpv4), Format.Dash(d.WgIpv6), Format.Dash(d.WgPublicKey)]));
             }, ct),
-            "add" => Add(o.Get("name") is { } n ? Input.Name(n, "device name") : null, ct),
-            "rename" => Rename(Input.Name(o.Positional(0), "current device name"), Input.Name(o.Positional(1), "new device name"), ct),
-            "delete" => Web(async (site, c) =>
+            DevicesAdd add => Add(add.Name is { } n ? Input.Name(n, "device name") : null, ct),
+            DevicesRename r => Rename(Input.Name(r.Old, "current device name"), Input.Name(r.New, "new device name"), ct),
+            DevicesDelete del => Web(async (site, c) =>
             {
-                var d = Find(await site.ListDevicesAsync(c), Input.Name(o.Positional(0), "device name"));
+                var d = Find(await site.ListDevicesAsync(c), Input.Name(del.Name, "device name"));
                 await site.DeleteDeviceAsync(d, c);
                 Console.Out.WriteLine($"Device '{d.Name}' deleted");
             }, ct),
-            _ => throw new ProviderException($"airvpn: unknown verb 'devices {verb}'; use list, add, rename or delete"),
+            _ => throw new ProviderException("airvpn: unknown devices verb; use list, add, rename or delete"),
         };
     }
 
@@ -62,28 +61,27 @@ internal sealed class ApiKeysVerbs(AirAccount account, IProviderContext context)
 {
     private IConsoleIO Console => context.Console;
 
-    public Task<int> RunAsync(string verb, VerbInvocation inv, CancellationToken ct)
+    public Task<int> RunAsync(object options, CancellationToken ct)
     {
-        var o = inv.Options;
-        return verb switch
+        return options switch
         {
-            "list" => Web(async (site, c) =>
+            ApiKeysList list => Web(async (site, c) =>
             {
                 var keys = await site.ListApiKeysAsync(c);
                 // Listings show only the short form of each secret; 'api add' prints the whole one once.
-                if (inv.Json) Console.WriteJson(keys.Select(k => new { k.Name, Created = Format.Date(k.CreationDate), Secret = k.SecretShort }));
+                if (list.Json) Console.WriteJson(keys.Select(k => new { k.Name, Created = Format.Date(k.CreationDate), Secret = k.SecretShort }));
                 else if (keys.Count == 0) Console.Out.WriteLine("No API keys.");
                 else Console.WriteTable(["Name", "Created", "Secret"], keys.Select(k => (IReadOnlyList<string>)[k.Name, Format.Date(k.CreationDate), Format.Dash(k.SecretShort)]));
             }, ct),
-            "add" => Add(o.Get("name") is { } n ? Input.Name(n, "key name") : null, ct),
-            "rename" => Rename(Input.Name(o.Positional(0), "current key name"), Input.Name(o.Positional(1), "new key name"), ct),
-            "delete" => Web(async (site, c) =>
+            ApiKeysAdd add => Add(add.Name is { } n ? Input.Name(n, "key name") : null, ct),
+            ApiKeysRename r => Rename(Input.Name(r.Old, "current key name"), Input.Name(r.New, "new key name"), ct),
+            ApiKeysDelete del => Web(async (site, c) =>
             {
-                var k = Find(await site.ListApiKeysAsync(c), Input.Name(o.Positional(0), "key name"));
+                var k = Find(await site.ListApiKeysAsync(c), Input.Name(del.Name, "key name"));
                 await site.DeleteApiKeyAsync(k, c);
                 Console.Out.WriteLine($"API key '{k.Name}' deleted");
             }, ct),
-            _ => throw new ProviderException($"airvpn: unknown verb 'api {verb}'; use list, add, rename or delete"),
+            _ => throw new ProviderException("airvpn: unknown api verb; use list, add, rename or delete"),
         };
     }
 

@@ -15,16 +15,17 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
 {
     private const string ApiKeyName = "tunmux";
 
-    public async Task<int> RunAsync(VerbInvocation inv, CancellationToken ct)
+    public async Task<int> RunAsync(GenerateOptions o, CancellationToken ct)
     {
-        var o = inv.Options;
         // Input first: nothing is asked of AirVPN for a malformed request.
-        var protocols = o.GetAll("protocol").Select(ProtocolSpec.Parse).DistinctBy(p => p.GeneratorValue).ToList();
-        var targets = o.GetAll("server").Select(s => Input.Name(s, "server")).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var protocols = o.Protocols.Select(ProtocolSpec.Parse).DistinctBy(p => p.GeneratorValue).ToList();
+        var targets = o.Servers.Select(s => Input.Name(s, "server")).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (targets.Count == 0) throw new ProviderException("airvpn: generate needs at least one -s SERVER or -s COUNTRY");
-        var output = o.Get("output");
-        var options = Options(o.Get("entry"), o.Get("exit"), o.Get("mtu"), o.Get("keepalive"));
-        var format = ConfigArchive.Choose(o.Get("format"), output);
+        if (o.Device is not null && o.Key is not null && !string.Equals(o.Device, o.Key, StringComparison.OrdinalIgnoreCase))
+            throw new ProviderException($"airvpn: --device {o.Device} and --key {o.Key} name different devices; give one");
+        var output = o.Output;
+        var options = Options(o);
+        var format = ConfigArchive.Choose(o.Format, output);
 
         var session = await account.Store.RequireAsync(ct);
         var manifest = await account.ManifestAsync(session, refresh: false, ct);
@@ -32,7 +33,7 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
         foreach (var p in protocols) p.Resolve(manifest);
         // Without -p: the WireGuard mode connect uses.
         if (protocols.Count == 0) protocols.Add(ProtocolSpec.Parse($"wg-{ProfileBuilder.WireGuardMode(manifest).Port}"));
-        (session, var key) = await account.KeyAsync(session, o.Get("key"), ct);
+        (session, var key) = await account.KeyAsync(session, o.Device ?? o.Key, ct);
 
         var files = new List<GeneratedFile>();
         var generator = await GeneratorAsync(session, ct);
@@ -80,21 +81,21 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
     }
 
     /// <summary>The generator's shared options, with the original tool's defaults (entry over IPv4, both families in the tunnel, MTU 1320, keepalive 15).</summary>
-    internal static GeneratorOptions Options(string? entryValue, string? exitValue, string? mtuValue, string? keepaliveValue)
+    private static GeneratorOptions Options(GenerateOptions o)
     {
-        var entry = (entryValue ?? "ipv4").Trim().ToLowerInvariant();
-        if (entry is not ("ipv4" or "ipv6")) throw new ProviderException($"airvpn: --entry takes ipv4 or ipv6, not '{entryValue}'");
-        var exit = (exitValue ?? "both").Trim().ToLowerInvariant();
-        if (exit is not ("ipv4" or "ipv6" or "both")) throw new ProviderException($"airvpn: --exit takes ipv4, ipv6 or both, not '{exitValue}'");
-        var mtu = Number(mtuValue, "mtu", ProfileBuilder.Mtu, 576, 9000);
-        var keepalive = Number(keepaliveValue, "keepalive", ProfileBuilder.Keepalive, 0, 65535);
+        var entry = (o.Entry ?? "ipv4").Trim().ToLowerInvariant();
+        if (entry is not ("ipv4" or "ipv6")) throw new ProviderException($"airvpn: --entry takes ipv4 or ipv6, not '{o.Entry}'");
+        var exit = (o.Exit ?? "both").Trim().ToLowerInvariant();
+        if (exit is not ("ipv4" or "ipv6" or "both")) throw new ProviderException($"airvpn: --exit takes ipv4, ipv6 or both, not '{o.Exit}'");
+        var mtu = Number(o.Mtu, "mtu", ProfileBuilder.Mtu, 576, 9000);
+        var keepalive = Number(o.Keepalive, "keepalive", ProfileBuilder.Keepalive, 0, 65535);
         return new GeneratorOptions(entry, exit, mtu, keepalive);
     }
 
-    private static int Number(string? text, string name, int fallback, int min, int max) =>
-        text is null ? fallback
-        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v
-        : throw new ProviderException($"airvpn: --{name} takes a number from {min} to {max}, not '{text}'");
+    private static int Number(int? value, string name, int fallback, int min, int max) =>
+        value is not { } v ? fallback
+        : v >= min && v <= max ? v
+        : throw new ProviderException($"airvpn: --{name} takes a number from {min} to {max}, not '{v}'");
 
     /// <summary>A server name keeps its spelling from the manifest; a country code goes to the generator as such.</summary>
     private static string Resolve(AirManifest manifest, string target)

@@ -9,21 +9,19 @@ internal sealed class PortsVerbs(AirAccount account, IProviderContext context)
 {
     private IConsoleIO Console => context.Console;
 
-    public Task<int> RunAsync(string verb, VerbInvocation inv, CancellationToken ct)
-    {
-        var o = inv.Options;
+    public Task<int> RunAsync(object options, CancellationToken ct) =>
         // Every number and protocol is checked before the first request.
-        return verb switch
+        options switch
         {
-            "list" => Web((site, c) => ListAsync(site, inv.Json, c), ct),
-            "add" => AddAsync(Input.Port(o.Positional(0), "port"), Input.Protocol(o) ?? "both", o.Get("ddns"), Input.OptionalPort(o, "local"), ct),
-            "info" => Info(Input.Port(o.Positional(0), "port"), inv.Json, ct),
-            "check" => Check(Input.Port(o.Positional(0), "port"), inv.Json, ct),
-            "set" => SetAsync(Input.Port(o.Positional(0), "port"), Input.Protocol(o), o.Get("ddns"), Input.OptionalPort(o, "local"), ct),
-            "remove" => Remove(Input.Port(o.Positional(0), "port"), ct),
-            _ => throw new ProviderException($"airvpn: unknown verb 'ports {verb}'; use list, add, info, check, set or remove"),
+            PortsList o => Web((site, c) => ListAsync(site, o.Json, c), ct),
+            // Port 0 asks AirVPN to pick a free port.
+            PortsAdd o => AddAsync(Input.Port(o.Port, "port", min: 0), Input.Protocol(o.Protocol) ?? "both", o.Ddns, Input.OptionalPort(o.Local, "--local"), ct),
+            PortsInfo o => Info(Input.Port(o.Port, "port"), o.Json, ct),
+            PortsCheck o => Check(Input.Port(o.Port, "port"), o.Json, ct),
+            PortsSet o => SetAsync(Input.Port(o.Port, "port"), Input.Protocol(o.Protocol), o.Ddns, Input.OptionalPort(o.Local, "--local"), ct),
+            PortsRemove o => Remove(Input.Port(o.Port, "port"), ct),
+            _ => throw new ProviderException("airvpn: unknown ports verb; use list, add, info, check, set or remove"),
         };
-    }
 
     private Task<int> Web(Func<AirSite, CancellationToken, Task> work, CancellationToken ct) => SiteAccess.RunAsync(account, context, work, ct);
 

@@ -6,11 +6,11 @@ namespace Tunmux.Plugins.AirVpn.Verbs;
 /// <summary><c>sessions</c>: the account's connected sessions with traffic statistics.</summary>
 internal sealed class SessionsVerb(AirAccount account, IProviderContext context)
 {
-    public Task<int> RunAsync(VerbInvocation inv, CancellationToken ct) => SiteAccess.RunAsync(account, context, async (site, c) =>
+    public Task<int> RunAsync(SessionsOptions options, CancellationToken ct) => SiteAccess.RunAsync(account, context, async (site, c) =>
     {
         var sessions = await site.ListSessionsAsync(c);
         var console = context.Console;
-        if (inv.Json)
+        if (options.Json)
         {
             console.WriteJson(sessions);
             return;

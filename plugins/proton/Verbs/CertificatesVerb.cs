@@ -18,16 +18,12 @@ public sealed record CertificateRow(string Name, string Serial, DateTimeOffset E
 /// </summary>
 internal sealed class CertificatesVerb(ProtonProvider provider)
 {
-    public async Task<int> RunAsync(VerbInvocation invocation, CancellationToken ct)
+    public async Task<int> RunAsync(object options, CancellationToken ct) => options switch
     {
-        var sub = invocation.Path.Count > 1 ? invocation.Path[1] : null;
-        return sub switch
-        {
-            null => await ListAsync(invocation.Json, ct).ConfigureAwait(false),
-            "revoke" => await RevokeAsync(invocation.Options.Positional(0), ct).ConfigureAwait(false),
-            _ => throw new ProviderException($"proton certificates has no command '{sub}'; use `tunmux proton certificates` or `tunmux proton certificates revoke SERIAL`"),
-        };
-    }
+        Cli.CertificatesList list => await ListAsync(list.Json, ct).ConfigureAwait(false),
+        Cli.CertificatesRevoke revoke => await RevokeAsync(revoke.Serial, ct).ConfigureAwait(false),
+        _ => throw new ProviderException("proton certificates: use `tunmux proton certificates` or `tunmux proton certificates revoke SERIAL`"),
+    };
 
     private async Task<int> ListAsync(bool json, CancellationToken ct)
     {

@@ -14,12 +14,11 @@ public sealed record FeaturesView(int Netshield, bool PortForward, bool Moderate
 /// </summary>
 internal sealed class FeaturesVerb(ProtonProvider provider)
 {
-    public async Task<int> RunAsync(VerbInvocation invocation, CancellationToken ct)
+    public async Task<int> RunAsync(Cli.FeaturesOptions invocation, CancellationToken ct)
     {
         var session = await provider.RequireSessionAsync(ct).ConfigureAwait(false);
         var current = session.Certificate?.Features ?? DeviceFeatures.Default(session.MaxTier);
-        var o = invocation.Options;
-        var wanted = current.With(o.Get("netshield"), o.Get("port-forward"), o.Get("moderate-nat"), o.Get("vpn-accelerator"));
+        var wanted = current.With(invocation.NetShield, invocation.PortForward, invocation.ModerateNat, invocation.VpnAccelerator);
         var console = provider.Context.Console;
 
         if (wanted != current)

@@ -12,11 +12,21 @@ namespace Tunmux.Privileged.Daemon;
 /// </summary>
 public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle lifecycle, DaemonLog log)
 {
+    public RequestHandler Handler => handler;
+
     /// <summary>Frames from a peer that is not authorized are read only this far, to answer it by id.</summary>
     public const int UnauthorizedMaxBytes = 64 << 10;
 
     private static readonly TimeSpan UnauthorizedReadTimeout = TimeSpan.FromSeconds(5);
     private long _malformed;
+    private readonly LogBudget _denied = new(log, "denied-peer");
+    private readonly LogBudget _failed = new(log, "failed-request");
+
+    /// <summary>How long an authorized client may stay silent between requests before it is hung up on.</summary>
+    public TimeSpan IdleReadTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long the body of a frame may take to arrive once its header has: a stalled frame must not hold its buffer.</summary>
+    public TimeSpan FrameReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Requests refused as malformed or invalid since start (for the log at exit).</summary>
     public long MalformedCount => Interlocked.Read(ref _malformed);
@@ -62,9 +72,16 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
         while (!stopping.IsCancellationRequested)
         {
             Frame? frame;
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            idle.CancelAfter(IdleReadTimeout);
             try
             {
-                frame = await MessageFraming.ReadAsync(input, stopping).ConfigureAwait(false);
+                frame = await MessageFraming.ReadAsync(input, idle.Token, bodyTimeout: FrameReadTimeout).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                _failed.Warn($"hung up on {Who(peer)}: no complete request within {(idle.IsCancellationRequested ? IdleReadTimeout : FrameReadTimeout).TotalSeconds:0} s");
+                return;
             }
             catch (PrivilegedException e)
             {
@@ -119,7 +136,7 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
         }
         catch (PrivilegedException e)
         {
-            log.Warn($"{request.Op} by {Who(peer)} failed: {e.Code}: {OneLine(e.Message)}");
+            _failed.Warn($"{request.Op} by {Who(peer)} failed: {e.Code}: {OneLine(e.Message)}");
             return Error(request.Id, e.Code, e.Message);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -131,7 +148,7 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
 
     private async Task DenyAsync(Stream input, Stream output, PeerCredentials? peer)
     {
-        log.Warn($"denied {Who(peer)}: not root and not in the authorized group");
+        _denied.Warn($"denied {Who(peer)}: not root and not in the authorized group");
         long id = 0;
         using var timeout = new CancellationTokenSource(UnauthorizedReadTimeout);
         try

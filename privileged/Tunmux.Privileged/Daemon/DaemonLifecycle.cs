@@ -80,10 +80,18 @@ public sealed class DaemonLifecycle : IDisposable, Tunnels.Supervision.IDaemonLe
         if (stop) StopIfStillDrainedSoon();
     }
 
+    /// <summary>Leases one connection may hold, and all of them together: each is a few bytes a client could multiply.</summary>
+    public const int MaxLeasesPerConnection = 16, MaxLeases = 1024;
+
     public string AcquireLease(long connectionId, string? leaseId)
     {
         lock (_lock)
         {
+            if (_leases.Count >= MaxLeases || _leases.Count(l => l.Value == connectionId) >= MaxLeasesPerConnection)
+                throw new PrivilegedException(ErrorCodes.Failed,
+                    $"too many leases held (at most {MaxLeasesPerConnection} per connection, {MaxLeases} in all); release some first");
+            if (leaseId is not null && _leases.TryGetValue(leaseId, out var holder) && holder != connectionId)
+                throw new PrivilegedException(ErrorCodes.Conflict, "that lease id is held by another connection");
             var id = leaseId ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             _leases[id] = connectionId;
             return id;

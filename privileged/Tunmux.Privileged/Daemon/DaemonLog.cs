@@ -12,21 +12,34 @@ namespace Tunmux.Privileged.Daemon;
 public sealed class DaemonLog : IDisposable
 {
     private const long RotateBytes = 10L << 20;
-    private readonly StreamWriter? _writer;
+    private StreamWriter? _writer;
+    private readonly string? _path;
     private readonly Lock _lock = new();
 
-    private DaemonLog(StreamWriter? writer) => _writer = writer;
+    private DaemonLog(StreamWriter? writer, string? path)
+    {
+        _writer = writer;
+        _path = path;
+    }
+
+    /// <summary>Size at which the log moves to <c>.1</c> (one older generation kept) and starts anew.</summary>
+    public long MaxBytes { get; init; } = RotateBytes;
 
     /// <summary>A log that drops everything (for tests of parts that log).</summary>
-    public static DaemonLog None { get; } = new(null);
+    public static DaemonLog None { get; } = new(null, null);
 
     [SupportedOSPlatform("linux")]
-    public static DaemonLog Open(string path)
+    public static DaemonLog Open(string path, long maxBytes = RotateBytes)
     {
         var dir = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var info = new FileInfo(path);
-        if (info.Exists && info.Length > RotateBytes) File.Move(path, path + ".1", overwrite: true);
+        if (info.Exists && info.Length > maxBytes) File.Move(path, path + ".1", overwrite: true);
+        return new DaemonLog(OpenWriter(path), path) { MaxBytes = maxBytes };
+    }
+
+    private static StreamWriter OpenWriter(string path)
+    {
         var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.Append,
@@ -36,7 +49,7 @@ public sealed class DaemonLog : IDisposable
         });
         // An existing file may predate this rule; tighten it.
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return new DaemonLog(new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true });
+        return new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
     }
 
     public void Info(string message) => Write("INFO", message);
@@ -53,7 +66,16 @@ public sealed class DaemonLog : IDisposable
             sb.Append(char.IsControl(c) ? ' ' : c);
         lock (_lock)
         {
-            try { _writer.WriteLine(sb.ToString()); }
+            try
+            {
+                _writer!.WriteLine(sb.ToString());
+                if (_path is not null && _writer.BaseStream.Length > MaxBytes)
+                {
+                    _writer.Dispose();
+                    File.Move(_path, _path + ".1", overwrite: true);
+                    _writer = OpenWriter(_path);
+                }
+            }
             catch (IOException) { /* a full disk must not stop the daemon from answering */ }
         }
     }

@@ -15,7 +15,11 @@ public sealed class ManagedProcessKiller(ManagedPids managed, TimeSpan? gracePer
 
     public async Task KillAsync(int pid, CancellationToken ct)
     {
-        if (!managed.IsManaged(pid))
+        // The start time recorded when the daemon started it: the identity every later step compares with.
+        var recorded = managed.RecordedStartTime(pid);
+        // A handle first, then the identity check: from here on a signal can only reach this process.
+        using var handle = recorded is null ? null : PidFd.Open(pid);
+        if (recorded is null || handle is null || ManagedPids.ReadStartTime(pid) != recorded)
         {
             // Deletes records whose process is gone or whose PID was reused, this one included.
             managed.Live();
@@ -23,26 +27,11 @@ public sealed class ManagedProcessKiller(ManagedPids managed, TimeSpan? gracePer
                 $"process {pid} was not started by the privileged daemon (or has exited); refusing to signal it");
         }
 
-        var start = ManagedPids.ReadStartTime(pid);
-        Posix.Kill(pid, Posix.SigTerm);
+        handle.Signal(Posix.SigTerm);
         var clock = Stopwatch.StartNew();
-        while (IsSameProcess(pid, start) && clock.Elapsed < _grace)
+        while (handle.IsRunning(pid) && clock.Elapsed < _grace)
             await Task.Delay(25, ct).ConfigureAwait(false);
-        // Checked again right before the hard kill, so a PID reused in the meantime is never hit.
-        if (IsSameProcess(pid, start)) Posix.Kill(pid, Posix.SigKill);
+        if (handle.IsRunning(pid)) handle.Signal(Posix.SigKill);
         managed.Unregister(pid);
-    }
-
-    /// <summary>The process still exists with the same start time and is not a zombie waiting to be reaped.</summary>
-    private static bool IsSameProcess(int pid, ulong? start)
-    {
-        if (ManagedPids.ReadStartTime(pid) != start) return false;
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var close = stat.LastIndexOf(')');
-            return close < 0 || close + 2 >= stat.Length || stat[close + 2] != 'Z';
-        }
-        catch (IOException) { return false; }
     }
 }

@@ -38,7 +38,9 @@ public static class MessageFraming
 
     /// <summary>Reads one frame; null when the peer closed the stream cleanly between frames.</summary>
     /// <exception cref="PrivilegedException"><see cref="ErrorCodes.TooLarge"/> or <see cref="ErrorCodes.BadFrame"/> (truncated).</exception>
-    public static async Task<Frame?> ReadAsync(Stream stream, CancellationToken ct, int maxBytes = ProtocolInfo.MaxMessageBytes)
+    /// <param name="bodyTimeout">Once a header has come, how long its body may take (then <see cref="OperationCanceledException"/>).</param>
+    public static async Task<Frame?> ReadAsync(Stream stream, CancellationToken ct, int maxBytes = ProtocolInfo.MaxMessageBytes,
+        TimeSpan? bodyTimeout = null)
     {
         var header = new byte[HeaderBytes];
         var got = await stream.ReadAtLeastAsync(header, HeaderBytes, throwOnEndOfStream: false, ct).ConfigureAwait(false);
@@ -51,9 +53,11 @@ public static class MessageFraming
             throw new PrivilegedException(ErrorCodes.TooLarge, $"message of {length} bytes exceeds the limit of {maxBytes} bytes");
 
         var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+        using var body = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (bodyTimeout is { } t) body.CancelAfter(t);
         try
         {
-            var read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, (int)length), (int)length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+            var read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, (int)length), (int)length, throwOnEndOfStream: false, body.Token).ConfigureAwait(false);
             if (read < length) throw new PrivilegedException(ErrorCodes.BadFrame, "truncated frame body");
             return new Frame(buffer, (int)length);
         }

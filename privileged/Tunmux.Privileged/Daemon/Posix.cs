@@ -41,6 +41,11 @@ internal static unsafe partial class Posix
 
     [LibraryImport("libc", EntryPoint = "getgrouplist", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int GetGroupList(string user, uint group, uint* groups, int* ngroups);
+    [LibraryImport("libc", EntryPoint = "getpwnam_r", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int GetPwNamR(string name, Passwd* pwd, byte* buf, nint buflen, Passwd** result);
+
+    [LibraryImport("libc", EntryPoint = "getgrgid_r", SetLastError = true)]
+    private static partial int GetGrGidR(uint gid, Group* grp, byte* buf, nint buflen, Group** result);
 
     [LibraryImport("libc", EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int GetGrNamR(string name, Group* grp, byte* buf, nint buflen, Group** result);
@@ -107,8 +112,31 @@ internal static unsafe partial class Posix
         return [primaryGid];
     }
 
+    /// <summary>A user's uid from the user database, or null when there is no such user.</summary>
+    public static uint? LookupUserByName(string name)
+    {
+        for (var size = 1024; size <= 1 << 20; size *= 4)
+        {
+            var buffer = new byte[size];
+            fixed (byte* b = buffer)
+            {
+                Passwd pwd;
+                Passwd* result = null;
+                var rc = GetPwNamR(name, &pwd, b, size, &result);
+                if (rc == Erange) continue;
+                return rc != 0 || result == null ? null : pwd.Uid;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A group's id and member names by gid, or null when there is no such group.</summary>
+    public static (uint Gid, IReadOnlyList<string> Members)? LookupGroup(uint gid) => LookupGroupCore(null, gid);
+
     /// <summary>A group's id and member names from the group database, or null when there is no such group.</summary>
-    public static (uint Gid, IReadOnlyList<string> Members)? LookupGroup(string name)
+    public static (uint Gid, IReadOnlyList<string> Members)? LookupGroup(string name) => LookupGroupCore(name, 0);
+
+    private static (uint Gid, IReadOnlyList<string> Members)? LookupGroupCore(string? name, uint gid)
     {
         for (var size = 4096; size <= 1 << 22; size *= 4)
         {
@@ -117,7 +145,7 @@ internal static unsafe partial class Posix
             {
                 Group grp;
                 Group* result = null;
-                var rc = GetGrNamR(name, &grp, b, size, &result);
+                var rc = name is null ? GetGrGidR(gid, &grp, b, size, &result) : GetGrNamR(name, &grp, b, size, &result);
                 if (rc == Erange) continue;
                 if (rc != 0 || result == null) return null;
                 var members = new List<string>();

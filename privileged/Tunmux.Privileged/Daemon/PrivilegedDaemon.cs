@@ -21,12 +21,17 @@ public sealed class PrivilegedDaemon
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>Clients served at once; past it a new connection is closed at once (each one holds a task and buffers).</summary>
+    public const int MaxClients = 256;
+    private int _clients;
+    private readonly LogBudget _overloaded;
     private static readonly TimeSpan DrainWait = TimeSpan.FromSeconds(10);
 
     private readonly DaemonOptions _options;
     private readonly DaemonLog _log;
     private readonly DaemonLifecycle _lifecycle;
-    private readonly ConnectionHandler _connections;
+    private ConnectionHandler _connections;
     private readonly Authorizer _authorizer;
     private readonly ITunnelService _tunnels;
     private long _nextConnectionId;
@@ -38,9 +43,17 @@ public sealed class PrivilegedDaemon
         // Only a daemon a client autostarted may be told to stop by a client; one run by systemd or an admin stays.
         _lifecycle = new DaemonLifecycle(shutdownAllowed: options.Autostarted, options.IdleTimeoutMs);
         var killer = new ManagedProcessKiller(new ManagedPids(options.Paths.ManagedPidsDir));
-        _connections = new ConnectionHandler(new RequestHandler(tunnels, killer, _lifecycle, log), _lifecycle, log);
+        _connections = new ConnectionHandler(
+            new RequestHandler(tunnels, killer, _lifecycle, log, new MutationLock(options.Paths.MutationLockFile)), _lifecycle, log);
         _authorizer = new Authorizer(options.AuthorizedGroup);
         _tunnels = tunnels;
+        _overloaded = new LogBudget(log, "too-many-clients");
+        if (int.TryParse(Environment.GetEnvironmentVariable("TUNMUX_PRIVILEGED_READ_TIMEOUT_MS"), out var ms) && ms > 0)
+        {
+            // For tests of the timeouts (root's own environment only; sudo resets the caller's).
+            _connections = new ConnectionHandler(_connections.Handler, _lifecycle, log)
+            { IdleReadTimeout = TimeSpan.FromMilliseconds(ms), FrameReadTimeout = TimeSpan.FromMilliseconds(ms) };
+        }
     }
 
     public DaemonLifecycle Lifecycle => _lifecycle;
@@ -76,17 +89,15 @@ public sealed class PrivilegedDaemon
         PrepareRuntimeDirs();
         await RestoreFirewallAsync().ConfigureAwait(false);
 
-        // sudo records who asked; that user must pass the same check as a socket peer.
-        PeerCredentials? peer = null;
-        if (Posix.GetEuid() == 0
-            && uint.TryParse(Environment.GetEnvironmentVariable("SUDO_UID"), out var uid)
-            && uint.TryParse(Environment.GetEnvironmentVariable("SUDO_GID"), out var gid))
-            peer = new PeerCredentials(0, uid, gid)
-            {
-                // sudo does not pass the groups on; the user database's are what a login of that user has.
-                Groups = Posix.LookupAccount(uid) is { } account ? Posix.GroupsOf(account.Name, gid) : [],
-            };
-        var authorized = peer is null || _authorizer.IsAuthorized(peer);
+        var peer = StdioCaller.Identify(Environment.GetEnvironmentVariable("SUDO_UID"), Environment.GetEnvironmentVariable("SUDO_GID"),
+            Posix.GetEuid(), StdioCaller.ReadParent());
+        // Neither sudo nor a parent passes its groups on: programs started for this caller (its hooks) get what the
+        // user database gives a login of that user.
+        if (peer.Uid != uint.MaxValue && Posix.LookupAccount(peer.Uid) is { } account)
+            peer = peer with { Groups = Posix.GroupsOf(account.Name, peer.Gid) };
+        // Without sudo's word for who asked, only a root parent (or this daemon's own user) may use the helper:
+        // doas, pkexec and run0 say nothing this daemon trusts.
+        var authorized = peer.Pid == 0 ? _authorizer.IsAuthorized(peer) : peer.Uid == 0 || peer.Uid == Posix.GetEuid();
         _log.Info($"privileged daemon serving stdio (pid {Environment.ProcessId}, group {_options.AuthorizedGroup ?? "none"})");
         await _connections.ServeAsync(input, output, Interlocked.Increment(ref _nextConnectionId), peer, authorized).ConfigureAwait(false);
         return 0;
@@ -153,10 +164,21 @@ public sealed class PrivilegedDaemon
                     await Task.Delay(50).ConfigureAwait(false);
                     continue;
                 }
+                if (Interlocked.Increment(ref _clients) > MaxClients)
+                {
+                    Interlocked.Decrement(ref _clients);
+                    _overloaded.Warn($"more than {MaxClients} clients at once; closed a new connection");
+                    client.Dispose();
+                    continue;
+                }
                 lock (clients)
                 {
                     clients.RemoveAll(t => t.IsCompleted);
-                    clients.Add(Task.Run(() => ServeClientAsync(client)));
+                    clients.Add(Task.Run(async () =>
+                    {
+                        try { await ServeClientAsync(client).ConfigureAwait(false); }
+                        finally { Interlocked.Decrement(ref _clients); }
+                    }));
                 }
             }
         }

@@ -45,6 +45,12 @@ public static partial class RequestValidator
     [GeneratedRegex(@"^[A-Za-z0-9_-]+\z")]
     private static partial Regex LeaseIdPattern();
 
+    public const int MaxAllowEntries = 32;
+
+    /// <summary>user:NAME or group:NAME with a name of the shape useradd and groupadd accept.</summary>
+    [GeneratedRegex(@"^(user|group):[a-z_][a-z0-9_.-]{0,31}\z")]
+    private static partial Regex AllowEntryPattern();
+
     [GeneratedRegex(@"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\z")]
     private static partial Regex HostLabelPattern();
 
@@ -231,8 +237,20 @@ public static partial class RequestValidator
         if (proxy.SocksPort == proxy.HttpPort) throw Invalid("proxy: socks_port and http_port must differ");
         if ((proxy.Username is null) != (proxy.Password is null))
             throw Invalid("proxy: username and password go together");
-        if (proxy.Username is not null) Credential("proxy.username", proxy.Username, secret: false);
+        if (proxy.Username is not null)
+        {
+            Credential("proxy.username", proxy.Username, secret: false);
+            // HTTP Basic joins user and password with ':'; a user name holding one could not be told apart.
+            if (proxy.Username.Contains(':')) throw Invalid("proxy.username: must not contain ':'");
+        }
         if (proxy.Password is not null) Credential("proxy.password", proxy.Password, secret: true);
+        if (proxy.Allow is { } allow)
+        {
+            List("proxy.allow", allow, 0, MaxAllowEntries);
+            foreach (var entry in allow)
+                if (entry is null || !AllowEntryPattern().IsMatch(entry))
+                    throw Invalid($"proxy.allow: entries are user:NAME or group:NAME (got {Preview(entry)})");
+        }
     }
 
     public static void Port(string field, int port)

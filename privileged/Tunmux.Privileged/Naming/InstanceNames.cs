@@ -60,18 +60,22 @@ public static partial class InstanceNames
 
     public static string Namespace(string instance) => NamespacePrefix + instance;
 
+    /// <summary>Separates the hashed part of a shortened interface name; never in an instance name.</summary>
+    public const char HashSeparator = '.';
+
     /// <summary>
     /// <c>wg-&lt;instance&gt;</c> when it fits in 15 characters; otherwise the first 3 characters of the
-    /// instance, a dash and 8 base32 characters (40 bits) of a SHA-256 of the full name, so the same
+    /// instance, a dot and 8 base32 characters (40 bits) of a SHA-256 of the full name, so the same
     /// name always gives the same interface and distinct names practically never meet
-    /// (<see cref="Unique"/> rules out the rest).
+    /// (<see cref="Unique"/> rules out the rest). Instance names never hold a dot, so no short name
+    /// can produce a shortened one; the daemon refuses whatever collision remains.
     /// </summary>
     public static string Interface(string instance)
     {
         var full = InterfacePrefix + instance;
         if (full.Length <= MaxInterfaceLength) return full;
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(instance));
-        return InterfacePrefix + instance[..3] + "-" + Base32(hash)[..8];
+        return InterfacePrefix + instance[..3] + HashSeparator + Base32(hash)[..8];
     }
 
     private static string Base32(byte[] data)

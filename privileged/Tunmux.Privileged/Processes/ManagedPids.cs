@@ -23,6 +23,17 @@ public sealed class ManagedPids(string directory)
 
     public void Unregister(int pid) => File.Delete(EntryPath(pid));
 
+    /// <summary>The start time recorded for <paramref name="pid"/>, or null when there is no (readable) record.</summary>
+    public ulong? RecordedStartTime(int pid)
+    {
+        if (pid <= 1) return null;
+        try
+        {
+            return ulong.TryParse(File.ReadAllText(EntryPath(pid)).Trim(), CultureInfo.InvariantCulture, out var recorded) ? recorded : null;
+        }
+        catch (IOException) { return null; }
+    }
+
     /// <summary>True when <paramref name="pid"/> was started by the daemon and is still that same process.</summary>
     public bool IsManaged(int pid)
     {

@@ -28,7 +28,7 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
 /// folder or the caller's PATH, which .NET would otherwise search), and every child gets
 /// <see cref="SystemPaths.SearchPath"/> as its PATH and <c>/</c> as its working folder.
 /// </summary>
-public sealed class ProcessRunner
+public sealed class ProcessRunner : ICommandRunner
 {
     public static ProcessRunner Default { get; } = new();
 

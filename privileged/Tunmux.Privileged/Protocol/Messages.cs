@@ -149,9 +149,14 @@ public sealed record ProxyArgs
     [JsonPropertyName("access_log")] public bool AccessLog { get; init; }
     [JsonPropertyName("username")] public string? Username { get; init; }
     [JsonPropertyName("password")] public string? Password { get; init; }
+    /// <summary>Open the exit's proxies to every local user on purpose (default: only the owner and root).</summary>
+    [JsonPropertyName("share")] public bool Share { get; init; }
+    /// <summary>Others who may use the exit's proxies besides the owner: <c>user:NAME</c> and <c>group:NAME</c>.</summary>
+    [JsonPropertyName("allow")] public IReadOnlyList<string>? Allow { get; init; }
 
     public override string ToString() =>
-        $"ProxyArgs {{ SocksPort = {SocksPort}, HttpPort = {HttpPort}, AccessLog = {AccessLog}, Auth = {(Username is null ? "none" : "***")} }}";
+        $"ProxyArgs {{ SocksPort = {SocksPort}, HttpPort = {HttpPort}, AccessLog = {AccessLog}, Auth = {(Username is null ? "none" : "***")}, " +
+        $"Share = {Share}, Allow = [{string.Join(", ", Allow ?? [])}] }}";
 }
 
 /// <summary>Intent: bring <see cref="Profile"/> up as <see cref="Instance"/>.</summary>
@@ -282,6 +287,22 @@ public sealed record TunnelInfo
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool KillSwitch { get; init; }
     [JsonPropertyName("problems")] public IReadOnlyList<string> Problems { get; init; } = [];
+    /// <summary>The uid that brought the instance up (shown to it and to root).</summary>
+    [JsonPropertyName("owner_uid")] public uint? OwnerUid { get; init; }
+    /// <summary>The userspace WireGuard process the daemon started for it, if any.</summary>
+    [JsonPropertyName("userspace_pid")] public int? UserspacePid { get; init; }
+    /// <summary>
+    /// Another user's instance: only its name, mode and the ports it holds are shown
+    /// (so a connect can avoid them); every other field is empty.
+    /// </summary>
+    [JsonPropertyName("other_user")] public bool OtherUser { get; init; }
+
+    /// <summary>What a user who does not own the instance may see of it.</summary>
+    public TunnelInfo Redacted() => new()
+    {
+        Instance = Instance, Provider = "", Mode = Mode, Backend = "", Interface = "",
+        SocksPort = SocksPort, HttpPort = HttpPort, OtherUser = true,
+    };
     /// <summary>The server in use now (after a failover, not the one connected to first).</summary>
     [JsonPropertyName("server")] public ServerDto? Server { get; init; }
     [JsonPropertyName("health")] public HealthDto? Health { get; init; }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Processes;
+using Tunmux.Privileged.Proxy.Access;
 using Tunmux.Privileged.Proxy.Launch;
 using Tunmux.Privileged.Proxy.Runtime;
 
@@ -42,6 +43,12 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     /// <summary>How long SIGTERM has before SIGKILL.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How the proxy gets into its exit's namespace; null for the daemon's way
+    /// (<c>ip netns exec</c> into a named namespace, then <c>setpriv</c> to nobody).
+    /// </summary>
+    public IProxyEntry? Entry { get; init; }
+
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
     private static partial Regex NamespacePattern();
 
@@ -51,9 +58,10 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            // Starting an instance that already has a proxy replaces it (on the same listeners when the ports are the same).
+            // Starting an instance that already has a proxy replaces it.
             await StopCoreAsync(spec.Instance, keepListeners: true);
-            CheckNamespace(spec.Namespace);
+            if (Entry is { } entry) entry.Check(spec);
+            else CheckNamespace(spec.Namespace);
             return await LaunchAsync(spec, cancellationToken);
         }
         finally
@@ -80,7 +88,6 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     private static void Validate(ProxyLaunchSpec spec)
     {
         if (!InstanceNames.IsValidInstance(spec.Instance)) throw new ArgumentException($"'{spec.Instance}' is not a valid instance name");
-        if (!NamespacePattern().IsMatch(spec.Namespace)) throw new ArgumentException($"'{spec.Namespace}' is not a valid namespace name");
         if (spec.SocksPort is < 1 or > 65535 || spec.HttpPort is < 1 or > 65535 || spec.SocksPort == spec.HttpPort)
             throw new ArgumentException($"proxy ports must be two different numbers from 1 to 65535 (got {spec.SocksPort} and {spec.HttpPort})");
         if (spec.MaxConnections < 1) throw new ArgumentException("the connection bound must be at least 1");
@@ -98,6 +105,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     /// <summary>Fails early with a clear message; a file check, since a process spawn here would cost every connect.</summary>
     private static void CheckNamespace(string ns)
     {
+        if (!NamespacePattern().IsMatch(ns)) throw new ArgumentException($"'{ns}' is not a valid namespace name");
         if (!File.Exists(Path.Combine(Tunnels.SystemTools.SystemNetnsRunDir, ns)))
             throw new InvalidOperationException($"cannot start the proxy: network namespace {ns} does not exist; bring the tunnel up first");
     }
@@ -107,6 +115,10 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("the proxy runtime needs Linux network namespaces");
         Directory.CreateDirectory(paths.ProxyDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var logPath = paths.ProxyLogFile(spec.Instance);
+        // The previous run's log is kept once as .1 when it grew large; the running proxy caps its own.
+        if (new FileInfo(logPath) is { Exists: true, Length: > Server.ProxyLog.DefaultMaxBytes / 2 })
+            File.Move(logPath, logPath + ".1", overwrite: true);
+        // The same sockets as the last start when the ports are the same (a restart after a crash).
         var listeners = KeptOrNewListeners(spec);
         using var log = File.Open(logPath, new FileStreamOptions
         {
@@ -127,12 +139,21 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
             }
             return placed;
         }
+        // Opened here, in the host namespace: the proxy asks it who owns each client socket on the host's loopback.
+        using var diag = SockDiag.Open();
+        var diagFd = next++;
+        fds[diagFd] = diag.Descriptor;
+        var access = spec.Access ?? new ProxyAccessSpec(false, [0], []);
         var args = new ProxyArguments
         {
             Instance = spec.Instance,
             SocksFds = Place(listeners.Socks),
             SocksUdpFds = Place(listeners.SocksUdp),
             HttpFds = Place(listeners.Http),
+            DiagFd = diagFd,
+            Share = access.Share,
+            AllowUids = access.Uids,
+            AllowGids = access.Gids,
             ReadyFd = next,
             CredentialsOnStdin = spec.Username is not null,
             AccessLog = spec.AccessLog,
@@ -151,19 +172,13 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         }
 
         var (program, prefix) = ProxyExecutable.Resolve();
-        var argv = new List<string>
-        {
-            "ip", "netns", "exec", spec.Namespace,
-            Tool("setpriv"), $"--reuid={UnprivilegedId}", $"--regid={UnprivilegedId}", "--clear-groups",
-            "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
-            program,
-        };
-        argv.AddRange(prefix);
-        argv.AddRange(args.ToArgs());
+        var (file, argv) = Entry is { } entry
+            ? entry.Command(spec, program, [.. prefix, .. args.ToArgs()])
+            : NetnsExecCommand(spec, program, [.. prefix, .. args.ToArgs()]);
 
         int pid;
         lock (runner) runner.Journal?.Add(string.Join(' ', argv));
-        pid = NativeSpawn.Spawn(Tool("ip"), argv, ChildEnvironment(), fds);
+        pid = NativeSpawn.Spawn(file, argv, ChildEnvironment(), fds);
         StartReaper(pid);
 
         // The child holds its own copies now; the parent keeps the listeners for a restart.
@@ -190,6 +205,20 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         cancellationToken.ThrowIfCancellationRequested();
         var why = finished == readyTask ? LastLogLine(logPath) ?? "it exited at once" : $"it did not report ready within {ReadyTimeout.TotalSeconds:0} s";
         throw new InvalidOperationException($"the proxy for {spec.Instance} did not start: {why} (log: {logPath})");
+    }
+
+    /// <summary><c>ip netns exec &lt;ns&gt; setpriv --reuid=nobody ... -- program args</c>: the daemon's exits.</summary>
+    private static (string File, IReadOnlyList<string> Argv) NetnsExecCommand(ProxyLaunchSpec spec, string program, IReadOnlyList<string> programArgs)
+    {
+        var argv = new List<string>
+        {
+            "ip", "netns", "exec", spec.Namespace,
+            Tool("setpriv"), $"--reuid={UnprivilegedId}", $"--regid={UnprivilegedId}", "--clear-groups",
+            "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
+            program,
+        };
+        argv.AddRange(programArgs);
+        return (Tool("ip"), argv);
     }
 
     private HostListeners KeptOrNewListeners(ProxyLaunchSpec spec)
@@ -258,7 +287,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     }
 
     /// <summary>Reaps the child when it exits, so a killed proxy shows as gone (not as a zombie) while the daemon runs.</summary>
-    private static unsafe void StartReaper(int pid)
+    internal static unsafe void StartReaper(int pid)
     {
         Reapers[pid] = Task.Factory.StartNew(() =>
         {
@@ -307,6 +336,9 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
             // No diagnostics IPC socket in /tmp; a smaller, non-concurrent GC suits a relay.
             "DOTNET_EnableDiagnostics=0",
             "DOTNET_gcConcurrent=0",
+            // Each proxy's own memory cap (256 MiB of GC heap): every proxy shares the daemon's service, so one
+            // must never be able to take what the others need.
+            "DOTNET_GCHeapHardLimit=0x10000000",
             // Socket continuations run on the epoll thread instead of a hop through the thread pool:
             // the relay code never blocks, and the hop is most of the cost of a short connection.
             "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1",

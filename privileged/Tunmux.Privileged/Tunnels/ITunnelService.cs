@@ -10,7 +10,10 @@ namespace Tunmux.Privileged.Tunnels;
 /// </summary>
 public interface ITunnelService
 {
-    /// <summary>Brings an exit up for <paramref name="caller"/>, whose identity its hooks run with.</summary>
+    /// <summary>
+    /// Brings an intent up for <paramref name="caller"/>: its uid is recorded as the instance's owner, and its hooks run
+    /// with its identity.
+    /// </summary>
     Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken cancellationToken);
 
     /// <summary>Takes an instance down, cleaning whatever is left of it; false when nothing was there.</summary>

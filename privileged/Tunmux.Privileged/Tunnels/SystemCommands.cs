@@ -8,9 +8,9 @@ internal sealed class CommandFailedException(string message) : Exception(message
 
 /// <summary>
 /// The few command shapes the tunnel code needs (ip in a namespace, wg inside or outside one),
-/// all through the one <see cref="ProcessRunner"/>.
+/// all through one <see cref="ICommandRunner"/> (the daemon's own, or one that enters a rootless exit).
 /// </summary>
-internal sealed class SystemCommands(ProcessRunner runner, SystemTools tools)
+internal sealed class SystemCommands(ICommandRunner runner, SystemTools tools)
 {
     public SystemTools Tools { get; } = tools;
 
@@ -64,6 +64,19 @@ internal static class ProcessControl
         catch (UnauthorizedAccessException) { return false; }
     }
 
+    /// <summary>Runs as root (real and effective) and started at or after <paramref name="ticks"/>: any user can imitate a command line, not these.</summary>
+    private static bool IsRootsSince(int pid, ulong ticks)
+    {
+        try
+        {
+            var uid = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            var ids = uid?.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return ids is { Length: >= 3 } && ids[1] == "0" && ids[2] == "0"
+                   && Processes.ManagedPids.ReadStartTime(pid) is { } start && start + 1 >= ticks;
+        }
+        catch (IOException) { return false; }
+    }
+
     /// <summary>SIGTERM, then SIGKILL after a grace period; returns once the process is gone.</summary>
     public static async Task TerminateAsync(int pid, CancellationToken ct)
     {
@@ -76,12 +89,14 @@ internal static class ProcessControl
     }
 
     /// <summary>
-    /// The PID of a running <c>&lt;program&gt; &lt;interface&gt;</c>: userspace implementations detach
-    /// from the process that started them, and their command line is the only handle left.
-    /// Interface names are unique on the machine (their control sockets share one folder).
+    /// The PID of a running <c>&lt;program&gt; &lt;interface&gt;</c> in the network namespace of
+    /// <paramref name="namespaceOf"/> (this process's when null): userspace implementations detach
+    /// from the process that started them, and their command line is the only handle left. Interface
+    /// names are unique within a namespace, not across them (a rootless exit of some user may use the same name).
     /// </summary>
-    public static int? FindByCommandLine(IReadOnlyCollection<string> programNames, string iface)
+    public static int? FindByCommandLine(IReadOnlyCollection<string> programNames, string iface, int? namespaceOf = null, ulong? startedAfter = null)
     {
+        var netns = NetworkNamespaceOf(namespaceOf ?? Environment.ProcessId);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
@@ -90,9 +105,19 @@ internal static class ProcessControl
             catch (IOException) { continue; }
             catch (UnauthorizedAccessException) { continue; }
             var argv = cmdline.Split('\0', StringSplitOptions.RemoveEmptyEntries);
-            if (argv.Length >= 2 && programNames.Contains(Path.GetFileName(argv[0])) && argv[^1] == iface && IsRunning(pid))
+            if (argv.Length >= 2 && programNames.Contains(Path.GetFileName(argv[0])) && argv[^1] == iface && IsRunning(pid)
+                && netns is not null && NetworkNamespaceOf(pid) == netns
+                && (startedAfter is not { } since || IsRootsSince(pid, since)))
                 return pid;
         }
         return null;
+    }
+
+    /// <summary>The network namespace of a process (<c>net:[inode]</c>), or null when it is gone or not ours to see.</summary>
+    public static string? NetworkNamespaceOf(int pid)
+    {
+        try { return new FileInfo($"/proc/{pid}/ns/net").LinkTarget; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 }

@@ -26,6 +26,9 @@ internal sealed class SystemTools
 
     public string ResolvConfPath { get; init; } = "/etc/resolv.conf";
 
+    /// <summary>Where userspace WireGuard implementations put their control (UAPI) sockets.</summary>
+    public string WireGuardRunDir { get; init; } = "/var/run/wireguard";
+
     /// <summary>Where <c>ip netns exec</c> finds per-namespace files (<c>/etc/netns/&lt;ns&gt;/resolv.conf</c>).</summary>
     public string NetnsEtcDir { get; init; } = "/etc/netns";
 
@@ -47,6 +50,12 @@ internal sealed class SystemTools
     public bool Has(string command) => Which(command) is not null;
 
     public bool NamespaceExists(string ns) => File.Exists(Path.Combine(NetnsRunDir, ns));
+
+    /// <summary>Whether a link of that name exists in the daemon's network namespace (no process: if_nametoindex).</summary>
+    public Func<string, bool> InterfaceExists { get; init; } = name => IfNameToIndex(name) != 0;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "if_nametoindex")]
+    private static extern uint IfNameToIndex(string name);
 
     /// <summary>The trusted absolute path, or where the program would be, so a missing one fails with its full name.</summary>
     private static string Absolute(string name) => SystemPaths.Find(name) ?? Path.Combine(SystemPaths.SystemFolders[0], name);

@@ -11,6 +11,8 @@ namespace Tunmux.Privileged.Tunnels;
 internal sealed class TunnelRecord
 {
     [JsonPropertyName("instance")] public required string Instance { get; set; }
+    /// <summary>The uid that brought it up; null in records of earlier versions (then only root manages it).</summary>
+    [JsonPropertyName("owner_uid")] public uint? OwnerUid { get; set; }
     [JsonPropertyName("provider")] public required string Provider { get; set; }
     [JsonPropertyName("mode")] public required string Mode { get; set; }
     [JsonPropertyName("backend")] public required string Backend { get; set; }
@@ -39,9 +41,23 @@ internal sealed class TunnelRecord
     [JsonPropertyName("dns_method")] public string? DnsMethod { get; set; }
     /// <summary>The exact bytes of resolv.conf before it was written, base64.</summary>
     [JsonPropertyName("resolv_conf_backup")] public string? ResolvConfBackup { get; set; }
+    /// <summary>The real file resolv.conf led to when it was written (resolved once, restored there).</summary>
+    [JsonPropertyName("resolv_conf_target")] public string? ResolvConfTarget { get; set; }
+    /// <summary>False when there was no file before: restoring then removes the one written.</summary>
+    [JsonPropertyName("resolv_conf_existed")] public bool ResolvConfExisted { get; set; } = true;
     [JsonPropertyName("proxy_pid")] public int? ProxyPid { get; set; }
     [JsonPropertyName("socks_port")] public int? SocksPort { get; set; }
     [JsonPropertyName("http_port")] public int? HttpPort { get; set; }
+    /// <summary>Who may use the proxies besides the owner and root (resolved at up, kept for a proxy restart).</summary>
+    [JsonPropertyName("proxy_share")] public bool ProxyShare { get; set; }
+    [JsonPropertyName("proxy_allow_uids")] public IReadOnlyList<uint> ProxyAllowUids { get; set; } = [];
+    [JsonPropertyName("proxy_allow_gids")] public IReadOnlyList<uint> ProxyAllowGids { get; set; } = [];
+    /// <summary>Rootless exits: the process holding the user, network and mount namespaces, and that network namespace (<c>net:[inode]</c>).</summary>
+    [JsonPropertyName("holder_pid")] public int? HolderPid { get; set; }
+    [JsonPropertyName("netns_id")] public string? NetnsId { get; set; }
+    /// <summary>Rootless exits: the user-mode link to the outside (<c>pasta</c> or <c>slirp4netns</c>) and its PID.</summary>
+    [JsonPropertyName("outside_link")] public string? OutsideLink { get; set; }
+    [JsonPropertyName("outside_pid")] public int? OutsidePid { get; set; }
     [JsonPropertyName("created_at")] public DateTimeOffset CreatedAt { get; set; }
     /// <summary>False while the instance is being brought up; a record left incomplete means a crash mid-way.</summary>
     [JsonPropertyName("complete")] public bool Complete { get; set; }

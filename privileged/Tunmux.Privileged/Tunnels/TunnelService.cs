@@ -4,6 +4,7 @@ using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
 using Tunmux.Privileged.Proxy;
+using Tunmux.Privileged.Proxy.Access;
 using Tunmux.Privileged.Tunnels.Steps;
 using Tunmux.Privileged.Tunnels.Supervision;
 
@@ -113,8 +114,11 @@ public sealed class TunnelService : ITunnelService
     public async Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken cancellationToken)
     {
         TunnelArgsValidator.Validate(args);
+        var ownerUid = caller.Uid;
         var warnings = new List<string>();
         args = TunnelArgsValidator.UsableAlternatives(args, warnings);
+        // Names in --proxy-allow are looked up before anything is touched: an unknown one is a plain error.
+        var access = args.Proxy is { } proxy ? ProxyAccessSpec.Resolve(ownerUid, proxy.Share, proxy.Allow) : null;
         var choice = BackendChoice.Choose(args, Tools);
         var peer = args.Profile.Peers[0];
         // The firewall lets exactly one address through to the server, so the name is resolved once, here, for both.
@@ -122,6 +126,7 @@ public sealed class TunnelService : ITunnelService
         var record = new TunnelRecord
         {
             Instance = args.Instance,
+            OwnerUid = ownerUid,
             Provider = args.Provider,
             Mode = args.Mode,
             Backend = choice.Backend,
@@ -136,6 +141,9 @@ public sealed class TunnelService : ITunnelService
             Dns = args.Profile.Dns,
             Mtu = args.Profile.Mtu ?? TunnelArgsValidator.DefaultMtu,
             UserspaceImplementation = choice.Backend == "userspace" ? choice.Userspace?.Name : null,
+            ProxyShare = access?.Share ?? false,
+            ProxyAllowUids = access?.Uids ?? [],
+            ProxyAllowGids = access?.Gids ?? [],
             KillSwitch = args.KillSwitch,
             AllowLan = args.AllowLan,
             DisableIpv6 = args.DisableIpv6,
@@ -153,10 +161,11 @@ public sealed class TunnelService : ITunnelService
         {
             if (_store.Load(args.Instance) is not null)
                 throw new PrivilegedException(ErrorCodes.Conflict, $"instance {args.Instance} is already up; disconnect it first");
-            if (args.Mode == TunnelModes.Direct
-                && _store.LoadAll().FirstOrDefault(r => r.Mode == TunnelModes.Direct) is { } active)
+            var recorded = _store.LoadAll();
+            if (args.Mode == TunnelModes.Direct && recorded.FirstOrDefault(r => r.Mode == TunnelModes.Direct) is { } active)
                 throw new PrivilegedException(ErrorCodes.Conflict,
                     $"direct mode is already active as instance {active.Instance}; disconnect it first (direct mode is one at a time)");
+            RefuseCollisions(record, recorded);
             // The record step runs inside the reservation, so two ups of one name cannot both pass the check.
             await steps[0].Do(context, cancellationToken);
         }
@@ -165,31 +174,18 @@ public sealed class TunnelService : ITunnelService
             _reserve.Release();
         }
 
-        var done = 1;
         try
         {
-            for (; done < steps.Count; done++)
-            {
-                if (CrashBeforeStep == done) Environment.Exit(70);
-                if (FailBeforeStep == done)
-                    throw new CommandFailedException($"injected failure before step {steps[done].Name}");
-                await steps[done].Do(context, cancellationToken);
-            }
-            if (FailBeforeStep == steps.Count) throw new CommandFailedException("injected failure after the last step");
+            await StepSequence.RunAsync(steps, 1, context, FailBeforeStep, cancellationToken, CrashBeforeStep);
         }
-        catch (Exception e)
+        catch (StepFailedException e)
         {
-            // Whatever went wrong (a command, a file, cancellation, a bug), nothing is left half-done.
-            var failedStep = done < steps.Count ? steps[done].Name : "done";
-            context.RollingBack = true;
-            await UndoAsync(context, steps.Take(done).Reverse());
-            if (e is OperationCanceledException) throw;
-            var message = e is PrivilegedException pe ? pe.Message : e.Message;
+            var message = e.InnerException is PrivilegedException pe ? pe.Message : e.Message;
             var kept = _killSwitch.HoldsFor(args.Instance)
                 ? "; everything was rolled back except the kill switch, which keeps blocking all traffic outside a tunnel " +
                   "(you asked not to leak): connect again, or remove it with 'tunmux disconnect'"
                 : "; everything was rolled back";
-            throw new PrivilegedException(ErrorCodes.Failed, $"bringing up {args.Instance} failed at step {failedStep}: {message}{kept}");
+            throw new PrivilegedException(ErrorCodes.Failed, $"bringing up {args.Instance} failed at step {e.Step}: {message}{kept}");
         }
 
         if (args.Profile.PortForwardGateway is { } gateway)
@@ -214,6 +210,27 @@ public sealed class TunnelService : ITunnelService
 
         // Every step just succeeded and the handshake was seen: no need to look again.
         return ToInfo(record, context.LatestHandshake, [], warnings);
+    }
+
+    /// <summary>
+    /// The daemon itself makes sure an instance gets an interface, namespace and WireGuard control socket
+    /// of its own: none may belong to a recorded instance or exist already (another program's, or a
+    /// leftover), whatever a client computed. Otherwise one user could reconfigure another's tunnel.
+    /// </summary>
+    private void RefuseCollisions(TunnelRecord record, IReadOnlyList<TunnelRecord> recorded)
+    {
+        if (recorded.FirstOrDefault(r => r.Interface == record.Interface || (record.Namespace is not null && r.Namespace == record.Namespace)) is { } owner)
+            throw Collision($"its interface or namespace belongs to instance {owner.Instance}");
+        if (record.Namespace is { } ns && Tools.NamespaceExists(ns))
+            throw Collision($"network namespace {ns} already exists");
+        var uapi = Path.Combine(Tools.WireGuardRunDir, record.Interface + ".sock");
+        if (File.Exists(uapi))
+            throw Collision($"the WireGuard control socket {uapi} already exists");
+        if (Tools.InterfaceExists(record.Interface))
+            throw Collision($"a network interface named {record.Interface} already exists");
+
+        PrivilegedException Collision(string why) => new(ErrorCodes.Conflict,
+            $"instance {record.Instance} cannot be brought up: {why}; choose another instance name or disconnect what holds it");
     }
 
     public async Task<bool> DownAsync(string instance, CancellationToken cancellationToken)
@@ -243,7 +260,7 @@ public sealed class TunnelService : ITunnelService
         var usedWgQuick = record.ConfigPath is not null
                           || (record.Mode == TunnelModes.Direct && record.Backend is "wg-quick" or "userspace");
         var steps = Plan(record.Mode, usedWgQuick);
-        await UndoAsync(context, steps.Reverse());
+        await StepSequence.UndoAsync(context, steps.Reverse());
 
         var left = new List<string>();
         if (record.Namespace is { } ns && Tools.NamespaceExists(ns)) left.Add($"namespace {ns}");
@@ -335,24 +352,6 @@ public sealed class TunnelService : ITunnelService
         Userspace = choice?.Userspace,
     };
 
-    /// <summary>Runs every undo, whatever fails on the way: leaving one thing behind is better than leaving all.</summary>
-    private static async Task UndoAsync(TunnelContext context, IEnumerable<TunnelStep> steps)
-    {
-        foreach (var step in steps)
-        {
-            try
-            {
-                await step.Undo(context, CancellationToken.None);
-            }
-#pragma warning disable CA1031 // every undo must get its chance, whatever the previous one threw
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                // Keep undoing; DownAsync checks what is left and says so.
-            }
-        }
-    }
-
     /// <summary>A proxy namespace with no record (a crash before the record was written, or a lost state folder).</summary>
     private TunnelRecord? Leftover(string instance)
     {
@@ -431,6 +430,8 @@ public sealed class TunnelService : ITunnelService
         Namespace = r.Namespace,
         Endpoint = r.Endpoint,
         ProxyPid = r.ProxyPid,
+        UserspacePid = r.UserspacePid,
+        OwnerUid = r.OwnerUid,
         SocksPort = r.SocksPort,
         HttpPort = r.HttpPort,
         LatestHandshake = handshake,

@@ -83,16 +83,27 @@ public sealed partial class DaemonSandbox : IDisposable
     };
 
     /// <summary>Starts a daemon directly (as root) and waits until it answers.</summary>
-    public Process StartDaemon(params string[] serveArgs)
+    public Process StartDaemon(params string[] serveArgs) => StartDaemon(serveArgs, netns: null);
+
+    /// <summary>Starts a daemon directly (as root), in network namespace <paramref name="netns"/> when given, and waits until it answers.</summary>
+    public Process StartDaemon(string[] serveArgs, string? netns, Action<IDictionary<string, string>>? env = null)
     {
-        var p = Start(Dotnet, [TunmuxDll, "privileged", "--serve", .. serveArgs], Environment());
+        var environment = Environment();
+        env?.Invoke(environment);
+        // The release's native proxy when the suite published one; else the proxy runs as this build's tunmux.
+        if (System.Environment.GetEnvironmentVariable("TUNMUX_DIST") is { Length: > 0 } dist && File.Exists(Path.Combine(dist, "tunmux-proxy")))
+            environment["TUNMUX_PROXY_EXECUTABLE"] = Path.Combine(dist, "tunmux-proxy");
+        string[] command = [Dotnet, TunmuxDll, "privileged", "--serve", .. serveArgs];
+        var p = netns is null
+            ? Start(command[0], command[1..], environment)
+            : Start("nsenter", ["--net=/run/netns/" + netns, .. command], environment);
         WaitUntil(() => RawClient.TryPing(Paths.SocketPath), TimeSpan.FromSeconds(15), "daemon did not answer on its socket");
         return p;
     }
 
     /// <summary>Starts any program in this sandbox's environment, tracked for cleanup.</summary>
     public Process Start(string file, IEnumerable<string> args, IDictionary<string, string> env, bool redirectStdin = false,
-        string? workingDirectory = null)
+        string? workingDirectory = null, string? netns = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -113,7 +124,7 @@ public sealed partial class DaemonSandbox : IDisposable
     /// <summary>Runs the probe client as <paramref name="user"/> (null: root) and returns its one-line verdict.</summary>
     public async Task<ProbeResult> ProbeAsync(string? user, string transport, bool autostart, string mode = "never",
         int timeoutMs = 30000, string? group = null, int holdMs = 0, Action<IDictionary<string, string>>? env = null,
-        string? workingDirectory = null)
+        string? workingDirectory = null, string? netns = null)
     {
         var environment = Environment(user is null ? XdgRuntimeDir : null);
         env?.Invoke(environment);
@@ -122,6 +133,7 @@ public sealed partial class DaemonSandbox : IDisposable
         var (file, args) = user is null
             ? (Dotnet, (IEnumerable<string>)[ProbeDll, .. probe])
             : ("setpriv", ["--reuid", user, "--regid", TestAccounts.PrimaryGroupName(user), "--init-groups", Dotnet, ProbeDll, .. probe]);
+        if (netns is not null) (file, args) = ("nsenter", ["--net=/run/netns/" + netns, file, .. args]);
         var p = Start(file, args, environment, workingDirectory: workingDirectory);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

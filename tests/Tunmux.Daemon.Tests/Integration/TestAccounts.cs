@@ -59,7 +59,8 @@ public sealed class TestAccounts
         var lines = string.Join('\n',
             keepCallerPath ? $"Defaults:%{Group} !secure_path" : "",
             $"%{Group} ALL=(root) NOPASSWD: {executable} privileged --serve --autostarted --authorized-group {Group}",
-            $"%{Group} ALL=(root) NOPASSWD: {executable} privileged --serve --autostarted --authorized-group {Group} --idle-timeout-ms *",
+            // sudo 1.9.10+ regular expression: the timeout's value is digits and nothing may follow it.
+            $"%{Group} ALL=(root) NOPASSWD: {executable} ^privileged --serve --autostarted --authorized-group {Group} --idle-timeout-ms [0-9]+$",
             $"%{Group} ALL=(root) NOPASSWD: {executable} privileged --serve --stdio --autostarted --authorized-group {Group}",
             "");
         var tmp = SudoersFile + ".tmp";

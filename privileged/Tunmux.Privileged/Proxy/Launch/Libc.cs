@@ -95,6 +95,25 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "getegid")]
     public static partial uint GetEgid();
 
+    [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
+    public static partial int Ftruncate(int fd, long length);
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static partial long Lseek(int fd, long offset, int whence);
+
+    /// <summary>The size of the file behind a descriptor (seeking to its end), or 0.</summary>
+    public static long SizeOf(int fd) => Math.Max(0, Lseek(fd, 0, 2));
+
+    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
+    private static partial int SetRlimit(int resource, long* limits);
+
+    /// <summary>Lowers RLIMIT_NOFILE (soft and hard) to <paramref name="max"/>.</summary>
+    public static void LimitOpenFiles(long max)
+    {
+        var limits = stackalloc long[2] { max, max };
+        SetRlimit(7 /* RLIMIT_NOFILE */, limits);
+    }
+
     public static int LastError => Marshal.GetLastPInvokeError();
 
     /// <summary>Writes all of <paramref name="data"/> to a descriptor (blocking).</summary>

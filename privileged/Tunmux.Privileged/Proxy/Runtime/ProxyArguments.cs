@@ -16,6 +16,11 @@ internal sealed record ProxyArguments
     public IReadOnlyList<int> SocksUdpFds { get; init; } = [];
     public IReadOnlyList<int> HttpFds { get; init; } = [];
     public int? ReadyFd { get; init; }
+    /// <summary>An inherited sock_diag netlink socket of the host namespace, for asking who owns each client socket.</summary>
+    public int? DiagFd { get; init; }
+    public bool Share { get; init; }
+    public IReadOnlyList<uint> AllowUids { get; init; } = [];
+    public IReadOnlyList<uint> AllowGids { get; init; } = [];
     public bool CredentialsOnStdin { get; init; }
     public bool AccessLog { get; init; }
     public int MaxConnections { get; init; } = 4096;
@@ -27,7 +32,9 @@ internal sealed record ProxyArguments
     {
         string? instance = null;
         IReadOnlyList<int> socks = [], udp = [], http = [];
-        int? ready = null;
+        int? ready = null, diag = null;
+        bool share = false;
+        IReadOnlyList<uint> allowUids = [], allowGids = [];
         bool creds = false, access = false;
         var max = 4096;
         TimeSpan handshake = TimeSpan.FromSeconds(15), idle = TimeSpan.FromMinutes(5);
@@ -41,6 +48,10 @@ internal sealed record ProxyArguments
                 case "--socks-udp-fd": udp = Fds(Value()); break;
                 case "--http-fd": http = Fds(Value()); break;
                 case "--ready-fd": ready = Fds(Value())[0]; break;
+                case "--diag-fd": diag = Fds(Value())[0]; break;
+                case "--share": share = true; break;
+                case "--allow-uids": allowUids = Ids(Value(), "--allow-uids"); break;
+                case "--allow-gids": allowGids = Ids(Value(), "--allow-gids"); break;
                 case "--credentials-stdin": creds = true; break;
                 case "--access-log": access = true; break;
                 case "--max-connections": max = Positive(Value(), "--max-connections"); break;
@@ -51,10 +62,13 @@ internal sealed record ProxyArguments
         }
         if (!InstanceNames.IsValidInstance(instance)) throw new ArgumentException("--instance needs a valid instance name");
         if (socks.Count == 0 && http.Count == 0) throw new ArgumentException("nothing to serve: give --socks-fd and/or --http-fd");
+        // Fail closed: without a way to tell clients apart, only an exit shared on purpose may serve.
+        if (diag is null) throw new ArgumentException("--diag-fd is required: the proxy must be able to check who connects");
         return new ProxyArguments
         {
             Instance = instance!, SocksFds = socks, SocksUdpFds = udp, HttpFds = http, ReadyFd = ready,
             CredentialsOnStdin = creds, AccessLog = access, MaxConnections = max, HandshakeTimeout = handshake, IdleTimeout = idle,
+            DiagFd = diag, Share = share, AllowUids = allowUids, AllowGids = allowGids,
         };
     }
 
@@ -66,6 +80,16 @@ internal sealed record ProxyArguments
             if (!int.TryParse(list[i], NumberStyles.None, CultureInfo.InvariantCulture, out fds[i]) || fds[i] < 3)
                 throw new ArgumentException($"'{text}' is not a list of inherited descriptors (3 and up)");
         return fds.Length > 0 ? fds : throw new ArgumentException("empty descriptor list");
+    }
+
+    private static uint[] Ids(string text, string flag)
+    {
+        var list = text.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var ids = new uint[list.Length];
+        for (var i = 0; i < list.Length; i++)
+            if (!uint.TryParse(list[i], NumberStyles.None, CultureInfo.InvariantCulture, out ids[i]))
+                throw new ArgumentException($"{flag} needs a list of numeric ids");
+        return ids;
     }
 
     private static int Positive(string text, string flag) =>
@@ -80,6 +104,10 @@ internal sealed record ProxyArguments
         if (SocksUdpFds.Count > 0) a.AddRange(["--socks-udp-fd", string.Join(',', SocksUdpFds)]);
         if (HttpFds.Count > 0) a.AddRange(["--http-fd", string.Join(',', HttpFds)]);
         if (ReadyFd is { } r) a.AddRange(["--ready-fd", r.ToString(CultureInfo.InvariantCulture)]);
+        if (DiagFd is { } d) a.AddRange(["--diag-fd", d.ToString(CultureInfo.InvariantCulture)]);
+        if (Share) a.Add("--share");
+        if (AllowUids.Count > 0) a.AddRange(["--allow-uids", string.Join(',', AllowUids)]);
+        if (AllowGids.Count > 0) a.AddRange(["--allow-gids", string.Join(',', AllowGids)]);
         if (CredentialsOnStdin) a.Add("--credentials-stdin");
         if (AccessLog) a.Add("--access-log");
         a.AddRange(["--max-connections", MaxConnections.ToString(CultureInfo.InvariantCulture)]);

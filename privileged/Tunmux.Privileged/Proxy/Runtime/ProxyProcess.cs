@@ -14,6 +14,8 @@ namespace Tunmux.Privileged.Proxy.Runtime;
 /// </summary>
 internal static class ProxyProcess
 {
+    public const int MaxOpenFiles = 16384;
+
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         ProxyArguments a;
@@ -29,8 +31,12 @@ internal static class ProxyProcess
 
         // Not dumpable: other processes of the same user cannot ptrace it or read its memory (credentials).
         Libc.Prctl(Libc.PR_SET_DUMPABLE, 0, 0, 0, 0);
+        // Its own descriptor cap (a relay needs at most three per connection), whatever the daemon's was.
+        Libc.LimitOpenFiles(MaxOpenFiles);
 
-        await using var log = new ProxyLog(new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)));
+        // The log is the inherited stdout (opened for appending by the launcher); past its cap it starts over.
+        await using var log = new ProxyLog(new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)),
+            ProxyLog.DefaultMaxBytes, () => Libc.Ftruncate(1, 0), Libc.SizeOf(1));
         ProxyServer server;
         try
         {
@@ -49,12 +55,15 @@ internal static class ProxyProcess
                 HandshakeTimeout = a.HandshakeTimeout,
                 IdleTimeout = a.IdleTimeout,
                 AccessLog = a.AccessLog,
+                Access = new Access.ClientAccess(Access.SockDiag.Adopt(a.DiagFd!.Value), a.AllowUids.ToHashSet(), a.AllowGids.ToHashSet(), a.Share),
             };
             server = new ProxyServer(options, new NamespaceResolver(nameservers), log);
             server.Start();
             log.Info($"proxy {a.Instance} started: pid {Environment.ProcessId}, uid {Libc.GetEuid()}, "
                      + $"socks5 on {Endpoints(options.SocksListeners)}, http on {Endpoints(options.HttpListeners)}, "
-                     + $"dns via {string.Join(' ', nameservers)}{(user is null ? "" : ", socks5 authentication on")}");
+                     + $"dns via {string.Join(' ', nameservers)}{(user is null ? "" : ", socks5 authentication on")}, "
+                     + (a.Share ? "open to every local user" : $"open to uids {string.Join(',', a.AllowUids.Prepend(0u).Distinct())}"
+                        + (a.AllowGids.Count > 0 ? $" and gids {string.Join(',', a.AllowGids)}" : "")));
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or SocketException or ArgumentException or UnauthorizedAccessException)
         {

@@ -16,6 +16,9 @@ internal sealed class ClientConnection(Socket client, string protocol, bool reco
     public Socket Client { get; } = client;
     public Socket? Upstream { get; set; }
     public string Protocol { get; } = protocol;
+
+    /// <summary>Who owns the client's socket, as the kernel said at accept (null when not asked).</summary>
+    public uint? ClientUid { get; init; }
     /// <summary>The client's address: asked of the kernel only when the access log or UDP ASSOCIATE needs it.</summary>
     public EndPoint? ClientEndPoint => _peer ??= SafeRemote(Client);
 

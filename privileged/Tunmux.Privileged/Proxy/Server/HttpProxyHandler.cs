@@ -13,6 +13,10 @@ internal sealed class HttpProxyHandler(ProxyServer server)
 {
     private const int MaxHead = 64 * 1024;
 
+    /// <summary>The largest chunk relayed (1 TiB), and the hex digits that can say it.</summary>
+    internal const long MaxChunkBytes = 1L << 40;
+    private const int MaxChunkDigits = 11;
+
     public async Task HandleAsync(ClientConnection c, bool overloaded)
     {
         using var reader = new SocketReader(c.Client, 4096);
@@ -86,9 +90,15 @@ internal sealed class HttpProxyHandler(ProxyServer server)
 
     private async Task ConnectAsync(ClientConnection c, SocketReader reader, HttpHead head)
     {
+        c.Target = head.Part2;
         if (!TryParseAuthority(head.Part2, defaultPort: -1, out var host, out var port))
         {
             await ErrorAsync(c, 400, "Bad Request", "CONNECT needs host:port");
+            return;
+        }
+        if (!IsResolvable(host))
+        {
+            await ErrorAsync(c, 502, "Bad Gateway", "host unreachable: not a valid host name", "bad-host");
             return;
         }
         c.Target = head.Part2;
@@ -134,6 +144,11 @@ internal sealed class HttpProxyHandler(ProxyServer server)
         if (authority.Contains('@') || !TryParseAuthority(authority, 80, out var host, out var port))
         {
             await ErrorAsync(c, 400, "Bad Request", "bad host in URL");
+            return false;
+        }
+        if (!IsResolvable(host))
+        {
+            await ErrorAsync(c, 502, "Bad Gateway", "host unreachable: not a valid host name", "bad-host");
             return false;
         }
 
@@ -337,11 +352,7 @@ internal sealed class HttpProxyHandler(ProxyServer server)
         while (true)
         {
             var lineEnd = await LineAsync(from);
-            var line = from.Span[..(lineEnd - 2)];
-            var semi = line.IndexOf((byte)';');
-            var sizeText = Encoding.ASCII.GetString(semi >= 0 ? line[..semi] : line).Trim();
-            if (!long.TryParse(sizeText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size) || size < 0)
-                throw new IOException("bad chunk size");
+            if (!TryParseChunkSize(from.Span[..(lineEnd - 2)], out var size)) throw new IOException("bad chunk size");
             await SendAsync(c, to, from.Memory[..lineEnd], toClient);
             from.Consume(lineEnd);
             if (size == 0)
@@ -355,8 +366,20 @@ internal sealed class HttpProxyHandler(ProxyServer server)
                     if (end == 2) return;
                 }
             }
-            await CopyFixedAsync(c, from, to, size + 2, toClient);
+            await CopyFixedAsync(c, from, to, checked(size + 2), toClient);
         }
+    }
+
+    /// <summary>The size on a chunk line (hex, optional extensions after ';'), capped before any arithmetic.</summary>
+    internal static bool TryParseChunkSize(ReadOnlySpan<byte> line, out long size)
+    {
+        var semi = line.IndexOf((byte)';');
+        var sizeText = Encoding.ASCII.GetString(semi >= 0 ? line[..semi] : line).Trim();
+        // 7FFFFFFFFFFFFFFF plus the CRLF would wrap to a negative length: at most 11 digits and 1 TiB.
+        size = 0;
+        return sizeText.Length is > 0 and <= MaxChunkDigits
+               && long.TryParse(sizeText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out size)
+               && size is >= 0 and <= MaxChunkBytes;
     }
 
     private static async Task<int> LineAsync(SocketReader from)
@@ -369,6 +392,9 @@ internal sealed class HttpProxyHandler(ProxyServer server)
             if (!await from.ReadMoreAsync()) throw new IOException("peer closed inside a chunked body");
         }
     }
+
+    /// <summary>An address literal or a well-formed host name; nothing else goes to the resolver.</summary>
+    private static bool IsResolvable(string host) => System.Net.IPAddress.TryParse(host, out _) || HostNames.IsValid(host);
 
     internal static bool TryParseAuthority(string authority, int defaultPort, out string host, out int port)
     {

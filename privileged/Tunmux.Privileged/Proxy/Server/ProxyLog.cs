@@ -19,11 +19,23 @@ public sealed class ProxyLog : IAsyncDisposable
     private long _queued;
     private long _written;
 
-    public ProxyLog(TextWriter writer)
+    private readonly long _maxBytes;
+    private readonly Action? _startOver;
+    private long _bytes;
+
+    /// <param name="maxBytes">When the log has grown past this, <paramref name="startOver"/> empties it (the proxy
+    /// cannot rename a file it does not own; the launcher keeps the previous log as <c>.1</c> at each start).</param>
+    public ProxyLog(TextWriter writer, long maxBytes = long.MaxValue, Action? startOver = null, long initialBytes = 0)
     {
         _writer = writer;
+        _maxBytes = maxBytes;
+        _startOver = startOver;
+        _bytes = initialBytes;
         _pump = Task.Run(PumpAsync);
     }
+
+    /// <summary>Size at which a proxy log starts over.</summary>
+    public const long DefaultMaxBytes = 10L << 20;
 
     /// <summary>A log that drops everything.</summary>
     public static ProxyLog Null { get; } = new(TextWriter.Null);
@@ -41,7 +53,27 @@ public sealed class ProxyLog : IAsyncDisposable
 
     private void Enqueue(string line)
     {
-        if (_lines.Writer.TryWrite(line)) Interlocked.Increment(ref _queued);
+        if (_lines.Writer.TryWrite(Escape(line))) Interlocked.Increment(ref _queued);
+    }
+
+    /// <summary>
+    /// Every line as printable text: control characters (newlines included) and backslashes become
+    /// <c>\xNN</c> escapes, so no field a client chose (a host name, a CONNECT target) can forge a line.
+    /// </summary>
+    public static string Escape(string line)
+    {
+        var clean = true;
+        foreach (var ch in line)
+            if (char.IsControl(ch) || ch == '\\' || char.IsSurrogate(ch)) { clean = false; break; }
+        if (clean) return line;
+        var sb = new StringBuilder(line.Length + 16);
+        foreach (var ch in line)
+        {
+            if (char.IsControl(ch) || ch == '\\' || char.IsSurrogate(ch))
+                sb.Append("\\x").Append(((int)ch).ToString(ch > 0xff ? "x4" : "x2", CultureInfo.InvariantCulture));
+            else sb.Append(ch);
+        }
+        return sb.ToString();
     }
 
     internal void Access(ClientConnection c)
@@ -73,9 +105,17 @@ public sealed class ProxyLog : IAsyncDisposable
             while (reader.TryRead(out var line))
             {
                 await _writer.WriteLineAsync(line).ConfigureAwait(false);
+                _bytes += Encoding.UTF8.GetByteCount(line) + 1;
                 count++;
             }
             await _writer.FlushAsync().ConfigureAwait(false);
+            if (_bytes > _maxBytes && _startOver is not null)
+            {
+                _startOver();
+                _bytes = 0;
+                await _writer.WriteLineAsync($"{Now()} log started over after {_maxBytes} bytes").ConfigureAwait(false);
+                await _writer.FlushAsync().ConfigureAwait(false);
+            }
             Interlocked.Add(ref _written, count);
         }
     }

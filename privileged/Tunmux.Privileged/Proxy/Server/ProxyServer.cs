@@ -101,6 +101,20 @@ public sealed class ProxyServer : IAsyncDisposable
             }
             catch (SocketException) { continue; }
 
+            // Before a byte is read: is this client's socket owned by someone this exit is open to?
+            uint? uid = null;
+            if (Options.Access is { } access)
+            {
+                uid = access.ClientUid(client);
+                if (!access.Allows(uid))
+                {
+                    Denied(protocol, uid);
+                    client.LingerState = new LingerOption(true, 0);
+                    client.Dispose();
+                    continue;
+                }
+            }
+
             var active = Interlocked.Increment(ref _active);
             if (active > Options.MaxConnections + RefusalHeadroom)
             {
@@ -109,13 +123,23 @@ public sealed class ProxyServer : IAsyncDisposable
                 continue;
             }
             if (!listenerHasNoDelay) client.NoDelay = true;
-            _ = HandleAsync(client, protocol, overloaded: active > Options.MaxConnections);
+            _ = HandleAsync(client, protocol, overloaded: active > Options.MaxConnections, uid);
         }
     }
 
-    private async Task HandleAsync(Socket socket, string protocol, bool overloaded)
+    private long _denied;
+
+    /// <summary>Refused connections are logged sparingly: a flood of them must not fill the log.</summary>
+    private void Denied(string protocol, uint? uid)
     {
-        var c = new ClientConnection(socket, protocol, recordPeer: Options.AccessLog);
+        var n = Interlocked.Increment(ref _denied);
+        if (n <= 20 || n % 1000 == 0)
+            _log.Info($"refused {protocol} connection #{n} from {(uid is { } u ? "uid " + u : "an unknown socket")}: this exit is not open to it");
+    }
+
+    private async Task HandleAsync(Socket socket, string protocol, bool overloaded, uint? uid)
+    {
+        var c = new ClientConnection(socket, protocol, recordPeer: Options.AccessLog) { ClientUid = uid };
         _connections.TryAdd(c, 0);
         try
         {
@@ -129,7 +153,8 @@ public sealed class ProxyServer : IAsyncDisposable
         catch (Exception e)
         {
             c.Outcome = "internal-error";
-            _log.Info($"internal error on a {protocol} connection: {e}");
+            // One line, no stack trace: the text a client's bytes led to is escaped by the log.
+            _log.Info($"internal error on a {protocol} connection: {e.GetType().Name}: {e.Message}");
         }
         finally
         {

@@ -37,4 +37,10 @@ public sealed class ProxyServerOptions
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     public bool AccessLog { get; init; }
+
+    /// <summary>
+    /// Who may connect, checked on every accepted connection before a byte is read; null serves every
+    /// local client (only for tests and benchmarks that run a server in process).
+    /// </summary>
+    public Access.ClientAccess? Access { get; init; }
 }

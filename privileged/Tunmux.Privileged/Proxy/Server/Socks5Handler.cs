@@ -50,37 +50,29 @@ internal sealed class Socks5Handler(ProxyServer server)
         var head = reader.Span;
         if (head[0] != Version) { await ReplyAsync(client, Reply.GeneralFailure, null); c.Outcome = "bad-version"; return; }
         var cmd = head[1];
-        var atyp = head[3];
+        // ATYP DST.ADDR DST.PORT, read as far as its own length says (a domain's length byte comes first).
         int addrLen;
-        switch (atyp)
+        while ((addrLen = Socks5Address.Length(reader.Span[3..])) > reader.Buffered - 3)
+            if (!await reader.FillAsync(3 + addrLen)) { c.Outcome = "truncated"; return; }
+        if (addrLen < 0 || !Socks5Address.TryRead(reader.Span.Slice(3, addrLen), out var address))
         {
-            case AtypIPv4: addrLen = 4; break;
-            case AtypIPv6: addrLen = 16; break;
-            case AtypDomain:
-                if (!await reader.FillAsync(5)) { c.Outcome = "truncated"; return; }
-                addrLen = 1 + reader.Span[4];
-                break;
-            default:
-                await ReplyAsync(client, Reply.AddressTypeNotSupported, null);
-                c.Outcome = "address-type-not-supported";
-                return;
+            await ReplyAsync(client, Reply.AddressTypeNotSupported, null);
+            c.Outcome = "address-type-not-supported";
+            return;
         }
-        if (!await reader.FillAsync(4 + addrLen + 2)) { c.Outcome = "truncated"; return; }
-        var req = reader.Span;
-        var port = BinaryPrimitives.ReadUInt16BigEndian(req.Slice(4 + addrLen, 2));
+        reader.Consume(3 + addrLen);
+        var port = address.Port;
+        if (!address.HostValid)
+        {
+            // Logged as sent (the log escapes it), so an administrator sees the attempt.
+            c.Target = address.RawHost + ":" + port;
+            await ReplyAsync(client, Reply.HostUnreachable, null);
+            c.Outcome = "bad-host";
+            return;
+        }
         // An address literal is used as is: no text round trip, no resolver.
-        string? host = null;
-        IPEndPoint? literal = null;
-        switch (atyp)
-        {
-            case AtypIPv4: literal = new IPEndPoint(new IPAddress(req.Slice(4, 4)), port); break;
-            case AtypIPv6: literal = new IPEndPoint(new IPAddress(req.Slice(4, 16)), port); break;
-            default:
-                host = Encoding.ASCII.GetString(req.Slice(5, addrLen - 1));
-                if (host.Length == 0) { await ReplyAsync(client, Reply.GeneralFailure, null); c.Outcome = "empty-host"; return; }
-                break;
-        }
-        reader.Consume(4 + addrLen + 2);
+        var host = address.Host;
+        var literal = address.Literal;
         if (literal is not null) c.TargetEndPoint = literal;
         else c.Target = $"{host}:{port}";
 

@@ -73,12 +73,22 @@ internal sealed class Socks5UdpRelay(ProxyServer server)
                 if (a.ClientEndPoint is not null || !a.ClientAddress.Equals(from.Address)) continue;
                 if (a.DeclaredPort != 0 && a.DeclaredPort != from.Port) continue;
                 if (a.DeclaredAddress is not null && !a.DeclaredAddress.Equals(from.Address)) continue;
+                // Every local client is 127.0.0.1: the first datagram binds the association only when the socket
+                // it came from belongs to the same uid as the control connection (and never without asking).
+                if (!SameOwner(a, from)) continue;
                 a.ClientEndPoint = from;
                 _byClient[from] = a;
                 return a;
             }
         }
         return null;
+    }
+
+    private bool SameOwner(Association a, IPEndPoint from)
+    {
+        if (server.Options.Access is not { } access) return a.DeclaredPort != 0 || a.Control.ClientUid is null;
+        if (a.Control.ClientUid is not { } uid) return false;
+        return a.HostSide.LocalEndPoint is IPEndPoint local && access.Diag.UdpOwner(local, from) == uid;
     }
 
     private async Task ClientLoopAsync(Socket hostSide, CancellationToken stopping)
@@ -111,6 +121,8 @@ internal sealed class Socks5UdpRelay(ProxyServer server)
         private IPAddress? _lastAddress;
 
         public IPAddress ClientAddress { get; } = clientAddress;
+        public ClientConnection Control { get; } = c;
+        public Socket HostSide { get; } = hostSide;
         public IPAddress? DeclaredAddress { get; } = declaredAddress;
         public int DeclaredPort { get; } = declaredPort;
         public IPEndPoint? ClientEndPoint { get; set; }
@@ -120,28 +132,19 @@ internal sealed class Socks5UdpRelay(ProxyServer server)
         {
             var d = datagram.Span;
             if (d.Length < 4 || d[2] != 0) return;
-            IPAddress? address;
-            int offset;
-            switch (d[3])
-            {
-                case 1 when d.Length >= 10: address = new IPAddress(d.Slice(4, 4)); offset = 8; break;
-                case 4 when d.Length >= 22: address = new IPAddress(d.Slice(4, 16)); offset = 20; break;
-                case 3 when d.Length >= 5 && d.Length >= 5 + d[4] + 2:
-                    var name = Encoding.ASCII.GetString(d.Slice(5, d[4]));
-                    offset = 5 + d[4];
-                    address = await ResolveAsync(name);
-                    break;
-                default: return;
-            }
+            var length = Socks5Address.Length(d[3..]);
+            if (length <= 0 || !Socks5Address.TryRead(d[3..], out var target) || !target.HostValid) return;
+            var offset = 3 + length - 2;
+            var address = target.Literal?.Address ?? await ResolveAsync(target.Host!);
             if (address is null) return;
-            var port = BinaryPrimitives.ReadUInt16BigEndian(datagram.Span.Slice(offset, 2));
+            var port = target.Port;
             var payload = datagram[(offset + 2)..];
             var socket = OutboundFor(address.AddressFamily);
             try
             {
                 await socket.SendToAsync(payload, SocketFlags.None, new IPEndPoint(address, port));
-                c.BytesUp += payload.Length;
-                c.Touch();
+                Control.BytesUp += payload.Length;
+                Control.Touch();
             }
             catch (SocketException) { }
         }
@@ -189,9 +192,9 @@ internal sealed class Socks5UdpRelay(ProxyServer server)
                     h[3] = address.AddressFamily == AddressFamily.InterNetworkV6 ? (byte)4 : (byte)1;
                     address.TryWriteBytes(h[4..], out _);
                     BinaryPrimitives.WriteUInt16BigEndian(h[(headerLength - 2)..], (ushort)from.Port);
-                    await hostSide.SendToAsync(buffer.AsMemory(start, headerLength + r.ReceivedBytes), SocketFlags.None, client);
-                    c.BytesDown += r.ReceivedBytes;
-                    c.Touch();
+                    await HostSide.SendToAsync(buffer.AsMemory(start, headerLength + r.ReceivedBytes), SocketFlags.None, client);
+                    Control.BytesDown += r.ReceivedBytes;
+                    Control.Touch();
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException) { }

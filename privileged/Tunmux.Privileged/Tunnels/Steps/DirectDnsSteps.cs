@@ -38,11 +38,14 @@ internal static class DirectDnsSteps
         }
         else
         {
-            var path = c.Tools.ResolvConfPath;
-            r.ResolvConfBackup = Convert.ToBase64String(File.Exists(path) ? await File.ReadAllBytesAsync(path, ct) : []);
+            var target = ResolvConfFile.Resolve(c.Tools.ResolvConfPath);
+            var existed = File.Exists(target);
+            r.ResolvConfTarget = target;
+            r.ResolvConfExisted = existed;
+            r.ResolvConfBackup = Convert.ToBase64String(existed ? await File.ReadAllBytesAsync(target, ct) : []);
             r.DnsMethod = "file";
             c.Save();
-            WriteInPlace(path, Encoding.UTF8.GetBytes($"# tunmux {r.Instance}: the VPN's DNS; the original is restored on disconnect\n{lines}"));
+            ResolvConfFile.Write(target, Encoding.UTF8.GetBytes($"# tunmux {r.Instance}: the VPN's DNS; the original is restored on disconnect\n{lines}"), create: !existed);
         }
     }
 
@@ -60,19 +63,13 @@ internal static class DirectDnsSteps
                     await c.Commands.RunAsync(resolvectl, ["revert", r.Interface], ct: ct);
                 break;
             case "file" when r.ResolvConfBackup is { } backup:
-                WriteInPlace(c.Tools.ResolvConfPath, Convert.FromBase64String(backup));
+                var target = r.ResolvConfTarget ?? ResolvConfFile.Resolve(c.Tools.ResolvConfPath);
+                if (r.ResolvConfExisted) ResolvConfFile.Write(target, Convert.FromBase64String(backup), create: false);
+                else File.Delete(target);
                 r.ResolvConfBackup = null;
+                r.ResolvConfTarget = null;
                 break;
         }
         if (r.DnsMethod != "wg-quick") r.DnsMethod = null;
-    }
-
-    /// <summary>Truncates and writes through whatever the path is (symlink target, bind mount).</summary>
-    internal static void WriteInPlace(string path, byte[] content)
-    {
-        using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite);
-        stream.SetLength(0);
-        stream.Write(content);
-        stream.Flush(flushToDisk: true);
     }
 }

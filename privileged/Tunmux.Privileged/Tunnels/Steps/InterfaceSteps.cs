@@ -44,10 +44,21 @@ internal static class InterfaceSteps
         // Recorded before starting, so a crash right after still knows which process to look for.
         r.DataPlane = impl.Name;
         c.Save();
-        // Both implementations detach once the interface exists; the command returns then.
-        await c.Commands.CheckedAsync(impl.Command, [r.Interface], null, null, ct);
-        var pid = ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface)
+        int pid;
+        if (c.UserspaceNamespaceOf is null)
+        {
+            // The root daemon: its own child in the foreground, its PID known from the spawn, never looked up by command line.
+            pid = await UserspaceProcess.StartAsync(impl.Command, impl.Name, r.Interface, c.Paths, c.WireGuardSocketDir,
+                TimeSpan.FromSeconds(10), ct);
+        }
+        else
+        {
+            // A rootless exit: started through its runner inside the user's namespaces, where it detaches; found there
+            // (only the user's own processes in that namespace qualify).
+            await c.Commands.CheckedAsync(impl.Command, [r.Interface], null, null, ct);
+            pid = ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface, c.UserspaceNamespaceOf)
                   ?? throw new CommandFailedException($"{impl.Name} {r.Interface} exited right after starting");
+        }
         c.Pids.Register(pid);
         r.UserspacePid = pid;
         r.BackendReason = Append(r.BackendReason, c.KernelAllowed
@@ -82,11 +93,13 @@ internal static class InterfaceSteps
         }
         if (r.DataPlane is not null and not "kernel")
         {
-            // Started but not yet recorded (a crash in between): the interface name is ours alone.
-            if (ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface) is { } orphan)
+            // Started but not yet recorded (a crash in between): for the root daemon deleting the link (done before)
+            // ends it; in a rootless exit's namespaces the user's own process is looked for.
+            if (c.UserspaceNamespaceOf is not null
+                && ProcessControl.FindByCommandLine(UserspaceProgramNames(c), r.Interface, c.UserspaceNamespaceOf) is { } orphan)
                 await ProcessControl.TerminateAsync(orphan, ct);
             // A killed implementation leaves its control socket behind; wg would then talk to nobody.
-            try { File.Delete(Path.Combine("/var/run/wireguard", r.Interface + ".sock")); }
+            try { File.Delete(Path.Combine(c.WireGuardSocketDir, r.Interface + ".sock")); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }

@@ -1,5 +1,7 @@
 using System.Text;
+using Tunmux.Privileged.Protocol;
 using Tunmux.Privileged.Proxy;
+using Tunmux.Privileged.Proxy.Access;
 
 namespace Tunmux.Privileged.Tunnels.Steps;
 
@@ -47,13 +49,16 @@ internal static class NamespaceSteps
         if (c.Tools.NamespaceExists(Ns(c))) await c.Commands.IpTryAsync(Ns(c), ["link", "del", c.Record.Interface], ct);
     }
 
-    /// <summary>Routes of the allowed IPs inside the namespace only; no IPv6 address means no IPv6 at all (unreachable, never a leak).</summary>
+    /// <summary>
+    /// Routes of the allowed IPs inside the namespace only; no IPv6 address means no IPv6 at all (unreachable, never a leak).
+    /// A rootless exit has no named namespace: its commands already run inside it.
+    /// </summary>
     private static Task RoutesAsync(TunnelContext c, CancellationToken ct) => AddRoutesAsync(c.Commands, c.Record, ct);
 
     /// <summary>The routes of <see cref="Routes"/>, for the record as it is (also after a failover changed its profile).</summary>
     internal static async Task AddRoutesAsync(SystemCommands commands, TunnelRecord r, CancellationToken ct)
     {
-        var ns = r.Namespace ?? throw new InvalidOperationException("proxy mode without a namespace");
+        var ns = r.Namespace;
         var hasV6 = r.Addresses.Any(TunnelArgsValidator.IsIPv6);
         var hasV4 = r.Addresses.Any(a => !TunnelArgsValidator.IsIPv6(a));
         foreach (var prefix in r.AllowedIps)
@@ -100,10 +105,22 @@ internal static class NamespaceSteps
         r.SocksPort = p.SocksPort;
         r.HttpPort = p.HttpPort;
         c.Save();
-        r.ProxyPid = await c.ProxyLauncher.StartAsync(
-            new ProxyLaunchSpec(r.Instance, Ns(c), p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password), ct);
+        r.ProxyPid = await c.ProxyLauncher.StartAsync(ProxySpec(r, p), ct);
         c.Save();
     }
+
+    /// <summary>
+    /// How the exit's proxy is started, the first time and every time its supervisor starts it again: the same
+    /// listeners, credentials and the same list of who may connect.
+    /// </summary>
+    internal static ProxyLaunchSpec ProxySpec(TunnelRecord r, ProxyArgs p) =>
+        new(r.Instance, r.Namespace ?? "", p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password)
+        {
+            // Owner-only unless shared or opened to named users. A record without an owner is the launching
+            // user's: root for the daemon's records of earlier versions, the user for a rootless exit.
+            Access = new ProxyAccessSpec(r.ProxyShare,
+                r.ProxyAllowUids.Count > 0 ? r.ProxyAllowUids : [r.OwnerUid ?? Tunmux.Privileged.Proxy.Launch.Libc.GetEuid()], r.ProxyAllowGids),
+        };
 
     private static async Task StopProxyAsync(TunnelContext c, CancellationToken ct)
     {

@@ -33,7 +33,8 @@ internal sealed class TunnelContext
 
     /// <summary>What the exit's supervisor and hooks need (keys included), saved and deleted with the record; null during <c>down</c>.</summary>
     public Supervision.ExitPlan? Plan { get; init; }
-    public required Supervision.ExitPlanStore Plans { get; init; }
+    /// <summary>Where the daemon keeps plans; null for a rootless exit, which no supervisor watches.</summary>
+    public Supervision.ExitPlanStore? Plans { get; init; }
 
     /// <summary>Null during <c>down</c>: nothing that needs it runs then.</summary>
     public string? PrivateKey { get; init; }
@@ -50,6 +51,15 @@ internal sealed class TunnelContext
     /// <summary>The userspace implementation to use when there is no kernel link: name and command path.</summary>
     public (string Name, string Command)? Userspace { get; init; }
 
+    /// <summary>Where the userspace implementation puts its control socket, as seen by the steps' commands.</summary>
+    public string WireGuardSocketDir { get; init; } = "/var/run/wireguard";
+
+    /// <summary>
+    /// A process in the network namespace the userspace implementation runs in (a rootless exit's
+    /// holder); null for this process's own. Interface names are unique only per namespace.
+    /// </summary>
+    public int? UserspaceNamespaceOf { get; set; }
+
     public SystemTools Tools => Commands.Tools;
 
     /// <summary>Persists the record so a crash after this point still knows what to undo.</summary>
@@ -59,13 +69,13 @@ internal sealed class TunnelContext
     public void SaveWithPlan()
     {
         Save();
-        if (Plan is not null) Plans.Save(Plan);
+        if (Plan is not null) Plans?.Save(Plan);
     }
 
     /// <summary>Forgets the exit: its plan (private keys) first, then its record.</summary>
     public void Forget()
     {
-        Plans.Delete(Record.Instance);
+        Plans?.Delete(Record.Instance);
         Store.Delete(Record.Instance);
     }
 }

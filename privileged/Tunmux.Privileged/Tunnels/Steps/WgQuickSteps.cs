@@ -65,10 +65,14 @@ internal static class WgQuickSteps
         return Task.CompletedTask;
     }
 
-    private static Dictionary<string, string>? Environment(TunnelContext c) =>
-        c.Userspace is { } u && c.Record.UserspaceImplementation is not null
-            ? new() { ["WG_QUICK_USERSPACE_IMPLEMENTATION"] = u.Command }
-            : null;
+    private static Dictionary<string, string>? Environment(TunnelContext c)
+    {
+        if (c.Userspace is not { } u || c.Record.UserspaceImplementation is null) return null;
+        var env = UserspaceProcess.WgQuickEnvironment(u.Name, UserspaceProcess.LogPath(c.Paths, c.Record.Interface));
+        env["WG_QUICK_USERSPACE_IMPLEMENTATION"] = u.Command;
+        if (env.ContainsKey("WG_LOG_FILE")) SecureFiles.PrivateDirectory(Path.GetDirectoryName(env["WG_LOG_FILE"])!);
+        return env;
+    }
 
     private static async Task UpAsync(TunnelContext c, CancellationToken ct)
     {
@@ -76,8 +80,10 @@ internal static class WgQuickSteps
         // Recorded first: a crash inside wg-quick still leaves a record that down can act on.
         r.DataPlane = "unknown";
         c.Save();
+        var spawned = UserspaceProcess.NowTicks();
         await c.Commands.CheckedAsync(c.Tools.WgQuick, ["up", r.ConfigPath!], null, Environment(c), ct);
-        var pid = ProcessControl.FindByCommandLine(InterfaceSteps.UserspaceProgramNames(c), r.Interface);
+        // wg-quick starts the implementation itself: only a root process started since then counts.
+        var pid = ProcessControl.FindByCommandLine(InterfaceSteps.UserspaceProgramNames(c), r.Interface, startedAfter: spawned);
         if (pid is { } p)
         {
             c.Pids.Register(p);

@@ -178,9 +178,9 @@ internal sealed class ExitControl : IExitControl, IDisposable
     public async Task RestartProxyAsync(CancellationToken ct)
     {
         var p = _plan.Proxy ?? throw new InvalidOperationException("the exit has no proxy settings");
-        _record.ProxyPid = await _proxy.StartAsync(
-            new ProxyLaunchSpec(_record.Instance, _record.Namespace!, p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password), ct)
-            .ConfigureAwait(false);
+        // The same spec as the first start: its owner and allow list go with it, so the new process asks the kernel
+        // who each client is just as the old one did.
+        _record.ProxyPid = await _proxy.StartAsync(Steps.NamespaceSteps.ProxySpec(_record, p), ct).ConfigureAwait(false);
         _store.Save(_record);
     }
 
