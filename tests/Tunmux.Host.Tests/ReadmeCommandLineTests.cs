@@ -72,6 +72,9 @@ public sealed class ReadmeCommandLineTests
         new object[] { "proton connect FR#183 --mtu 1280", "proton connect" },
         new object[] { "plugins --json", "plugins" },
         new object[] { "status --json", "status" },
+        new object[] { "proton connect --proxy --country US --no-failover", "proton connect" },
+        new object[] { "wg us-1", "wg" },
+        new object[] { "wg", "wg" },
     ];
 
     [TestCaseSource(nameof(Lines))]

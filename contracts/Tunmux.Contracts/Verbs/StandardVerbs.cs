@@ -125,6 +125,10 @@ public class ConnectOptions
     [Option("mtu", MetaValue = "N", HelpText = "tunnel MTU (default: the profile's, else 1420)")]
     [Range(576, 9000)]
     public int? Mtu { get; set; }
+
+    /// <summary>Keep the server connected to even when it stops answering (the exit then fails instead of moving).</summary>
+    [Option("no-failover", HelpText = "never move the exit to another server when its server stops answering (config: failover = false)")]
+    public bool NoFailover { get; set; }
 }
 
 /// <summary><c>disconnect [instance] [-a]</c> below a provider; handled by the host alone.</summary>

@@ -121,6 +121,9 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
                     throw new UsageException($"unknown provider '{only}'", Cli.Help.UsageLine(verb, path));
                 if (ParseOnly) return Parsed("disconnect");
                 return await NewDisconnect().RunAsync(d.Instance, d.Provider, d.All, path, ct);
+            case WgVerb wg:
+                if (ParseOnly) return Parsed("wg");
+                return await new WgCommand(paths, console, () => LoadConfig().General).RunAsync(wg.Instance, ct);
             case PrivilegedVerb privileged:
                 var daemon = PrivilegedCommand.ToDaemonOptions(privileged, Cli.Help.UsageLine(verb, path));
                 if (ParseOnly) return Parsed("privileged");

@@ -28,6 +28,14 @@ internal sealed class HostConnectVerb
     public string Provider { get; set; } = "";
 }
 
+/// <summary><c>tunmux wg [instance]</c>: the WireGuard view of exits, as <c>wg show</c> prints it.</summary>
+[Verb("wg", HelpText = "Show the WireGuard state of a connection (peer, endpoint, latest handshake, transfer) as 'wg show' does")]
+internal sealed class WgVerb
+{
+    [Value(0, MetaName = "instance", HelpText = "instance to show (see 'tunmux status'; default: every connection)")]
+    public string? Instance { get; set; }
+}
+
 /// <summary><c>tunmux privileged --serve ...</c>: the root daemon.</summary>
 [Verb("privileged", HelpText = "Run the root daemon that changes the system (normally started for you)")]
 internal sealed class PrivilegedVerb
@@ -66,7 +74,7 @@ internal static class HostVerbs
 
     /// <summary>The host's verbs in help order.</summary>
     public static readonly IReadOnlyList<Type> All =
-        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(PrivilegedVerb)];
+        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(WgVerb), typeof(PrivilegedVerb)];
 
     /// <summary>The standard verbs below a provider that the host answers without loading the plugin.</summary>
     public static readonly IReadOnlyList<Type> Bookkeeping = [typeof(DisconnectOptions), typeof(StatusOptions)];

@@ -30,8 +30,11 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             Sort = options.Sort,
             Options = options,
         }, ct);
-        SecretMask.Register(plan.Profile.PrivateKey);
-        foreach (var peer in plan.Profile.Peers) SecretMask.Register(peer.PresharedKey);
+        foreach (var profile in plan.Alternatives.Select(a => a.Profile).Prepend(plan.Profile))
+        {
+            SecretMask.Register(profile.PrivateKey);
+            foreach (var peer in profile.Peers) SecretMask.Register(peer.PresharedKey);
+        }
         if (LogSetup.Verbose) LogSetup.Logger.Debug("profile for {Server}: {Profile}", plan.Server.Name, plan.Profile);
 
         var general = config.General;
@@ -75,6 +78,10 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             KillSwitch = !proxy && general.KillSwitch,
             Profile = ToDto(plan.Profile, mtu),
             Server = ToDto(plan.Server),
+            // The ranked servers the daemon may fail over to, with --mtu applied to each as to the first.
+            Alternatives = plan.Alternatives
+                .Select(a => new AlternativeDto { Server = ToDto(a.Server), Profile = ToDto(a.Profile, options.Mtu ?? a.Profile.Mtu) })
+                .ToList(),
             Supervision = ConnectSettings.Supervision(options, general),
             Hooks = ConnectSettings.Hooks(config, provider.Name),
             Proxy = ports is { } p
@@ -143,6 +150,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         Addresses = p.Addresses,
         Dns = p.Dns,
         Mtu = mtu,
+        PortForwardGateway = p.PortForwardGateway,
         Peers = p.Peers.Select(x => new PeerDto
         {
             PublicKey = x.PublicKey,
@@ -161,10 +169,10 @@ internal static class ConnectSettings
 
     public static bool AccessLog(ConnectOptions options, GeneralConfig general) => options.ProxyAccessLog || general.ProxyAccessLog;
 
-    /// <summary>The supervisor's settings for this exit: failover unless switched off, and any timers config.toml sets.</summary>
+    /// <summary>The supervisor's settings for this exit: failover unless switched off (--no-failover, config failover = false), and any timers config.toml sets.</summary>
     public static SupervisionArgs Supervision(ConnectOptions options, GeneralConfig general) => new()
     {
-        Failover = general.Failover,
+        Failover = general.Failover && !options.NoFailover,
         CheckIntervalMs = general.HealthCheckIntervalMs,
         TrafficTimeoutMs = general.HealthTrafficTimeoutMs,
         IdleProbeMs = general.HealthIdleProbeMs,
