@@ -7,11 +7,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/dist}
 config=${TUNMUX_BUILD_CONFIGURATION:-Release}
 rid=${TUNMUX_RID:-linux-x64}
+# Self-contained (TUNMUX_SELF_CONTAINED=true) carries its own .NET runtime: what the Debian package
+# and build/install.sh ship, since Debian has no .NET 10 runtime package.
+self_contained=${TUNMUX_SELF_CONTAINED:-false}
 
 rm -rf "$out"
 mkdir -p "$out/plugins"
-dotnet publish "$root/host/Tunmux.Host/Tunmux.Host.csproj" -c "$config" -r "$rid" --self-contained false \
+dotnet publish "$root/host/Tunmux.Host/Tunmux.Host.csproj" -c "$config" -r "$rid" --self-contained "$self_contained" \
   -p:PublishReadyToRun=true -o "$out" -nologo -v quiet
+# The runtime's LTTng trace provider is loaded only when present and asked for; shipped, it would make
+# liblttng-ust a dependency of every install.
+rm -f "$out/libcoreclrtraceptprovider.so"
 # The per-instance proxy as a native executable beside tunmux (the launcher prefers it; needs clang).
 dotnet publish "$root/privileged/Tunmux.Proxy/Tunmux.Proxy.csproj" -c "$config" -r "$rid" -o "$out/.proxy" -nologo -v quiet
 mv "$out/.proxy/tunmux-proxy" "$out/tunmux-proxy"

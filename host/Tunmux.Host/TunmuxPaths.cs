@@ -34,6 +34,9 @@ public sealed class TunmuxPaths
     public string ConnectionFile(string instance) => Path.Combine(ConnectionsDir, instance + ".json");
     public string ProviderDir(string provider) => Path.Combine(ConfigDir, provider);
 
+    /// <summary>The addresses provider API names last resolved to, for connects under lockdown.</summary>
+    public string ApiAddressesFile => Path.Combine(ConfigDir, "api-addresses.json");
+
     /// <summary>Per-user folder for the daemon startup lock: <c>$XDG_RUNTIME_DIR/tunmux</c> or <c>/tmp/tunmux-$UID</c>.</summary>
     public static string UserRuntimeDir() =>
         Env("XDG_RUNTIME_DIR") is { } xdg ? Path.Combine(xdg, "tunmux") : $"/tmp/tunmux-{Native.GetUid()}";

@@ -18,7 +18,7 @@ public abstract class TestProviderBase : IVpnProvider
     {
         Connect = typeof(TestConnectOptions),
         Verbs = [typeof(WhoAmI), typeof(PortsGroup)],
-        ConfigKeys = ["greeting"],
+        ConfigKeys = ["greeting", "info_error"],
     };
 
     public Task LoginAsync(LoginRequest request, CancellationToken cancellationToken)
@@ -29,8 +29,11 @@ public abstract class TestProviderBase : IVpnProvider
 
     public Task LogoutAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>The account; <c>info_error</c> in the plugin's config section makes it fail with that message (a refused session).</summary>
     public Task<AccountInfo> GetInfoAsync(InfoRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult(new AccountInfo { Username = "tester", Plan = Context.Config.GetString("greeting") ?? "none" });
+        Context.Config.GetString("info_error") is { } error
+            ? throw new ProviderException(error)
+            : Task.FromResult(new AccountInfo { Username = "tester", Plan = Context.Config.GetString("greeting") ?? "none" });
 
     public Task<IReadOnlyList<ServerInfo>> ListServersAsync(ServerQuery query, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<ServerInfo>>([new ServerInfo { Name = "T#1", Country = query.Country ?? "ZZ", Load = 5 }]);

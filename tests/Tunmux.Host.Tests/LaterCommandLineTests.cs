@@ -65,6 +65,13 @@ public sealed class LaterCommandLineTests
     [TestCase("airvpn connect Castor --port 47107", "airvpn connect")]
     [TestCase("wgconf connect -f ./my-tunnel.conf --proxy", "wgconf connect")]
     [TestCase("wgconf save -f ./my-tunnel.conf -n office", "wgconf save")]
+    [TestCase("proton connect -c CH --kill-switch --allow-lan", "proton connect")]
+    [TestCase("airvpn connect Castor --kill-switch --disable-ipv6", "airvpn connect")]
+    [TestCase("connect wgconf -f ./my-tunnel.conf --disable-ipv6", "wgconf connect")]
+    [TestCase("lockdown on", "lockdown")]
+    [TestCase("lockdown on --allow-lan", "lockdown")]
+    [TestCase("lockdown off", "lockdown")]
+    [TestCase("lockdown --json", "lockdown")]
     public void Parses(string line, string expected)
     {
         var code = _cli.Parse(Words(line));
@@ -125,6 +132,18 @@ public sealed class LaterCommandLineTests
     {
         Assert.That(_cli.Run("airvpn", "ports"), Is.EqualTo(2));
         Assert.That(_cli.Err, Does.Contain("usage: tunmux airvpn ports <command> [flags]"));
+    }
+
+    [TestCase("wgconf connect -f ./my-tunnel.conf --proxy --kill-switch", "are for direct mode")]
+    [TestCase("wgconf connect -f ./my-tunnel.conf --proxy --disable-ipv6", "are for direct mode")]
+    [TestCase("wgconf connect -f ./my-tunnel.conf --allow-lan", "--allow-lan goes with the kill switch")]
+    [TestCase("lockdown off --allow-lan", "--allow-lan goes with 'lockdown on'")]
+    [TestCase("lockdown maybe", "argument <on|off> got 'maybe'; allowed: on, off")]
+    public void FirewallFlagsThatMakeNoSenseAreOneUsageError(string line, string message)
+    {
+        Assert.That(_cli.Run(Words(line)), Is.EqualTo(2), _cli.Err);
+        var lines = _cli.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Does.StartWith("error: ").And.Contain(message));
     }
 
     private static string[] Words(string line) => line.Split(' ').Select(a => a.Replace('~', ' ')).ToArray();

@@ -51,6 +51,10 @@ public static class Program
                 "lockdown" => await service.SetLockdownAsync(
                     new LockdownArgs { Enabled = argv[2] == "on", AllowLan = argv.Contains("--allow-lan") }, 0, CancellationToken.None),
                 "firewall" => await service.FirewallStatusAsync(CancellationToken.None),
+                // What an exit's supervisor announces before a failover.
+                "allow-endpoint" => await AllowEndpointAsync(service, argv[2], argv[3]),
+                // A client's firewall.allow_api, held until stdin closes (as the daemon holds it until the connection closes).
+                "allow-api" => await AllowApiAsync(service, uint.Parse(argv[2], System.Globalization.CultureInfo.InvariantCulture), argv[3..]),
                 // What the daemon does when it starts (after an idle stop, a crash or a reboot).
                 "restore" => await RestoreAsync(service),
                 "bench" => await BenchAsync(service, runner, argv[2], int.Parse(argv[3], System.Globalization.CultureInfo.InvariantCulture)),
@@ -71,6 +75,22 @@ public static class Program
         {
             if (journal is not null) await File.WriteAllLinesAsync(journal, runner.Journal!);
         }
+    }
+
+    private static async Task<FirewallStatus> AllowApiAsync(TunnelService service, uint uid, IReadOnlyList<string> endpoints)
+    {
+        await service.AllowApiAsync(1, uid, endpoints, CancellationToken.None);
+        await Console.Out.WriteLineAsync("allowed");
+        await Console.Out.FlushAsync();
+        await Console.In.ReadToEndAsync();
+        await service.ReleaseApiAsync(1);
+        return await service.FirewallStatusAsync(CancellationToken.None);
+    }
+
+    private static async Task<FirewallStatus> AllowEndpointAsync(TunnelService service, string instance, string endpoint)
+    {
+        await service.UpdateAllowedEndpointAsync(instance, endpoint, CancellationToken.None);
+        return await service.FirewallStatusAsync(CancellationToken.None);
     }
 
     private static async Task<FirewallStatus> RestoreAsync(TunnelService service)

@@ -33,7 +33,23 @@ public sealed class TunnelDriver(IReadOnlyList<string> enter, string stateDir, I
 
     public string RuntimeDir => Path.Combine(StateDir, "run");
 
-    public LabResult Run(IReadOnlyList<string> args, string? stdin = null)
+    public LabResult Run(IReadOnlyList<string> args, string? stdin = null) => Lab.Run(enter[0], Command(args), stdin, Variables());
+
+    /// <summary>Starts the console without waiting: its stdin stays open until the caller closes it.</summary>
+    public System.Diagnostics.Process Start(IReadOnlyList<string> args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(enter[0])
+        {
+            UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        foreach (var a in Command(args)) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in Variables()) psi.Environment[k] = v;
+        return System.Diagnostics.Process.Start(psi)!;
+    }
+
+    private List<string> Command(IReadOnlyList<string> args) => [.. enter.Skip(1), Dotnet, typeof(Program).Assembly.Location, "tunnel", .. args];
+
+    private Dictionary<string, string> Variables()
     {
         var env = new Dictionary<string, string>
         {
@@ -43,7 +59,7 @@ public sealed class TunnelDriver(IReadOnlyList<string> enter, string stateDir, I
             ["DOTNET_TieredPGO"] = "0",
         };
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) env[k] = v;
-        return Lab.Run(enter[0], [.. enter.Skip(1), Dotnet, typeof(Program).Assembly.Location, "tunnel", .. args], stdin, env);
+        return env;
     }
 
     /// <summary>Lockdown on or off, as the daemon's <c>lockdown.set</c> does it.</summary>

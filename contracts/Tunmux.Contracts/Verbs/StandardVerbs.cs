@@ -129,6 +129,18 @@ public class ConnectOptions
     /// <summary>Keep the server connected to even when it stops answering (the exit then fails instead of moving).</summary>
     [Option("no-failover", HelpText = "never move the exit to another server when its server stops answering (config: failover = false)")]
     public bool NoFailover { get; set; }
+
+    /// <summary>Direct mode: block everything outside the tunnel from before the routes change until disconnect.</summary>
+    [Option("kill-switch", HelpText = "direct mode: nothing leaves outside the tunnel until disconnect, even if the tunnel dies (config general.kill_switch)")]
+    public bool KillSwitch { get; set; }
+
+    /// <summary>With the kill switch: the subnets this machine is directly on stay reachable.</summary>
+    [Option("allow-lan", HelpText = "with the kill switch: the local subnets this machine is on stay reachable")]
+    public bool AllowLan { get; set; }
+
+    /// <summary>Direct mode: IPv6 blocked for the duration even when the profile has an IPv6 address.</summary>
+    [Option("disable-ipv6", HelpText = "direct mode: block IPv6 while connected even when the server offers it")]
+    public bool DisableIpv6 { get; set; }
 }
 
 /// <summary><c>disconnect [instance] [-a]</c> below a provider; handled by the host alone.</summary>

@@ -1,9 +1,12 @@
 using Tunmux.Contracts;
 using Tunmux.Host.Config;
 using Tunmux.Host.Connections;
+using Tunmux.Host.Doctor;
 using Tunmux.Host.Logging;
+using Tunmux.Host.Manual;
 using Tunmux.Host.Plugins;
 using Tunmux.Host.Privileged;
+using Tunmux.Host.Shell;
 using Tunmux.Privileged.Protocol;
 
 namespace Tunmux.Host.Cli;
@@ -101,6 +104,8 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
 
         var path = "tunmux " + verb.Name;
         var words = args[1..];
+        // The completion scripts pass the words typed so far as they are: never parsed, never help.
+        if (verb.Type == typeof(CompleteVerb)) return Complete(words);
         // The daemon's own flags may follow --serve; help is only for a person at a terminal.
         if (ArgWords.WantsHelp(words) && !(verb.Type == typeof(PrivilegedVerb) && words.Contains("--serve")))
             return Help(Cli.Help.Verb(verb, path));
@@ -124,6 +129,23 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
             case WgVerb wg:
                 if (ParseOnly) return Parsed("wg");
                 return await new WgCommand(paths, console, () => LoadConfig().General).RunAsync(wg.Instance, ct);
+            case LockdownVerb lockdown:
+                var state = lockdown.State?.ToLowerInvariant();
+                if (lockdown.AllowLan && state != "on")
+                    throw new UsageException("--allow-lan goes with 'lockdown on'", Cli.Help.UsageLine(verb, path));
+                if (ParseOnly) return Parsed("lockdown");
+                return await new LockdownCommand(console, LoadConfig().General).RunAsync(state, lockdown.AllowLan, lockdown.Json, ct);
+            case DoctorVerb doctor:
+                if (ParseOnly) return Parsed("doctor");
+                return await new DoctorCommand(paths, _catalog, console, Machine.Current()).RunAsync(doctor.Json, ct);
+            case CompletionVerb completion:
+                if (ParseOnly) return Parsed("completion");
+                console.Out.Write(CompletionScripts.For(completion.Shell));
+                return 0;
+            case ManPageVerb:
+                if (ParseOnly) return Parsed("manpage");
+                console.Out.Write(new ManPage(new CommandTree(_catalog, paths, console), Version, ManPageDate()).Render());
+                return 0;
             case PrivilegedVerb privileged:
                 var daemon = PrivilegedCommand.ToDaemonOptions(privileged, Cli.Help.UsageLine(verb, path));
                 if (ParseOnly) return Parsed("privileged");
@@ -158,7 +180,9 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         VerbParser.WarmUp(args);
         var plugin = await loading;
         var provider = plugin.Provider;
-        provider.Initialize(new ProviderContext(name, config, paths, console, ct));
+        var context = new ProviderContext(name, config, paths, console, ct);
+        await using var hole = context.Hole;
+        provider.Initialize(context);
         var commands = ProviderVerbs.Of(provider);
         WarnUnknownKeys(config, name, commands.Declared);
         var command = new ProviderCommand(provider, commands, config, paths, console) { ParseOnly = ParseOnly };
@@ -166,6 +190,21 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         if (ParseOnly) LastParsed = command.LastParsed;
         return code;
     }
+
+    private int Complete(string[] words)
+    {
+        var engine = new CompletionEngine(new CommandTree(_catalog, paths, console), () =>
+            new State.ConnectionStore(paths).List()
+                .Select(s => new LiveInstance(s.Instance, s.Provider, $"{s.Provider} {s.Server} ({s.Mode})")).ToList());
+        console.Out.Write(CompletionEngine.Render(engine.Complete(words)));
+        return 0;
+    }
+
+    /// <summary>SOURCE_DATE_EPOCH when a build sets it (a reproducible page), else today.</summary>
+    private static DateTimeOffset ManPageDate() =>
+        long.TryParse(Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"), out var epoch)
+            ? DateTimeOffset.FromUnixTimeSeconds(epoch)
+            : DateTimeOffset.UtcNow;
 
     private TunmuxConfig LoadConfig()
     {

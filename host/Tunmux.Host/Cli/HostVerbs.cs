@@ -36,6 +36,18 @@ internal sealed class WgVerb
     public string? Instance { get; set; }
 }
 
+/// <summary><c>tunmux lockdown [on|off] [--allow-lan] [--json]</c>: the firewall with no connection at all, until turned off.</summary>
+[Verb("lockdown", HelpText = "Block all traffic outside a tunnel, connected or not, until turned off (no argument: show whether it is on)")]
+internal sealed class LockdownVerb : JsonVerbOptions
+{
+    [Value(0, MetaName = "on|off", HelpText = "on or off; without it, show whether lockdown is on")]
+    [AllowedValues("on", "off")]
+    public string? State { get; set; }
+
+    [Option("allow-lan", HelpText = "with on: the local subnets this machine is on stay reachable")]
+    public bool AllowLan { get; set; }
+}
+
 /// <summary><c>tunmux privileged --serve ...</c>: the root daemon.</summary>
 [Verb("privileged", HelpText = "Run the root daemon that changes the system (normally started for you)")]
 internal sealed class PrivilegedVerb
@@ -57,6 +69,30 @@ internal sealed class PrivilegedVerb
     public int? IdleTimeoutMs { get; set; }
 }
 
+/// <summary><c>tunmux doctor [--json]</c>.</summary>
+[Verb("doctor", HelpText = "Check this machine for what tunmux needs: one line per check, with the fix")]
+internal sealed class DoctorVerb : JsonVerbOptions;
+
+/// <summary><c>tunmux completion bash|zsh|fish</c>.</summary>
+[Verb("completion", HelpText = "Print the shell completion script for bash, zsh or fish")]
+internal sealed class CompletionVerb
+{
+    [Value(0, MetaName = "shell", Required = true, HelpText = "bash, zsh or fish")]
+    [AllowedValues("bash", "zsh", "fish")]
+    public string Shell { get; set; } = "";
+}
+
+/// <summary>
+/// <c>tunmux __complete WORD... CURRENT</c>: the candidates for the last word of a command line, for the
+/// completion scripts. Its words are taken as they are, never parsed as flags.
+/// </summary>
+[Verb("__complete", Hidden = true, HelpText = "Print the completions of a command line (used by the completion scripts)")]
+internal sealed class CompleteVerb;
+
+/// <summary><c>tunmux manpage</c>: tunmux(1) in roff, written from these same verb classes.</summary>
+[Verb("manpage", Hidden = true, HelpText = "Print the manual page tunmux(1) in roff")]
+internal sealed class ManPageVerb;
+
 /// <summary>The flags before any verb; <c>-v</c> is also accepted anywhere on the line.</summary>
 [Verb("tunmux", HelpText = "global flags")]
 internal sealed class GlobalFlags
@@ -74,7 +110,8 @@ internal static class HostVerbs
 
     /// <summary>The host's verbs in help order.</summary>
     public static readonly IReadOnlyList<Type> All =
-        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(WgVerb), typeof(PrivilegedVerb)];
+        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(LockdownVerb), typeof(WgVerb), typeof(PrivilegedVerb),
+            typeof(DoctorVerb), typeof(CompletionVerb), typeof(CompleteVerb), typeof(ManPageVerb)];
 
     /// <summary>The standard verbs below a provider that the host answers without loading the plugin.</summary>
     public static readonly IReadOnlyList<Type> Bookkeeping = [typeof(DisconnectOptions), typeof(StatusOptions)];

@@ -36,11 +36,12 @@ internal sealed class VerbModel
                 var kind = Kind(p.PropertyType);
                 if (kind == ValueKind.Enum) allowed ??= EnumWords(p.PropertyType);
                 options.Add(new OptionModel(p, o.ShortName is { Length: 1 } s ? s[0] : null, o.LongName, o.MetaValue, o.Required, kind, range, allowed,
-                    o.Separator == '\0' ? null : o.Separator));
+                    o.Separator == '\0' ? null : o.Separator, o.HelpText ?? "", o.Default));
             }
             else if (p.GetCustomAttribute<ValueAttribute>() is { } v)
             {
-                values.Add(new ValueModel(p, v.Index, string.IsNullOrEmpty(v.MetaName) ? p.Name.ToLowerInvariant() : v.MetaName, v.Required, range, allowed));
+                values.Add(new ValueModel(p, v.Index, string.IsNullOrEmpty(v.MetaName) ? p.Name.ToLowerInvariant() : v.MetaName, v.Required, range, allowed,
+                    v.HelpText ?? ""));
             }
         }
         Options = options;
@@ -100,13 +101,14 @@ internal sealed class VerbModel
 
 internal enum ValueKind { Switch, Text, Integer, Enum, List }
 
-/// <summary>One flag: <c>-c, --country CC</c>.</summary>
+/// <summary>One flag: <c>-c, --country CC</c>, with the text its help line shows.</summary>
 internal sealed record OptionModel(PropertyInfo Property, char? ShortName, string LongName, string? MetaValue, bool Required, ValueKind Kind,
-    RangeAttribute? Range, IReadOnlyList<string>? Allowed, char? Separator)
+    RangeAttribute? Range, IReadOnlyList<string>? Allowed, char? Separator, string Help, object? Default)
 {
     public bool TakesValue => Kind != ValueKind.Switch;
     public string Display => $"--{LongName}";
 }
 
-/// <summary>One positional argument: <c>&lt;port&gt;</c>.</summary>
-internal sealed record ValueModel(PropertyInfo Property, int Index, string MetaName, bool Required, RangeAttribute? Range, IReadOnlyList<string>? Allowed);
+/// <summary>One positional argument: <c>&lt;port&gt;</c>, with the text its help line shows.</summary>
+internal sealed record ValueModel(PropertyInfo Property, int Index, string MetaName, bool Required, RangeAttribute? Range, IReadOnlyList<string>? Allowed,
+    string Help);

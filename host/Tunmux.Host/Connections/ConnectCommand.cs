@@ -19,6 +19,13 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         if (!proxy && (options.SocksPort is not null || options.HttpPort is not null || options.ProxyUser is not null || options.ProxyAccessLog))
             throw new UsageException("--socks-port, --http-port, --proxy-user and --proxy-access-log need --proxy",
                 "usage: tunmux " + provider.Name + " connect --proxy [--socks-port N] [--http-port N] [--proxy-user NAME] [--proxy-access-log]");
+        if (proxy && (options.KillSwitch || options.AllowLan || options.DisableIpv6))
+            throw new UsageException("--kill-switch, --allow-lan and --disable-ipv6 are for direct mode; a proxy exit needs none (its namespace has no route but the tunnel)",
+                "usage: tunmux " + provider.Name + " connect [--kill-switch [--allow-lan]] [--disable-ipv6]");
+        var killSwitch = ConnectSettings.KillSwitch(options, config.General);
+        if (options.AllowLan && !killSwitch)
+            throw new UsageException("--allow-lan goes with the kill switch: without it nothing is blocked",
+                "usage: tunmux " + provider.Name + " connect --kill-switch --allow-lan");
         var proxyUser = options.ProxyUser;
         var proxyPassword = proxyUser is null ? null : ReadProxyPassword();
 
@@ -75,7 +82,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             Backend = backend,
             UserspaceImplementation = general.UserspaceImplementation,
             HandshakeTimeoutMs = general.HandshakeTimeoutMs,
-            KillSwitch = !proxy && general.KillSwitch,
+            KillSwitch = killSwitch,
+            AllowLan = options.AllowLan,
+            DisableIpv6 = options.DisableIpv6,
             Profile = ToDto(plan.Profile, mtu),
             Server = ToDto(plan.Server),
             // The ranked servers the daemon may fail over to, with --mtu applied to each as to the first.
@@ -121,7 +130,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         }
         else
         {
-            console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}); all traffic goes through the tunnel");
+            var extras = (info.KillSwitch ? options.AllowLan ? ", kill switch on, LAN allowed" : ", kill switch on" : "")
+                         + (options.DisableIpv6 ? ", IPv6 blocked" : "");
+            console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}{extras}); all traffic goes through the tunnel");
         }
         if (info.Health?.ForwardedPort is { } forwarded) console.Out.WriteLine($"  Forwarded port  {forwarded} (TCP and UDP)");
         if (info.Health is { Supervised: false, Reason: { } why }) console.Out.WriteLine($"  Note: {why}");
@@ -189,4 +200,7 @@ internal static class ConnectSettings
         var ifdown = section.GetString("ifdown") ?? config.General.Ifdown;
         return ifup is null && ifdown is null ? null : new HookArgs { Ifup = ifup, Ifdown = ifdown, TimeoutMs = config.General.HookTimeoutMs };
     }
+
+    /// <summary>Direct mode only: <c>--kill-switch</c> or <c>general.kill_switch</c>.</summary>
+    public static bool KillSwitch(ConnectOptions options, GeneralConfig general) => !options.Proxy && (options.KillSwitch || general.KillSwitch);
 }

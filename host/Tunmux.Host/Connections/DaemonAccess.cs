@@ -7,13 +7,15 @@ namespace Tunmux.Host.Connections;
 internal static class DaemonAccess
 {
     public static Task<IPrivilegedClient> ConnectAsync(GeneralConfig general, CancellationToken ct) =>
-        PrivilegedClient.ConnectAsync(new PrivilegedClientOptions
-        {
-            Transport = general.PrivilegedTransport,
-            Autostart = general.PrivilegedAutostart,
-            AutostartTimeoutMs = general.PrivilegedAutostartTimeoutMs,
-            AuthorizedGroup = general.PrivilegedAuthorizedGroup,
-            AutostopMode = general.PrivilegedAutostopMode,
-            AutostopTimeoutMs = general.PrivilegedAutostopTimeoutMs,
-        }, ct);
+        PrivilegedClient.ConnectAsync(Options(general), ct);
+
+    public static PrivilegedClientOptions Options(GeneralConfig general) => new()
+    {
+        Transport = general.PrivilegedTransport,
+        Autostart = general.PrivilegedAutostart,
+        AutostartTimeoutMs = general.PrivilegedAutostartTimeoutMs,
+        AuthorizedGroup = general.PrivilegedAuthorizedGroup,
+        AutostopMode = general.PrivilegedAutostopMode,
+        AutostopTimeoutMs = general.PrivilegedAutostopTimeoutMs,
+    };
 }

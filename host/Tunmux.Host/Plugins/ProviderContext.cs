@@ -2,8 +2,13 @@ using System.Net.Http.Headers;
 using Tunmux.Contracts;
 using Tunmux.Host.Config;
 using Tunmux.Host.Credentials;
+using Tunmux.Host.Connections;
 using Tunmux.Host.Logging;
+using Tunmux.Host.Net;
+using Tunmux.Host.State;
 using Tunmux.Host.Storage;
+using Tunmux.Privileged;
+using Tunmux.Privileged.Naming;
 
 namespace Tunmux.Host.Plugins;
 
@@ -16,6 +21,8 @@ internal sealed class ProviderContext : IProviderContext
 
     public ProviderContext(string provider, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console, CancellationToken cancellation)
     {
+        Hole = new ApiFirewallHole(ct => DaemonAccess.ConnectAsync(config.General, ct));
+        Http = new HttpClientProvider(new ApiConnector(new ApiAddressBook(paths.ApiAddressesFile), () => FirewallBlocksApi(paths), Hole.AllowAsync));
         Config = config.Section(provider);
         Console = console;
         Cancellation = cancellation;
@@ -27,7 +34,10 @@ internal sealed class ProviderContext : IProviderContext
 
     public IConfigSection Config { get; }
     public ICredentialStore Credentials => _credentials.Value;
-    public IHttpClientProvider Http { get; } = new HttpClientProvider();
+    public IHttpClientProvider Http { get; }
+
+    /// <summary>The daemon's hole for API requests under lockdown; the command disposes it when it ends.</summary>
+    public ApiFirewallHole Hole { get; }
     public IPluginLogger Log => _log.Value;
     public ILatencyProbe Latency { get; } = new Tunmux.Host.Latency.LatencyProbe();
     public IConsoleIO Console { get; }
@@ -42,14 +52,22 @@ internal sealed class ProviderContext : IProviderContext
         }
     }
 
-    private sealed class HttpClientProvider : IHttpClientProvider
+    /// <summary>tunmux's firewall is in place with no direct tunnel of this user's to carry API requests.</summary>
+    private static bool FirewallBlocksApi(TunmuxPaths paths) =>
+        FirewallView.Read(PrivilegedPaths.FromEnvironment()) is { Active: true }
+        && new ConnectionStore(paths).Get(InstanceNames.Direct) is null;
+
+    private sealed class HttpClientProvider(ApiConnector connector) : IHttpClientProvider
     {
         private static readonly ProductInfoHeaderValue UserAgent =
             new("tunmux", typeof(HttpClientProvider).Assembly.GetName().Version?.ToString(3) ?? "0");
 
         public HttpClient Create(TimeSpan? timeout = null, HttpMessageHandler? handler = null)
         {
-            var client = new HttpClient(handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
+            handler ??= new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) };
+            // A plugin's own SocketsHttpHandler gets the same connect step, unless it brought one of its own.
+            if (handler is SocketsHttpHandler { ConnectCallback: null } sockets) sockets.ConnectCallback = connector.ConnectAsync;
+            var client = new HttpClient(handler)
             {
                 Timeout = timeout ?? TimeSpan.FromSeconds(30),
             };

@@ -21,6 +21,9 @@ internal sealed class KillSwitch(PrivilegedPaths paths, TunnelRecordStore record
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<long, IReadOnlyList<ApiAccess>> _api = [];
 
+    /// <summary>An exit's next endpoint, announced before its interface switches to it (failover); until it goes down.</summary>
+    private readonly Dictionary<string, string> _next = new(StringComparer.Ordinal);
+
     /// <summary>Lockdown or a kill switch is on: the table must be in place.</summary>
     public bool IsActive => Load().IsActive;
 
@@ -146,11 +149,31 @@ internal sealed class KillSwitch(PrivilegedPaths paths, TunnelRecordStore record
         }
     }
 
+    /// <summary>
+    /// Lets an exit's encrypted traffic to <paramref name="endpoint"/> (an address) through as well, before its interface
+    /// is pointed there: the rules follow a failover. The record's endpoint stays allowed too, so there is no gap.
+    /// </summary>
+    public async Task AllowEndpointAsync(string instance, string endpoint, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            _next[instance] = endpoint;
+            var s = Load();
+            if (s.IsActive) await ApplyLockedAsync(s, exclude: null, ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>At daemon start: puts the table back as the state says (after a reboot lockdown must hold again), or removes a stale one.</summary>
     public Task RestoreAsync(CancellationToken ct) => RefreshAsync(null, ct);
 
     private async Task ApplyLockedAsync(FirewallState s, string? exclude, CancellationToken ct)
     {
+        if (exclude is not null) _next.Remove(exclude);
         var c = commands();
         if (s.IsActive)
         {
@@ -176,9 +199,11 @@ internal sealed class KillSwitch(PrivilegedPaths paths, TunnelRecordStore record
         var exits = new List<ExitSocket>();
         foreach (var r in live)
         {
-            // Every exit's encrypted socket carries its mark; a record whose endpoint is not an address is left out (fail closed).
-            if (EndpointAddress.TryParse(r.Endpoint, out var address, out var port))
-                exits.Add(ExitSocket.ByMark(address, port, (uint)(r.Fwmark ?? ExitMark.Value)));
+            // Every exit's encrypted socket carries its mark; an endpoint that is not an address is left out (fail closed).
+            var mark = (uint)(r.Fwmark ?? ExitMark.Value);
+            foreach (var endpoint in _next.TryGetValue(r.Instance, out var next) ? [r.Endpoint, next] : new[] { r.Endpoint })
+                if (EndpointAddress.TryParse(endpoint, out var address, out var port))
+                    exits.Add(ExitSocket.ByMark(address, port, mark));
         }
         var direct = live.FirstOrDefault(r => r.Mode == TunnelModes.Direct);
         return new FirewallPolicy

@@ -465,17 +465,12 @@ public sealed class TunnelService : ITunnelService
     public Task RestoreFirewallAsync(CancellationToken cancellationToken) => _killSwitch.RestoreAsync(cancellationToken);
 
     /// <summary>
-    /// An exit now talks to another server (failover): its record follows, and so does the firewall's hole for its
-    /// encrypted traffic. The endpoint must be an address (the new server is already chosen and resolved).
+    /// An exit is about to talk to another server (failover, or its name resolving elsewhere): while a kill switch or
+    /// lockdown is on, its encrypted traffic to <paramref name="endpoint"/> (an address) is let through before the
+    /// interface switches. The seam for the exits' supervisors.
     /// </summary>
-    public async Task UpdateAllowedEndpointAsync(string instance, string endpoint, CancellationToken cancellationToken)
-    {
-        if (!EndpointAddress.TryParse(endpoint, out _, out _))
-            throw new PrivilegedException(ErrorCodes.InvalidArgument, $"endpoint {RequestValidator.Preview(endpoint)} is not address:port");
-        var record = _store.Load(instance)
-            ?? throw new PrivilegedException(ErrorCodes.NotFound, $"instance {instance} is not up");
-        record.Endpoint = endpoint;
-        _store.Save(record);
-        await _killSwitch.RefreshAsync(null, cancellationToken);
-    }
+    public Task UpdateAllowedEndpointAsync(string instance, string endpoint, CancellationToken cancellationToken) =>
+        EndpointAddress.TryParse(endpoint, out _, out _)
+            ? _killSwitch.AllowEndpointAsync(instance, endpoint, cancellationToken)
+            : throw new PrivilegedException(ErrorCodes.InvalidArgument, $"endpoint {RequestValidator.Preview(endpoint)} is not address:port");
 }

@@ -18,12 +18,12 @@ namespace Tunmux.Network.Tests.Firewall;
 [NonParallelizable]
 public sealed class KillSwitchTests : LabFixture
 {
-    private const string WhoamiV6 = "2001:2:0:100::1";
-    private const string DhostV6 = "2001:2:0:1::2";
-    private const string LanResolver = "198.18.1.1";
-    private const string InternetResolver = "198.18.100.54";
+    private const string WhoamiV6 = LeakPaths.WhoamiV6;
+    private const string DhostV6 = LeakPaths.StandInV6;
+    private const string LanResolver = LeakPaths.LanResolver;
+    private const string InternetResolver = LeakPaths.InternetResolver;
 
-    private readonly List<Process> _services = [];
+    private LeakPaths _leaks = null!;
     private TunnelDriver _driver = null!;
     private HostSnapshot _machine = null!;
 
@@ -31,51 +31,13 @@ public sealed class KillSwitchTests : LabFixture
     protected override int Servers => 3;
 
     private string Dhost => Lab.DirectHostNamespace;
-    private string Inet => Lab.InternetNamespace;
     private string DhostResolvConf => $"/etc/netns/{Dhost}/resolv.conf";
 
     [OneTimeSetUp]
-    public void GiveTheStandInEveryOrdinaryPath()
-    {
-        Requires.Command("dig", "bind9-dnsutils");
-        Requires.Command("socat", "socat");
-        // IPv6 (the lab is IPv4 only): 2001:2::/48 is IPv6's benchmarking range, as 198.18.0.0/15 is IPv4's.
-        Lab.Check(Lab.InNamespace(Inet, "sysctl", "-qw", "net.ipv6.conf.dh0.disable_ipv6=0"));
-        Lab.Check(Lab.InNamespace(Dhost, "sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=0"));
-        Ip(Inet, "addr", "add", "2001:2:0:1::1/64", "dev", "dh0", "nodad");
-        Ip(Dhost, "addr", "add", DhostV6 + "/64", "dev", "eth0", "nodad");
-        Ip(Dhost, "-6", "route", "add", "default", "via", "2001:2:0:1::1");
-        Ip(Inet, "addr", "add", WhoamiV6 + "/128", "dev", "lo");
-        Ip(Inet, "addr", "add", InternetResolver + "/32", "dev", "lo");
-        Start(Inet, "python3", Path.Combine(Path.GetDirectoryName(Lab.ScriptPath)!, "whoami.py"), WhoamiV6, "80");
-        Start(Inet, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces",
-            "--listen-address=" + LanResolver, "--listen-address=" + InternetResolver, "--user=root",
-            "--pid-file=" + Path.Combine(Lab.Dir, "leak-dns.pid"), "--address=/whoami.lab/" + Lab.WhoamiIp);
-        Start(Inet, "socat", "-u", $"TCP-LISTEN:853,bind={InternetResolver},fork,reuseaddr", "OPEN:/dev/null");
-
-        // Ready, and settled: link-local routes appear when IPv6 comes up, and must not land mid-comparison.
-        WaitFor(() => Whoami6() == DhostV6 && Dig(LanResolver) == Lab.WhoamiIp && Tcp(InternetResolver, 853), "the leak paths to answer");
-        var settled = "";
-        for (var i = 0; i < 20; i++)
-        {
-            Thread.Sleep(100);
-            var now = NetworkSnapshot.Of(Dhost).Routes;
-            if (now == settled) break;
-            settled = now;
-        }
-    }
+    public void GiveTheStandInEveryOrdinaryPath() => _leaks = LeakPaths.Open(Lab);
 
     [OneTimeTearDown]
-    public void StopServices()
-    {
-        foreach (var p in _services)
-        {
-            try { if (!p.HasExited) { p.Kill(); p.WaitForExit(2000); } }
-            catch (InvalidOperationException) { }
-            p.Dispose();
-        }
-        _services.Clear();
-    }
+    public void StopServices() => _leaks?.Dispose();
 
     [SetUp]
     public void Before()
@@ -140,6 +102,9 @@ public sealed class KillSwitchTests : LabFixture
     public void AfterTheServersWireGuardStopsRequestsFailInsteadOfLeaking()
     {
         var before = Saved.Of(this);
+        _leaks.ResetCounter();
+        Assert.That(Fetch(Lab.WhoamiUrl), Is.EqualTo(Lab.DirectHostAddress));
+        Assert.That(_leaks.Leaked(), Is.Positive, "the counter sees what takes the ordinary route");
         _driver.Up(Direct(3, "kernel", killSwitch: true));
         Assert.That(Lab.Whoami(Dhost), Is.EqualTo(Lab.ExitAddress(3)));
 
@@ -148,13 +113,18 @@ public sealed class KillSwitchTests : LabFixture
             Lab.Run("kill", [pid.Trim()]);
         WaitFor(() => Lab.Check(Lab.Run("ip", ["netns", "pids", server])).Trim().Length == 0, "server 3's WireGuard to stop");
 
+        _leaks.ResetCounter();
         Assert.Multiple(() =>
         {
             Assert.That(Fetch(Lab.WhoamiUrl), Does.StartWith("error"), "by address");
             Assert.That(Fetch("http://whoami.lab/"), Does.StartWith("error"), "by name");
             Assert.That(Fetch(Lab.WhoamiUrl, "--interface", "eth0"), Does.StartWith("error"), "by the ordinary link");
             Assert.That(Dig(LanResolver), Does.StartWith("error"), "the LAN's resolver");
+            Assert.That(Whoami6(), Does.StartWith("error"), "IPv6");
         });
+        var leaked = _leaks.Leaked();
+        TestContext.Out.WriteLine($"packets out by the ordinary route while the server was dead: {leaked}");
+        Assert.That(leaked, Is.Zero, "nothing left by the ordinary route");
 
         _driver.Down(InstanceNames.Direct);
         before.AssertRestored(this, "after disconnect");
@@ -357,6 +327,78 @@ public sealed class KillSwitchTests : LabFixture
         before.AssertRestored(this, "after both are gone");
     }
 
+    [Test]
+    public void UnderLockdownAConnectsApiRequestsPassForItsUserAloneWhileItsConnectionLasts()
+    {
+        const string user = "65534";
+        var before = Saved.Of(this);
+        _driver.Lockdown(true);
+        Assert.That(FetchAs(user, Lab.WhoamiUrl), Does.StartWith("error"));
+
+        // The whoami server stands in for a provider API; the console holds the hole until its stdin closes.
+        using var client = _driver.Start(["allow-api", user, Lab.WhoamiIp + ":80"]);
+        try
+        {
+            var first = client.StandardOutput.ReadLine();
+            if (first != "allowed")
+            {
+                // Its error is complete only once it ends, and it ends when its stdin closes.
+                client.StandardInput.Close();
+                Assert.Fail($"allow-api answered '{first}': {client.StandardError.ReadToEnd()}");
+            }
+            Assert.Multiple(() =>
+            {
+                Assert.That(Nft(), Does.Contain($"meta skuid {user} ip daddr {Lab.WhoamiIp} tcp dport 80 accept"));
+                Assert.That(FetchAs(user, Lab.WhoamiUrl), Is.EqualTo(Lab.DirectHostAddress), "the connecting user, to the API");
+                Assert.That(Fetch(Lab.WhoamiUrl), Does.StartWith("error"), "anyone else");
+                Assert.That(FetchAs(user, $"http://{InternetResolver}:853/"), Does.StartWith("error"), "that user, anywhere else");
+            });
+        }
+        finally
+        {
+            client.StandardInput.Close();
+            if (!client.WaitForExit(30_000))
+            {
+                client.Kill();
+                Assert.Fail("allow-api did not end when its stdin closed");
+            }
+        }
+        Assert.That(FetchAs(user, Lab.WhoamiUrl), Does.StartWith("error"), "closed with the connection");
+        Assert.That(Nft(), Does.Not.Contain("skuid"));
+
+        _driver.Lockdown(false);
+        before.AssertRestored(this, "after lockdown off");
+    }
+
+    [Test]
+    public void TheRulesFollowAnExitToItsNextServer()
+    {
+        var before = Saved.Of(this);
+        _driver.Up(Direct(1, "kernel", killSwitch: true));
+        var next = Lab.NewClient(2);
+        var iface = InstanceNames.Interface(InstanceNames.Direct);
+        var first = Lab.Check(Lab.InNamespace(Dhost, "wg", "show", iface, "peers")).Trim();
+        var oldAddress = Lab.Check(Lab.Run("ip", ["-n", Dhost, "-4", "-o", "addr", "show", "dev", iface])).Split(' ', StringSplitOptions.RemoveEmptyEntries)[3];
+
+        // A failover, as the supervisor does it: the next server's peer, key and address on the same interface.
+        Lab.Check(Lab.InNamespace(Dhost, "wg", "set", iface, "peer", first, "remove"));
+        Lab.Check(Lab.Run("ip", ["netns", "exec", Dhost, "wg", "set", iface, "private-key", "/dev/stdin"], next.PrivateKey + "\n"));
+        Lab.Check(Lab.InNamespace(Dhost, "wg", "set", iface, "peer", next.ServerPublicKey, "endpoint", next.Endpoint,
+            "allowed-ips", "0.0.0.0/0", "persistent-keepalive", "1"));
+        // New address first: removing a link's last IPv4 address takes its routes with it.
+        Ip(Dhost, "addr", "add", next.Address, "dev", iface);
+        Ip(Dhost, "addr", "del", oldAddress, "dev", iface);
+        Assert.That(Fetch(Lab.WhoamiUrl), Does.StartWith("error"), "unannounced, the new server is not let through");
+
+        Assert.That(_driver.Run(["allow-endpoint", InstanceNames.Direct, next.Endpoint]).Ok, Is.True);
+        Assert.That(Nft(), Does.Contain($"ip daddr {Lab.ExitAddress(2)} udp dport 51820 accept"));
+        // WireGuard retries a handshake that got no answer after 5 s.
+        WaitFor(() => Fetch(Lab.WhoamiUrl) == Lab.ExitAddress(2), "the tunnel through server 2", TimeSpan.FromSeconds(20));
+
+        _driver.Down(InstanceNames.Direct);
+        before.AssertRestored(this, "after disconnect");
+    }
+
     // --- helpers ---
 
     private TunnelUpArgs Direct(int server, string backend, bool killSwitch) =>
@@ -364,45 +406,23 @@ public sealed class KillSwitchTests : LabFixture
 
     private string Nft() => Lab.Check(Lab.InNamespace(Dhost, "nft", "list", "ruleset"));
 
-    /// <summary>What-is-my-IP from the stand-in with a short timeout; "error: ..." when it fails.</summary>
-    private string Fetch(string url, params string[] extra)
+    private string Fetch(string url, params string[] extra) => _leaks.Fetch(url, extra);
+
+    private string FetchAs(string uid, string url)
     {
-        var r = Lab.InNamespace(Dhost, "curl", ["-sS", "-m", "3", .. extra, url]);
+        var r = Lab.InNamespace(Dhost, "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "curl", "-sS", "-m", "3", url);
         return r.Ok ? r.Output.Trim() : "error: " + r.Error.Trim();
     }
 
-    private string Whoami6() => Fetch($"http://[{WhoamiV6}]/", "-6");
+    private string Whoami6() => _leaks.Whoami6();
 
-    /// <summary>The address a resolver gives for whoami.lab, or "error: ..." when none answers.</summary>
-    private string Dig(string server, string transport = "+notcp")
-    {
-        var r = Lab.InNamespace(Dhost, "dig", "+short", "+time=2", "+tries=1", transport, "@" + server, "whoami.lab");
-        var answer = r.Output.Trim();
-        return r.Ok && System.Net.IPAddress.TryParse(answer, out _) ? answer : "error: " + (answer + " " + r.Error).Trim();
-    }
+    private string Dig(string server, string transport = "+notcp") => _leaks.Dig(server, transport);
 
-    private bool Tcp(string host, int port) =>
-        Lab.InNamespace(Dhost, "timeout", "3", "bash", "-c", $"exec 3<>/dev/tcp/{host}/{port}").Ok;
+    private bool Tcp(string host, int port) => _leaks.Tcp(host, port);
 
     private static void Ip(string ns, params string[] args) => Lab.Check(Lab.Run("ip", ["-n", ns, .. args]));
 
-    private void Start(string ns, string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "netns", "exec", ns, file }.Concat(args)) psi.ArgumentList.Add(a);
-        // ip netns exec replaces itself with the program: this PID is the service's own.
-        _services.Add(Process.Start(psi)!);
-    }
-
-    private static void WaitFor(Func<bool> condition, string what)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if (condition()) return;
-            Thread.Sleep(100);
-        }
-        Assert.Fail("timed out waiting for " + what);
-    }
+    private static void WaitFor(Func<bool> condition, string what, TimeSpan? limit = null) => LeakPaths.WaitFor(condition, what, limit);
 
     /// <summary>Everything of the stand-in a connect may change, saved to compare after disconnect or lockdown off.</summary>
     private sealed record Saved(NetworkSnapshot Network, string Ruleset, byte[] ResolvConf)
