@@ -1,6 +1,7 @@
 using System.Globalization;
 using Tunmux.Contracts;
 using Tunmux.Plugins.AirVpn.Api;
+using Tunmux.Plugins.Common;
 using Tunmux.Plugins.AirVpn.Connect;
 using Tunmux.Plugins.AirVpn.Model;
 using Tunmux.Plugins.AirVpn.Verbs;
@@ -116,9 +117,14 @@ public sealed class AirVpnProvider : IVpnProvider
         IEnumerable<AirServer> servers = query.Country is { } cc ? AirAccount.ServersIn(manifest, cc) : manifest.Servers;
         if (query.Options is AirServersOptions { Tags: var tags } && tags.Any())
             servers = servers.Where(s => tags.Any(t => Matches(s, t.Trim())));
-        return servers.OrderBy(s => s.CountryCode, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.OrdinalIgnoreCase).Select(s => new ServerInfo
+        var mode = manifest.WireGuardModes.Any() ? ProfileBuilder.WireGuardMode(manifest) : null;
+        // Without --sort, by country and name as the original tool lists them; latency is measured and ordered by the host.
+        servers = query.Sort is null ? servers.OrderBy(s => s.CountryCode, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.OrdinalIgnoreCase) : Order(servers, query.Sort);
+        return servers.Select(s => new ServerInfo
         {
             Name = s.Name,
+            EntryHost = mode is null ? null : s.EntryFor(mode),
+            EntryPort = mode?.Port,
             Country = s.CountryCode.ToUpperInvariant(),
             City = s.Location,
             Load = (int)Math.Min(100, s.LoadPercent),
@@ -141,6 +147,7 @@ public sealed class AirVpnProvider : IVpnProvider
 
         IReadOnlyList<AirServer> candidates;
         var named = request.ServerName is { Length: > 0 };
+        string? country;
         if (named)
         {
             var name = request.ServerName!;
@@ -149,12 +156,13 @@ public sealed class AirVpnProvider : IVpnProvider
             var server = AirAccount.ServerNamed(manifest, name);
             if (!server.Online) throw new ProviderException($"airvpn: server {server.Name} is closed ({server.WarningClosed}); pick another");
             candidates = [server];
+            country = server.CountryCode;
         }
         else
         {
-            var country = request.Country ?? account.Settings.DefaultCountry;
-            var ranked = country is null ? manifest.Servers.OrderBy(s => s.Score).ToList() : AirAccount.ServersIn(manifest, country);
-            candidates = ranked.Where(s => s.Online).ToList();
+            country = request.Country ?? account.Settings.DefaultCountry;
+            var ranked = country is null ? manifest.Servers : AirAccount.ServersIn(manifest, country);
+            candidates = Order(ranked.Where(s => s.Online), request.Sort ?? ServerSort.Score).ToList();
             if (candidates.Count == 0)
                 throw new ProviderException(country is null
                     ? "airvpn: no server is open; refresh the list with 'tunmux airvpn servers --refresh'"
@@ -163,10 +171,71 @@ public sealed class AirVpnProvider : IVpnProvider
 
         (session, var key) = await account.KeyAsync(session, (request.Options as AirConnectOptions)?.Key, cancellationToken);
         var mode = ProfileBuilder.WireGuardMode(manifest, port);
+        if (!named && request.Sort == ServerSort.Latency)
+            candidates = await LatencyRanking.OrderAsync(_context.Latency, candidates, s => s.Name, s => s.EntryFor(mode) is { } ip ? (ip, mode.Port) : null, cancellationToken);
         var chosen = await AnnounceAsync(account, session, candidates, named, cancellationToken);
         var profile = ProfileBuilder.Build(session, key, chosen, mode);
         _context.Log.Debug("airvpn: connecting device {Device} to {Server} on port {Port}", key.Name, chosen.Name, mode.Port);
-        return new ConnectPlan(profile, new ServerIdentity(chosen.Name, chosen.CountryCode.ToUpperInvariant(), chosen.Location));
+
+        // Failover goes to the next servers of the same request (of the named server's country when one was named);
+        // the daemon switches on its own, and the host announces the switch (OnServerChangedAsync).
+        var others = named
+            ? Order(AirAccount.ServersIn(manifest, country!).Where(s => s.Online && s != chosen), ServerSort.Score)
+            : candidates.SkipWhile(s => s != chosen).Skip(1);
+        var alternatives = others
+            .Select(s => TryBuild(session, key, s, mode) is { } p ? new ConnectAlternative(p, Identity(s)) : null)
+            .OfType<ConnectAlternative>().Take(RankedChoice.MaxAlternatives).ToList();
+        return new ConnectPlan(profile, Identity(chosen)) { Alternatives = alternatives };
+    }
+
+    private static ServerIdentity Identity(AirServer s) => new(s.Name, s.CountryCode.ToUpperInvariant(), s.Location);
+
+    private static WireGuardProfile? TryBuild(AirSession session, AirKey key, AirServer server, AirMode mode)
+    {
+        try
+        {
+            return ProfileBuilder.Build(session, key, server, mode);
+        }
+        catch (ProviderException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The order of <c>--sort</c>: Eddie's score (lower is better), load, or name; latency keeps the score order for the host to measure.</summary>
+    private static IEnumerable<AirServer> Order(IEnumerable<AirServer> servers, ServerSort? sort) => sort switch
+    {
+        ServerSort.Load => servers.OrderBy(s => s.LoadPercent).ThenBy(s => s.Score).ThenBy(s => s.Name, StringComparer.OrdinalIgnoreCase),
+        ServerSort.Name => servers.OrderBy(s => s.Name, StringComparer.OrdinalIgnoreCase),
+        _ => servers.OrderBy(s => s.Score).ThenBy(s => s.Name, StringComparer.OrdinalIgnoreCase),
+    };
+
+    /// <summary>
+    /// The daemon moved an exit to another server: tell AirVPN, as Eddie's act=connect does before
+    /// each connection, so the account's sessions and its limits see the server in use. AirVPN's
+    /// objection or a failed call is a warning: the exit is already up there.
+    /// </summary>
+    public async Task OnServerChangedAsync(ServerChange change, CancellationToken cancellationToken)
+    {
+        var account = Account();
+        var session = await account.Store.LoadAsync(cancellationToken);
+        if (session is null)
+        {
+            _context.Log.Warning("airvpn: exit {Instance} moved to {Server}, but tunmux is logged out and cannot tell AirVPN", change.Instance, change.To.Name);
+            return;
+        }
+        try
+        {
+            var answer = await account.Api.ConnectAsync(session.Username, session.Password, change.To.Name, cancellationToken);
+            if (answer.Allowed)
+                _context.Log.Debug("airvpn: announced {Server} for exit {Instance}", change.To.Name, change.Instance);
+            else
+                _context.Log.Warning("airvpn: AirVPN objects to {Server}, where exit {Instance} moved: {Message}", change.To.Name, change.Instance, answer.Message.TrimEnd('.'));
+        }
+        catch (ProviderException e)
+        {
+            _context.Log.Warning("airvpn: could not tell AirVPN that exit {Instance} moved to {Server} ({Error})", change.Instance, change.To.Name, e.Message);
+        }
     }
 
     /// <summary>Servers AirVPN may turn away with "next" before tunmux gives up (Eddie moves on after each such answer).</summary>

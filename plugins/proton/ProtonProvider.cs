@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tunmux.Contracts;
+using Tunmux.Plugins.Common;
 using Tunmux.Plugins.Proton.Api;
 using Tunmux.Plugins.Proton.Auth;
 using Tunmux.Plugins.Proton.Cli;
@@ -234,11 +235,24 @@ public sealed class ProtonProvider : IVpnProvider
         var filter = Filter(query.Country, query.Options as IProtonFilters);
         var selected = ServerSelector.Select(list.InCountry(filter.Country), filter);
         if (selected.Count == 0) throw new ProviderException(NoMatch(list.All(), filter, maxTier));
+        // Latency is measured and ordered by the host from each row's entry; the rows come in score order for it.
+        selected.Sort(Order(query.Sort));
 
         var rows = new ServerInfo[selected.Count];
         for (var i = 0; i < rows.Length; i++) rows[i] = ServerSelector.ToInfo(selected[i], maxTier);
         return rows;
     }
+
+    /// <summary>The order of <c>--sort</c>: Proton's score by default (lower is better), load, or name.</summary>
+    private static Comparison<LogicalServer> Order(ServerSort? sort) => sort switch
+    {
+        ServerSort.Load => ServerSelector.CompareLoad,
+        ServerSort.Name => ServerSelector.CompareNames,
+        _ => ServerSelector.Compare,
+    };
+
+    /// <summary>The gateway inside every Proton tunnel, which answers NAT-PMP on port-forwarding servers.</summary>
+    public const string PortForwardGateway = ProfileBuilder.Dns;
 
     public async Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken)
     {
@@ -250,12 +264,16 @@ public sealed class ProtonProvider : IVpnProvider
 
         var list = await _catalog.GetAsync(api, refresh: false, cancellationToken).ConfigureAwait(false);
         LogicalServer server;
+        IReadOnlyList<ConnectAlternative> alternatives;
         if (request.ServerName is { Length: > 0 } name)
         {
             server = ServerSelector.FindByName(list.All(), name);
             ServerSelector.EnsureUsable(server, session.MaxTier);
             if (portForward && !server.Has(ServerFeatures.P2P))
                 throw new ProviderException($"{server.Name} does not forward ports (only P2P servers do); pick one with `tunmux proton servers --p2p`");
+            // A server named by the user stays that server: the alternatives are its other machines.
+            alternatives = ProfileBuilder.OtherMachines(server, keys).Take(RankedChoice.MaxAlternatives)
+                .Select(p => new ConnectAlternative(p, ProfileBuilder.Identity(server))).ToList();
         }
         else
         {
@@ -263,7 +281,15 @@ public sealed class ProtonProvider : IVpnProvider
             var filter = Filter(country, request.Options as IProtonFilters);
             // Proton forwards ports on its P2P servers only, so the request implies them.
             if (portForward) filter = filter with { Required = filter.Required | ServerFeatures.P2P };
-            server = ServerSelector.ChooseBest(list.All(), filter, session.MaxTier);
+            var all = list.All();
+            var usable = ServerSelector.Usable(all, filter, session.MaxTier, Order(request.Sort));
+            if (usable.Count == 0) ServerSelector.ChooseBest(all, filter, session.MaxTier); // throws, naming what is close
+            if (request.Sort == ServerSort.Latency)
+                usable = await LatencyRanking.OrderAsync(_context.Latency, usable, s => s.Name, Entry, cancellationToken).ConfigureAwait(false);
+            server = usable[0];
+            alternatives = usable.Skip(1)
+                .Select(s => s.BestPhysical is { } p && ProfileBuilder.TryProfile(s, p, keys) is { } profile ? new ConnectAlternative(profile, ProfileBuilder.Identity(s)) : null)
+                .OfType<ConnectAlternative>().Take(RankedChoice.MaxAlternatives).ToList();
         }
 
         var certificates = Certificates(api);
@@ -271,7 +297,46 @@ public sealed class ProtonProvider : IVpnProvider
         if (portForward) changed |= await TurnOnPortForwardingAsync(certificates, session, keys, cancellationToken).ConfigureAwait(false);
         if (changed) await _sessions.SaveAsync(session, cancellationToken).ConfigureAwait(false);
 
-        return ProfileBuilder.Build(server, keys);
+        var plan = ProfileBuilder.Build(server, keys);
+        if (portForward)
+        {
+            plan = plan with { Profile = plan.Profile with { PortForwardGateway = PortForwardGateway } };
+            alternatives = alternatives.Select(a => a with { Profile = a.Profile with { PortForwardGateway = PortForwardGateway } }).ToList();
+        }
+        return plan with
+        {
+            Alternatives = alternatives,
+            RenewAfter = session.Certificate is { SerialNumber: not null } cert ? CertificateManager.RenewalDue(cert) : null,
+        };
+    }
+
+    /// <summary>Where a logical's WireGuard packets go: its first usable machine's entry address.</summary>
+    private static (string Host, int Port)? Entry(LogicalServer server) =>
+        server.BestPhysical is { } p ? (p.EntryIp, ProfileBuilder.Port) : null;
+
+    /// <summary>
+    /// Renews this device's certificate when it is due (or when asked), so exits that stay up keep a
+    /// valid one, and says when it is due next.
+    /// </summary>
+    public async Task<RefreshResult> RefreshAsync(Contracts.RefreshRequest request, CancellationToken cancellationToken)
+    {
+        var session = await _sessions.LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (session is null)
+        {
+            if (request.Instances.Count == 0) return RefreshResult.NothingDue;
+            throw new ProviderException($"not logged in to Proton, so the certificate of {string.Join(", ", request.Instances.Select(i => i.Key))} cannot be renewed; log in with `tunmux proton login <username>`");
+        }
+        var api = Api(session);
+        var certificates = Certificates(api);
+        if (!request.Force && !certificates.NeedsRenewal(session.Certificate))
+            return new RefreshResult(CertificateManager.RenewalDue(session.Certificate!), null);
+
+        var keys = KeysOf(session);
+        var features = session.Certificate?.Features ?? DeviceFeatures.Default(session.MaxTier);
+        session.Certificate = await certificates.IssueAsync(session, keys, DeviceName(), features, cancellationToken).ConfigureAwait(false);
+        await _sessions.SaveAsync(session, cancellationToken).ConfigureAwait(false);
+        return new RefreshResult(CertificateManager.RenewalDue(session.Certificate),
+            $"Renewed this device's Proton certificate; valid until {session.Certificate.ExpiresAt.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)}");
     }
 
     /// <summary>Port forwarding is a feature of the device's certificate: turned on (and said) when a connect asks for it.</summary>

@@ -27,7 +27,20 @@ public abstract class TestProviderBase : IVpnProvider
         return Task.CompletedTask;
     }
 
-    public Task LogoutAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task LogoutAsync(CancellationToken cancellationToken)
+    {
+        Context.Console.Out.WriteLine("logged out");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Renews (says so and is due again in a week) when forced or when exits depend on it; nothing otherwise.</summary>
+    public Task<RefreshResult> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken)
+    {
+        Context.Console.Out.WriteLine($"refresh force={request.Force} instances={string.Join(',', request.Instances.Select(i => i.Key))}");
+        return Task.FromResult(request.Force || request.Instances.Count > 0
+            ? new RefreshResult(DateTimeOffset.UtcNow.AddDays(7), "renewed the test credential")
+            : RefreshResult.NothingDue);
+    }
 
     /// <summary>The account; <c>info_error</c> in the plugin's config section makes it fail with that message (a refused session).</summary>
     public Task<AccountInfo> GetInfoAsync(InfoRequest request, CancellationToken cancellationToken) =>
@@ -35,8 +48,16 @@ public abstract class TestProviderBase : IVpnProvider
             ? throw new ProviderException(error)
             : Task.FromResult(new AccountInfo { Username = "tester", Plan = Context.Config.GetString("greeting") ?? "none" });
 
+    /// <summary>T#1, and with --sort latency also T#2 and T#3 whose entries are on loopback (the host measures them).</summary>
     public Task<IReadOnlyList<ServerInfo>> ListServersAsync(ServerQuery query, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<ServerInfo>>([new ServerInfo { Name = "T#1", Country = query.Country ?? "ZZ", Load = 5 }]);
+        Task.FromResult<IReadOnlyList<ServerInfo>>(query.Sort != ServerSort.Latency
+            ? [new ServerInfo { Name = "T#1", Country = query.Country ?? "ZZ", Load = 5 }]
+            :
+            [
+                new ServerInfo { Name = "T#1", Country = "ZZ", Load = 5 },
+                new ServerInfo { Name = "T#2", Country = "ZZ", Load = 5, EntryHost = "127.0.0.1", EntryPort = 51820 },
+                new ServerInfo { Name = "T#3", Country = "ZZ", Load = 5, Latency = TimeSpan.FromMilliseconds(900) },
+            ]);
 
     public Task<ConnectPlan> PrepareConnectAsync(ConnectRequest request, CancellationToken cancellationToken) =>
         throw new ProviderException("test plugin does not connect");

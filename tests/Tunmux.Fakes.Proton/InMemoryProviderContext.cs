@@ -28,7 +28,7 @@ public sealed class InMemoryProviderContext : IProviderContext, IDisposable
     public IConfigSection Config => new DictionaryConfig(ConfigValues);
     public ICredentialStore Credentials => Store;
     public IHttpClientProvider Http => HttpFactory;
-    public ILatencyProbe Latency => NoLatencyProbe.Instance;
+    public ILatencyProbe Latency { get; set; } = NoLatencyProbe.Instance;
     public IPluginLogger Log => Logger;
     public IConsoleIO Console => Terminal;
     public string CacheDirectory { get; }

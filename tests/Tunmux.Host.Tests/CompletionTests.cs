@@ -74,7 +74,7 @@ public sealed class CompletionTests
     [Test]
     public void Bash_completes_provider_verbs_from_the_plugin_nested_groups_included()
     {
-        Assert.That(Bash("tunmux testgood "), Is.EquivalentTo(new[] { "login", "logout", "info", "servers", "connect", "disconnect", "status", "whoami", "ports" }));
+        Assert.That(Bash("tunmux testgood "), Is.EquivalentTo(new[] { "login", "logout", "info", "servers", "connect", "refresh", "disconnect", "status", "whoami", "ports" }));
         Assert.That(Bash("tunmux testgood ports "), Is.EquivalentTo(new[] { "add" }));
         Assert.That(Bash("tunmux airvpn ports "), Is.SupersetOf(new[] { "list", "add", "set", "remove" }));
         Assert.That(Bash("tunmux airvpn po"), Is.EquivalentTo(new[] { "ports" }));

@@ -21,7 +21,7 @@ internal sealed class TestProviderContext : IProviderContext
     public IConfigSection Config => new DictionaryConfig(ConfigValues);
     public ICredentialStore Credentials => Store;
     public IHttpClientProvider Http { get; } = new PlainHttp();
-    public ILatencyProbe Latency => NoLatencyProbe.Instance;
+    public ILatencyProbe Latency { get; set; } = NoLatencyProbe.Instance;
     public IPluginLogger Log => Logs;
     public IConsoleIO Console => Io;
     public string CacheDirectory { get; }

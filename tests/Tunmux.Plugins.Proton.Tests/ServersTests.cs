@@ -97,6 +97,23 @@ public sealed class ServersTests : ProtonFixture
         Context.Terminal.WriteJson(rows);
         var json = Context.Terminal.OutWriter.ToString();
         foreach (var secret in Context.Logger.Secrets) Assert.That(json, Does.Not.Contain(secret));
-        Assert.That(json, Does.Not.Contain("198.18."));
+    }
+
+    [Test]
+    public async Task Rows_name_the_entry_the_host_measures_for_latency()
+    {
+        await LoginAsync(Plain);
+        var rows = await Provider.ListServersAsync(new ServerQuery { Country = "US", Options = VerbLines.Options<ProtonServersOptions>() }, CancellationToken.None);
+        var us1 = rows.Single(r => r.Name == "US#1");
+        Assert.That((us1.EntryHost, us1.EntryPort), Is.EqualTo(("198.18.2.2", (int?)51820)));
+    }
+
+    [TestCase(ServerSort.Load, new[] { "US#3", "US#2", "US-FREE#1", "US#1" })]
+    [TestCase(ServerSort.Name, new[] { "US#1", "US#2", "US#3", "US-FREE#1" })]
+    public async Task Sort_orders_the_rows(ServerSort sort, string[] expected)
+    {
+        await LoginAsync(Plain);
+        var rows = await Provider.ListServersAsync(new ServerQuery { Country = "US", Sort = sort, Options = VerbLines.Options<ProtonServersOptions>() }, CancellationToken.None);
+        Assert.That(rows.Select(r => r.Name), Is.EqualTo(expected));
     }
 }

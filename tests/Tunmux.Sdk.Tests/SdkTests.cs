@@ -86,7 +86,7 @@ public sealed class SdkTests
             Assert.That(provider.Describe().Verbs.Select(v => v.Name), Is.EqualTo(new[] { "HelloOptions", "PortsGroup" }));
 
             Assert.That(await provider.RunVerbAsync(VerbLines.Invocation(provider, "hello"), default), Is.EqualTo(0));
-            Assert.That(context.Output.ToString(), Does.Contain($"hello from templatevpn (plugin API {Major}.0)"));
+            Assert.That(context.Output.ToString(), Does.Contain($"hello from templatevpn (plugin API {Major}.{ContractsVersion.Minor})"));
             Assert.That(await provider.RunVerbAsync(VerbLines.Invocation(provider, "ports add", "8080", "-p", "tcp"), default), Is.EqualTo(0));
             Assert.That(context.Output.ToString(), Does.Contain("port 8080/tcp forwarded"));
 
@@ -156,7 +156,7 @@ public sealed class SdkTests
         var plugins = Path.GetDirectoryName(_plugin)!;
         var hello = await TunmuxAsync(host!, plugins, config.Path, SdkBuilder.PluginName, "hello");
         Assert.That(hello.ExitCode, Is.EqualTo(0), hello.StandardError);
-        Assert.That(hello.StandardOutput, Does.Contain($"hello from templatevpn (plugin API {Major}.0)"));
+        Assert.That(hello.StandardOutput, Does.Contain($"hello from templatevpn (plugin API {Major}.{ContractsVersion.Minor})"));
 
         var servers = await TunmuxAsync(host!, plugins, config.Path, SdkBuilder.PluginName, "servers");
         Assert.That(servers.ExitCode, Is.EqualTo(0), servers.StandardError);

@@ -47,9 +47,14 @@ public class LoginOptions
     public bool PasswordStdin { get; set; }
 }
 
-/// <summary><c>logout</c>.</summary>
+/// <summary><c>logout [--force]</c>; the host refuses it while exits of the provider are up, unless forced.</summary>
 [Verb("logout", HelpText = "Revoke the session and delete stored credentials")]
-public class LogoutOptions;
+public class LogoutOptions
+{
+    /// <summary><c>--force</c>: take the provider's exits down first instead of refusing.</summary>
+    [Option("force", HelpText = "take this provider's exits down first (otherwise logout refuses while any is up)")]
+    public bool Force { get; set; }
+}
 
 /// <summary><c>info [--json]</c>.</summary>
 [Verb("info", HelpText = "Show account details")]

@@ -20,6 +20,17 @@ internal sealed class HostDisconnectVerb : DisconnectOptions
     public string? Provider { get; set; }
 }
 
+/// <summary>
+/// <c>tunmux &lt;provider&gt; refresh [--force]</c>, also <c>renew</c> (the original tool's word for Proton):
+/// renews what the provider's exits need beyond one command (Proton's device certificate) when due.
+/// </summary>
+[Verb("refresh", aliases: ["renew"], HelpText = "Renew what this provider's exits need beyond one command (Proton: the device certificate) when due")]
+internal sealed class RefreshVerb
+{
+    [Option("force", HelpText = "renew now, due or not")]
+    public bool Force { get; set; }
+}
+
 /// <summary><c>tunmux connect &lt;provider&gt; ...</c>: the same as <c>tunmux &lt;provider&gt; connect ...</c>.</summary>
 [Verb("connect", HelpText = "Connect with a provider: tunmux connect <provider> [flags] (same as tunmux <provider> connect)")]
 internal sealed class HostConnectVerb

@@ -1,6 +1,7 @@
 using Tunmux.Contracts;
 using Tunmux.Host.Config;
 using Tunmux.Host.Connections;
+using Tunmux.Host.Latency;
 using Tunmux.Host.Logging;
 using Tunmux.Host.Output;
 
@@ -62,6 +63,10 @@ internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs
             return 0;
         }
 
+        // What must outlive one command (Proton's certificate) is renewed by any command of the provider when due.
+        if (options is not (RefreshVerb or LogoutOptions))
+            await RefreshCommand.RenewIfDueAsync(provider, paths, console, ct);
+
         switch (options)
         {
             case LoginOptions login:
@@ -72,9 +77,10 @@ internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs
                     Options = login,
                 }, ct);
                 return 0;
-            case LogoutOptions:
-                await provider.LogoutAsync(ct);
-                return 0;
+            case LogoutOptions logout:
+                return await new LogoutCommand(paths, console, () => config.General).RunAsync(provider, logout.Force, ct);
+            case RefreshVerb refresh:
+                return await new RefreshCommand(provider, paths, console).RunAsync(refresh.Force, ct);
             case InfoOptions infoOptions:
                 var info = await provider.GetInfoAsync(new InfoRequest { Options = infoOptions }, ct);
                 Render.Account(console, info, infoOptions.Json);
@@ -87,6 +93,7 @@ internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs
                     Sort = query.Sort,
                     Options = query,
                 }, ct);
+                if (query.Sort == ServerSort.Latency) servers = await ServerLatency.OrderAsync(new LatencyProbe(), servers, ct);
                 Render.Servers(console, servers, query.Json);
                 return 0;
             case ConnectOptions connect:

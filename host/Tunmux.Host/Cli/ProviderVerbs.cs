@@ -40,6 +40,7 @@ internal sealed class ProviderVerbs
                 throw Broken(provider, $"its {verb} options class {type.FullName} does not derive from {baseType.Name}");
             if (!declared.UnsupportedStandardVerbs.Contains(verb)) top.Add(type);
         }
+        top.Add(typeof(RefreshVerb));
         top.AddRange(HostVerbs.Bookkeeping);
         foreach (var own in declared.Verbs)
         {

@@ -119,8 +119,11 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             ProxyPid = info.ProxyPid,
             ConnectedAt = DateTimeOffset.UtcNow,
             ProviderServer = plan.Server.Name,
+            RenewAfter = plan.RenewAfter,
         };
         store.Save(state);
+        // The provider renewed what was due for this connect; its other exits share the credential.
+        if (plan.RenewAfter is not null) RefreshCommand.Record(store, provider.Name, plan.RenewAfter);
 
         if (proxy)
         {

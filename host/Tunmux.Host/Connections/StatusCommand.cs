@@ -54,13 +54,15 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
             [
                 r.State.Instance, r.State.Provider, r.ServerText, r.State.Mode, r.State.Backend,
                 ProxyText(r.State) + (r.Health?.ForwardedPort is { } fp ? $", forwarded :{fp}" : ""),
-                r.HandshakeText, r.TransferText, r.StateText,
+                r.HandshakeText, r.TransferText, r.StateText + (r.RenewalDue ? ", renewal due" : ""),
             ]));
         var stale = rows.Where(r => r.StateName == "stale").ToList();
         if (stale.Count > 0)
             console.Out.WriteLine($"\n{stale.Count} stale connection(s); clean up with 'tunmux disconnect <instance>'.");
         if (view.Unavailable is { } why && view.Tunnels is null)
             console.Out.WriteLine($"\nHealth unknown: {why}.");
+        foreach (var due in rows.Where(r => r.RenewalDue).Select(r => r.State.Provider).Distinct())
+            console.Out.WriteLine($"\nRenewal due for {due}: run 'tunmux {due} refresh' (any {due} command does it too).");
         console.Out.WriteLine();
         console.Out.WriteLine(firewallLine);
         return 0;
@@ -70,7 +72,7 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
         s.SocksPort is { } socks ? $"SOCKS5 :{socks}, HTTP :{s.HttpPort}" : "-";
 
     /// <summary>The record as the daemon knows the exit now: after a failover, the server in use and the count.</summary>
-    private static async Task<ConnectionState> LearnAsync(ConnectionStore store, ConnectionState s, TunnelInfo? info, CancellationToken ct)
+    internal static async Task<ConnectionState> LearnAsync(ConnectionStore store, ConnectionState s, TunnelInfo? info, CancellationToken ct)
     {
         if (info?.Server is not { } server || info.Health is not { } health) return s;
         // A proxy the supervisor started again has a new PID too.
@@ -97,13 +99,19 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
     }
 
     /// <summary>The socket daemon's view, without starting one and without holding it up (no autostop request).</summary>
-    private static async Task<DaemonView> AskDaemonAsync(CancellationToken ct)
+    private static Task<DaemonView> AskDaemonAsync(CancellationToken ct) => AskDaemonAsync(recordedOnly: false, ct);
+
+    /// <summary>
+    /// The socket daemon's view; <paramref name="recordedOnly"/> asks for its records and supervisors' news without
+    /// inspecting each interface (cheap enough for any command).
+    /// </summary>
+    internal static async Task<DaemonView> AskDaemonAsync(bool recordedOnly, CancellationToken ct)
     {
         try
         {
             await using var client = await PrivilegedClient.TryConnectAsync(new PrivilegedClientOptions { Autostart = false }, ct);
             if (client is null) return new DaemonView(null, "the privileged daemon is not running, so nothing supervises the exits");
-            var list = await client.TunnelListAsync(ct);
+            var list = recordedOnly ? await client.TunnelListRecordedAsync(ct) : await client.TunnelListAsync(ct);
             return new DaemonView(list.ToDictionary(t => t.Instance, StringComparer.Ordinal), null);
         }
         catch (PrivilegedException e)
@@ -145,6 +153,9 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
 
         public string TransferText => Health is { RxBytes: { } rx, TxBytes: { } tx } ? $"rx {Bytes(rx)}, tx {Bytes(tx)}" : "-";
 
+        /// <summary>The provider's credential of the tunnel is due for renewal (<c>tunmux &lt;provider&gt; refresh</c>); known from the record alone.</summary>
+        public bool RenewalDue { get; } = RefreshCommand.IsDue(State, DateTimeOffset.UtcNow);
+
         public object ToJson() => new
         {
             instance = State.Instance,
@@ -177,6 +188,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
             proxy_restarts = Health?.ProxyRestarts,
             forwarded_port = Health?.ForwardedPort,
             log = Health?.Log,
+            renew_after = State.RenewAfter,
+            renewal_due = RenewalDue,
         };
     }
 

@@ -43,6 +43,7 @@ public static class Render
                     online = s.Online,
                     available = s.Available,
                     features = s.Features,
+                    latency_ms = s.Latency is { } rtt ? Math.Round(rtt.TotalMilliseconds, 1) : (double?)null,
                     extra = s.Extra.ToDictionary(kv => kv.Key, kv => kv.Value),
                 }),
             });
@@ -54,7 +55,10 @@ public static class Render
             return;
         }
         var extraKeys = servers.SelectMany(s => s.Extra.Select(kv => kv.Key)).Distinct().ToList();
+        // The latency column appears once rows were measured (servers --sort latency).
+        var latency = servers.Any(s => s.Latency is not null);
         var headers = new List<string> { "NAME", "COUNTRY", "CITY", "LOAD", "FEATURES" };
+        if (latency) headers.Add("LATENCY");
         headers.AddRange(extraKeys.Select(k => k.ToUpperInvariant()));
         headers.Add("STATUS");
         console.WriteTable(headers, servers.Select(s =>
@@ -63,6 +67,7 @@ public static class Render
             {
                 s.Name, s.Country ?? "", s.City ?? "", s.Load is { } l ? $"{l}%" : "", string.Join(',', s.Features),
             };
+            if (latency) row.Add(s.Latency is { } rtt ? $"{rtt.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)} ms" : "-");
             row.AddRange(extraKeys.Select(k => s.Extra.FirstOrDefault(kv => kv.Key == k).Value ?? ""));
             row.Add(!s.Online ? "offline" : !s.Available ? "unavailable (plan)" : "online");
             return (IReadOnlyList<string>)row;

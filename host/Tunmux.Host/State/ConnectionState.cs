@@ -27,6 +27,8 @@ public sealed record ConnectionState
     [JsonPropertyName("failovers")] public int Failovers { get; init; }
     /// <summary>The server the provider was last told about; differs from <see cref="Server"/> after a failover it has not heard of.</summary>
     [JsonPropertyName("provider_server")] public string? ProviderServer { get; init; }
+    /// <summary>When the provider's credential of the tunnel (Proton's certificate) is due for renewal; null when never.</summary>
+    [JsonPropertyName("renew_after")] public DateTimeOffset? RenewAfter { get; init; }
 
     [JsonIgnore] public bool IsProxy => Mode == "proxy";
 }

@@ -101,9 +101,7 @@ internal sealed class GeneratorClient(Settings settings, IProviderContext contex
                 if (files.Count == MaxFiles || entry.Length > MaxBytes)
                     throw new ProviderException($"airvpn: the config generator sent an oversized package for {request.Server}; retry later");
                 using var stream = entry.Open();
-                using var copy = new MemoryStream();
-                stream.CopyTo(copy);
-                files.Add(new GeneratedFile(SafeName(request, entry.Name), copy.ToArray()));
+                files.Add(new GeneratedFile(SafeName(request, entry.Name), ReadBounded(stream, request)));
             }
         }
         catch (InvalidDataException e)
@@ -111,6 +109,21 @@ internal sealed class GeneratorClient(Settings settings, IProviderContext contex
             throw new ProviderException($"airvpn: the config generator sent a damaged package for {request.Server}; retry later", e);
         }
         return files;
+    }
+
+    /// <summary>An entry's bytes, never more than <see cref="MaxBytes"/> whatever its header claims.</summary>
+    private static byte[] ReadBounded(Stream stream, GeneratorRequest request)
+    {
+        using var copy = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk)) > 0)
+        {
+            if (copy.Length + read > MaxBytes)
+                throw new ProviderException($"airvpn: the config generator sent an oversized package for {request.Server}; retry later");
+            copy.Write(chunk, 0, read);
+        }
+        return copy.ToArray();
     }
 
     /// <summary>The request's base name with the entry's extension; only plain characters survive.</summary>

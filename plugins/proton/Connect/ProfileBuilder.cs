@@ -16,17 +16,41 @@ public static class ProfileBuilder
     /// <summary>Proton's WireGuard configurations send a keepalive every 25 s, which keeps NAT mappings (and a forwarded port) open while idle.</summary>
     public const int Keepalive = 25;
 
-    public static ConnectPlan Build(LogicalServer server, VpnKeys keys)
+    public static ConnectPlan Build(LogicalServer server, VpnKeys keys) =>
+        new(Profile(server, server.BestPhysical ?? throw new ProviderException($"{server.Name} has no online WireGuard endpoint; pick another server"), keys),
+            Identity(server));
+
+    public static ServerIdentity Identity(LogicalServer server) => new(server.Name, server.ExitCountry, server.City);
+
+    /// <summary>Profiles of another usable physical server of the same logical, for failover: same server name, another machine.</summary>
+    public static IEnumerable<WireGuardProfile> OtherMachines(LogicalServer server, VpnKeys keys)
     {
-        var physical = server.BestPhysical
-            ?? throw new ProviderException($"{server.Name} has no online WireGuard endpoint; pick another server");
+        foreach (var physical in server.Servers.Where(p => p.IsUsable && p != server.BestPhysical))
+            if (TryProfile(server, physical, keys) is { } profile) yield return profile;
+    }
+
+    /// <summary>The profile, or null when the listing's entry for the machine is unusable (skipped as an alternative).</summary>
+    public static WireGuardProfile? TryProfile(LogicalServer server, PhysicalServer physical, VpnKeys keys)
+    {
+        try
+        {
+            return Profile(server, physical, keys);
+        }
+        catch (ProviderException)
+        {
+            return null;
+        }
+    }
+
+    public static WireGuardProfile Profile(LogicalServer server, PhysicalServer physical, VpnKeys keys)
+    {
         if (!IsKey(physical.X25519PublicKey))
             throw new ProviderException($"{server.Name} lists an invalid WireGuard key; run `tunmux proton servers --refresh` and try again");
         if (!IPAddress.TryParse(physical.EntryIp, out var entry))
             throw new ProviderException($"{server.Name} lists an invalid entry address '{physical.EntryIp}'; run `tunmux proton servers --refresh`");
 
         var endpoint = entry.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{entry}]:{Port}" : $"{entry}:{Port}";
-        var profile = new WireGuardProfile
+        return new WireGuardProfile
         {
             PrivateKey = keys.WireGuardPrivateKeyBase64,
             Addresses = [Address],
@@ -37,14 +61,13 @@ public static class ProfileBuilder
                 {
                     PublicKey = physical.X25519PublicKey!,
                     Endpoint = endpoint,
-                    // ::/0 as well: the tunnel has no IPv6 address, so IPv6 is routed into it and
-                    // dropped there instead of leaving outside the tunnel.
+                    // ::/0 as well, as Proton's configurations list it. The tunnel has no IPv6 address, so
+                    // the daemon gives IPv6 an unreachable default instead: blocked, never outside the tunnel.
                     AllowedIps = ["0.0.0.0/0", "::/0"],
                     PersistentKeepalive = Keepalive,
                 },
             ],
         };
-        return new ConnectPlan(profile, new ServerIdentity(server.Name, server.ExitCountry, server.City));
     }
 
     private static bool IsKey(string? base64)

@@ -46,7 +46,41 @@ public static class ServerSelector
         var c = a.Score.CompareTo(b.Score);
         if (c != 0) return c;
         c = a.Load.CompareTo(b.Load);
+        return c != 0 ? c : CompareNames(a, b);
+    }
+
+    /// <summary>Least loaded first, then by score.</summary>
+    public static int CompareLoad(LogicalServer a, LogicalServer b)
+    {
+        var c = a.Load.CompareTo(b.Load);
+        return c != 0 ? c : Compare(a, b);
+    }
+
+    /// <summary>By name, numbers in names by value (US#2 before US#10).</summary>
+    public static int CompareNames(LogicalServer a, LogicalServer b)
+    {
+        var (pa, na) = SplitNumber(a.Name);
+        var (pb, nb) = SplitNumber(b.Name);
+        var c = string.Compare(pa, pb, StringComparison.OrdinalIgnoreCase);
+        if (c != 0) return c;
+        c = na.CompareTo(nb);
         return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
+    }
+
+    private static (string Prefix, long Number) SplitNumber(string name)
+    {
+        var hash = name.LastIndexOf('#');
+        return hash >= 0 && long.TryParse(name.AsSpan(hash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? (name[..hash], n)
+            : (name, -1);
+    }
+
+    /// <summary>The matching servers a connect may use (online, within the tier), best first by <paramref name="order"/>.</summary>
+    public static List<LogicalServer> Usable(IReadOnlyList<LogicalServer> all, ServerFilter filter, int? maxTier, Comparison<LogicalServer> order)
+    {
+        var usable = Select(all, filter).Where(s => s.IsOnline && IsAvailable(s, maxTier)).ToList();
+        usable.Sort(order);
+        return usable;
     }
 
     /// <summary>The matching servers, best first.</summary>
@@ -161,9 +195,12 @@ public static class ServerSelector
         if (s.Has(ServerFeatures.Ipv6)) features.Add("ipv6");
         var extra = new List<KeyValuePair<string, string>>(2) { new("Tier", Tiers.Name(s.Tier)) };
         if (s.Has(ServerFeatures.SecureCore) && s.EntryCountry is { } entry) extra.Add(new("Via", entry));
+        var machine = s.BestPhysical;
         return new ServerInfo
         {
             Name = s.Name,
+            EntryHost = machine?.EntryIp,
+            EntryPort = machine is null ? null : Connect.ProfileBuilder.Port,
             Country = s.ExitCountry,
             City = s.City,
             Load = s.Load,
