@@ -10,9 +10,9 @@
 #     resident memory with IDLE_EXITS (default 20) idle supervised proxy exits, against the same
 #     daemon with none, measured in the same run.
 # The daemon is the published one (build/dist.sh), run in the lab's host stand-in; exits are brought
-# up through its protocol. Prints Markdown (docs/performance-failover.md holds the last recorded run).
+# up through its protocol. Prints Markdown (docs/supervision.md holds the last recorded run).
 #
-#   build/bench/failover.sh          RUNS=5 IDLE_EXITS=20 MEASURE_SECONDS=60 by default
+#   build/bench/failover.sh          RUNS=5 IDLE_EXITS=20 MEASURE_SECONDS=60 by default; BENCH_DIST=dist skips publishing
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -41,8 +41,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "publishing..." >&2
-DIST="$(bash "$ROOT/build/dist.sh")"
+# BENCH_DIST: a folder already published by build/dist.sh (skips publishing again).
+if [[ -n "${BENCH_DIST:-}" && -x "${BENCH_DIST}/tunmux" ]]; then
+    DIST="$BENCH_DIST"
+else
+    echo "publishing..." >&2
+    DIST="$(bash "$ROOT/build/dist.sh")"
+fi
 "$LAB" up 2 >/dev/null
 
 # The daemon protocol: a 4-byte big-endian length, then JSON.

@@ -90,6 +90,7 @@ public sealed class ReadmeCommandLineTests
         new object[] { "proton connect --proxy --country US --no-failover", "proton connect" },
         new object[] { "wg us-1", "wg" },
         new object[] { "wg", "wg" },
+        new object[] { "status --json --check", "status" },
     ];
 
     [TestCaseSource(nameof(Lines))]

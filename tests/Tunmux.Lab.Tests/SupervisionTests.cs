@@ -147,6 +147,12 @@ public sealed class SupervisionTests : LabSession
             Assert.That(s.GetProperty("proxy_restarts").GetInt32(), Is.Zero);
             Assert.That(s.GetProperty("alive").GetBoolean(), Is.True);
         });
+        // --check: the address the what-is-my-IP service sees, asked through the exit's own port.
+        File.AppendAllText(Path.Combine(tm.ConfigDir, "config.toml"), $"check_url = \"{Lab.WhoamiUrl}\"\n");
+        var check = tm.Tunmux("status", "--json", "--check");
+        AssertOk(check, "status --check");
+        using (var checkedJson = JsonDocument.Parse(check.Output))
+            Assert.That(checkedJson.RootElement.GetProperty("connections")[0].GetProperty("exit_address").GetString(), Is.EqualTo(Lab.ExitAddress(2)));
         var table = tm.Tunmux("status");
         AssertOk(table, "status");
         Assert.That(table.Output, Does.Contain("HANDSHAKE").And.Contain("TRANSFER").And.Contain(" ago").And.Contain("rx "));

@@ -163,4 +163,9 @@ public class DisconnectOptions
 
 /// <summary><c>status [--json]</c>; handled by the host alone.</summary>
 [Verb("status", HelpText = "Show connections: provider, server, mode, backend, proxy ports, liveness")]
-public class StatusOptions : JsonVerbOptions;
+public class StatusOptions : JsonVerbOptions
+{
+    /// <summary>Also ask <c>general.check_url</c>, through each exit, which address the world sees.</summary>
+    [Option("check", HelpText = "also ask general.check_url through each exit which address the world sees (contacts that service)")]
+    public bool Check { get; set; }
+}

@@ -20,6 +20,9 @@ public sealed record DaemonView(IReadOnlyDictionary<string, TunnelInfo>? Tunnels
 /// </summary>
 public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<CancellationToken, Task<DaemonView>>? daemon = null)
 {
+    /// <summary><c>--check</c>: the what-is-my-IP URL each exit is asked through; null means no check.</summary>
+    public Uri? CheckUrl { get; init; }
+
     public async Task<int> RunAsync(string? provider, bool json, CancellationToken ct)
     {
         var store = new ConnectionStore(paths);
@@ -36,6 +39,14 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
             var learned = await LearnAsync(store, s, info, ct);
             rows.Add(new StatusRow(learned, Liveness.Problems(learned), info, view));
         }
+        if (CheckUrl is { } url)
+        {
+            // All exits at once: each request is bounded, and one dead exit must not hold up the others.
+            var checks = await Task.WhenAll(rows.Select(r => r.Problems.Count > 0
+                ? Task.FromResult<(string?, string?)>((null, "the exit is stale"))
+                : ExitCheck.AskAsync(r.State, url, ct)));
+            rows = rows.Select((r, i) => r with { Check = checks[i] }).ToList();
+        }
 
         if (json)
         {
@@ -48,14 +59,19 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
             console.Out.WriteLine(firewallLine);
             return 0;
         }
+        IReadOnlyList<string> headings = ["INSTANCE", "PROVIDER", "SERVER", "MODE", "BACKEND", "PROXY", "HANDSHAKE", "TRANSFER", "STATE"];
         console.WriteTable(
-            ["INSTANCE", "PROVIDER", "SERVER", "MODE", "BACKEND", "PROXY", "HANDSHAKE", "TRANSFER", "STATE"],
-            rows.Select(r => (IReadOnlyList<string>)
-            [
-                r.State.Instance, r.State.Provider, r.ServerText, r.State.Mode, r.State.Backend,
-                ProxyText(r.State) + (r.Health?.ForwardedPort is { } fp ? $", forwarded :{fp}" : ""),
-                r.HandshakeText, r.TransferText, r.StateText + (r.RenewalDue ? ", renewal due" : ""),
-            ]));
+            CheckUrl is null ? headings : [.. headings, "EXIT ADDRESS"],
+            rows.Select(r =>
+            {
+                IReadOnlyList<string> cells =
+                [
+                    r.State.Instance, r.State.Provider, r.ServerText, r.State.Mode, r.State.Backend,
+                    ProxyText(r.State) + (r.Health?.ForwardedPort is { } fp ? $", forwarded :{fp}" : ""),
+                    r.HandshakeText, r.TransferText, r.StateText + (r.RenewalDue ? ", renewal due" : ""),
+                ];
+                return CheckUrl is null ? cells : [.. cells, r.Check?.Address ?? "? " + r.Check?.Error];
+            }));
         var stale = rows.Where(r => r.StateName == "stale").ToList();
         if (stale.Count > 0)
             console.Out.WriteLine($"\n{stale.Count} stale connection(s); clean up with 'tunmux disconnect <instance>'.");
@@ -124,6 +140,9 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
 
     private sealed record StatusRow(ConnectionState State, IReadOnlyList<string> Problems, TunnelInfo? Info, DaemonView View)
     {
+        /// <summary>What <c>--check</c> found: the exit address, or why there is none; null without <c>--check</c>.</summary>
+        public (string? Address, string? Error)? Check { get; init; }
+
         public HealthDto? Health => Info?.Health;
 
         /// <summary><c>up</c>, <c>degraded</c>, <c>failing-over</c>, <c>failed</c> or <c>stale</c>.</summary>
@@ -190,6 +209,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
             log = Health?.Log,
             renew_after = State.RenewAfter,
             renewal_due = RenewalDue,
+            exit_address = Check?.Address,
+            check_error = Check?.Error,
         };
     }
 
