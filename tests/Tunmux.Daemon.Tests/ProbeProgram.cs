@@ -23,6 +23,7 @@ public static class ProbeProgram
             Console.WriteLine(raw.Call(json).GetRawText());
             return 0;
         }
+        if (args is ["pid-reuse", var recordsDir]) return Integration.PidReuseProbe.Run(recordsDir);
         if (args.Length < 6 || args[0] != "probe")
         {
             Console.Error.WriteLine("usage: probe <socket|stdio> <true|false> <never|command|timeout> <timeout-ms> <group> [hold-ms]");

@@ -20,6 +20,7 @@ public sealed class FailClosedTests : LabSession
     private const string WhoamiName = "http://whoami.lab/";
 
     private LeakPaths _leaks = null!;
+    private MachineSnapshot _machine = null!;
 
     private string Dhost => Lab.DirectHostNamespace;
 
@@ -28,6 +29,17 @@ public sealed class FailClosedTests : LabSession
 
     [OneTimeTearDown]
     public void CloseTheOrdinaryPaths() => _leaks?.Dispose();
+
+    [SetUp]
+    public void SaveTheMachine() => _machine = MachineSnapshot.Take();
+
+    [TearDown]
+    public void TheMachineIsUntouched()
+    {
+        // After the sessions' cleanup (LabSession's own teardown runs later, so end them here first).
+        EndSessions();
+        Assert.That(MachineSnapshot.Take(), Is.EqualTo(_machine), "this machine's own ruleset, routes and rules are never touched");
+    }
 
     [Test]
     public void Kill_switch_keeps_traffic_in_the_tunnel_stops_it_when_the_server_dies_and_disconnect_restores_everything()
@@ -43,6 +55,7 @@ public sealed class FailClosedTests : LabSession
         var up = tm.Tunmux("wgconf", "connect", "--file", conf, "--kill-switch");
         AssertOk(up, "connect --kill-switch");
         Assert.That(up.Output, Does.Contain("kill switch on"));
+        _leaks.ResetCounter();
         Assert.Multiple(() =>
         {
             Assert.That(_leaks.Fetch(Lab.WhoamiUrl), Is.EqualTo(Lab.ExitAddress(2)), "by address, through the tunnel");
@@ -53,6 +66,9 @@ public sealed class FailClosedTests : LabSession
             var firewall = StatusFirewall(tm);
             Assert.That((firewall.GetProperty("kill_switch").GetBoolean(), firewall.GetProperty("lockdown").GetBoolean()), Is.EqualTo((true, false)));
         });
+        var whileUp = _leaks.Leaked();
+        TestContext.Out.WriteLine($"packets out by the ordinary route while connected: {whileUp}");
+        Assert.That(whileUp, Is.Zero, "only the tunnel's encrypted traffic crossed the ordinary link");
 
         var server = $"{Lab.Name}-vpn2";
         foreach (var pid in Tunmux.TestSupport.Lab.Lab.Check(Run("ip", "netns", "pids", server)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -154,6 +170,24 @@ public sealed class FailClosedTests : LabSession
         before.AssertRestored(tm, "after lockdown off");
         Assert.That(_leaks.Fetch(Lab.WhoamiUrl), Is.EqualTo(Lab.DirectHostAddress));
         Assert.That(StatusFirewall(tm).GetProperty("active").GetBoolean(), Is.False);
+    }
+
+    [Test]
+    public void Lockdown_with_allow_lan_lets_the_local_subnet_through_and_nothing_else()
+    {
+        var tm = Session();
+        var before = Saved.Of(tm);
+        AssertOk(tm.Tunmux("lockdown", "on", "--allow-lan"), "lockdown on --allow-lan");
+        Assert.That(tm.Tunmux("status").Output, Does.Contain("Lockdown: on (LAN allowed)"));
+        _leaks.ResetCounter();
+        Assert.Multiple(() =>
+        {
+            Assert.That(_leaks.Fetch(LeakPaths.LanUrl), Is.EqualTo(Lab.DirectHostAddress), "the LAN");
+            Assert.That(_leaks.Fetch(Lab.WhoamiUrl), Does.StartWith("error"), "the internet, by the LAN's router");
+            Assert.That(_leaks.Dig(LeakPaths.LanResolver), Does.StartWith("error"), "DNS, even to the LAN");
+        });
+        AssertOk(tm.Tunmux("lockdown", "off"), "lockdown off");
+        before.AssertRestored(tm, "after lockdown off");
     }
 
     [Test]

@@ -24,7 +24,8 @@ public sealed class HttpProxyTests
     public void SetUp() => _proxy = new ProxyHarness(o => new()
     {
         SocksListeners = o.SocksListeners, SocksUdpSockets = o.SocksUdpSockets, HttpListeners = o.HttpListeners,
-        AccessLog = true, ResponseTimeout = TimeSpan.FromSeconds(1),
+        // Short enough that the slow origin (5 s) is a quick 504, long enough for a first answer on a busy machine.
+        AccessLog = true, ResponseTimeout = TimeSpan.FromSeconds(3),
     });
 
     [TearDown]

@@ -121,6 +121,14 @@ public class ConnectOptions
     [Option("proxy-user", MetaValue = "NAME", HelpText = "require SOCKS5 username/password auth (password from TUNMUX_PROXY_PASSWORD, else prompted)")]
     public string? ProxyUser { get; set; }
 
+    /// <summary>Open the exit's proxies to every local user on purpose (also config.toml's <c>proxy_share</c>).</summary>
+    [Option("proxy-share", HelpText = "let every local user use this exit's proxies (default: only you and root)")]
+    public bool ProxyShare { get; set; }
+
+    /// <summary>Accounts besides the owner that may use the exit's proxies: <c>user:NAME</c> and <c>group:NAME</c>.</summary>
+    [Option("proxy-allow", MetaValue = "WHO", Separator = ',', HelpText = "also let these accounts use this exit's proxies: user:NAME,group:NAME (comma-separated or repeated)")]
+    public IEnumerable<string> ProxyAllow { get; set; } = [];
+
     /// <summary>WireGuard backend; null means config.toml's or <c>auto</c>.</summary>
     [Option('b', "backend", MetaValue = "BACKEND", HelpText = "WireGuard backend: auto, wg-quick, userspace or kernel")]
     [AllowedValues("auto", "wg-quick", "userspace", "kernel")]

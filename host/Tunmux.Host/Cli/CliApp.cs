@@ -216,7 +216,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
     private static void WarnUnknownKeys(TunmuxConfig config, string provider, ProviderCommands spec)
     {
         var section = config.Section(provider);
-        foreach (var key in section.Keys.Where(k => !spec.ConfigKeys.Contains(k)))
+        foreach (var key in section.Keys.Where(k => !spec.ConfigKeys.Contains(k) && !ConfigLoader.ProviderSectionKeys.Contains(k)))
             LogSetup.Logger.Warning("{File}: unknown key {Section}.{Key} is ignored", config.SourceFile, provider, key);
     }
 

@@ -16,13 +16,13 @@ public static partial class ConfigLoader
     [
         "backend", "credential_store", "proxy_access_log", "privileged_transport", "privileged_autostart",
         "privileged_autostart_timeout_ms", "privileged_authorized_group", "privileged_autostop_mode",
-        "privileged_autostop_timeout_ms", "userspace_implementation", "handshake_timeout_ms",
+        "privileged_autostop_timeout_ms", "userspace_implementation", "handshake_timeout_ms", "kill_switch", "proxy_share",
         "failover", "health_check_interval_ms", "health_traffic_timeout_ms", "health_idle_probe_ms", "health_rehandshake_timeout_ms",
-        "health_retry_ms", "port_forward_renew_ms", "ifup", "ifdown", "hook_timeout_ms", "check_url", "kill_switch",
+        "health_retry_ms", "port_forward_renew_ms", "ifup", "ifdown", "hook_timeout_ms", "check_url",
     ];
 
-    /// <summary>Keys every provider section may hold besides the plugin's own: the host reads them (hooks per provider).</summary>
-    public static readonly IReadOnlySet<string> HostKeysInProviderSections = new HashSet<string>(StringComparer.Ordinal) { "ifup", "ifdown" };
+    /// <summary>Keys the host reads in every provider's section (over <c>[general]</c>'s), whatever the plugin declares.</summary>
+    public static readonly IReadOnlyList<string> ProviderSectionKeys = ["proxy_share", "ifup", "ifdown"];
 
     public static TunmuxConfig Load(string path)
     {
@@ -86,6 +86,7 @@ public static partial class ConfigLoader
             Backend = r.Choice("backend", GeneralConfig.Backends) ?? defaults.Backend,
             CredentialStore = r.Choice("credential_store", GeneralConfig.CredentialStores) ?? defaults.CredentialStore,
             ProxyAccessLog = r.Bool("proxy_access_log") ?? defaults.ProxyAccessLog,
+            ProxyShare = r.Bool("proxy_share") ?? defaults.ProxyShare,
             PrivilegedTransport = r.Choice("privileged_transport", GeneralConfig.Transports) ?? defaults.PrivilegedTransport,
             PrivilegedAutostart = r.Bool("privileged_autostart") ?? defaults.PrivilegedAutostart,
             PrivilegedAutostartTimeoutMs = r.Int("privileged_autostart_timeout_ms", 100, 600_000) ?? defaults.PrivilegedAutostartTimeoutMs,

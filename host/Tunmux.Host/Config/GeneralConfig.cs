@@ -11,6 +11,9 @@ public sealed record GeneralConfig
     public string Backend { get; init; } = "auto";
     public string CredentialStore { get; init; } = "file";
     public bool ProxyAccessLog { get; init; }
+
+    /// <summary>Proxy exits open to every local user, as with <c>--proxy-share</c> (a provider section's <c>proxy_share</c> wins).</summary>
+    public bool ProxyShare { get; init; }
     public string PrivilegedTransport { get; init; } = "socket";
     public bool PrivilegedAutostart { get; init; } = true;
     public int PrivilegedAutostartTimeoutMs { get; init; } = 5000;

@@ -2,8 +2,10 @@ using Tunmux.Contracts;
 using Tunmux.Host.Config;
 using Tunmux.Host.Logging;
 using Tunmux.Host.State;
+using Tunmux.Privileged.Daemon;
 using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Protocol;
+using Tunmux.Privileged.Proxy.Access;
 
 namespace Tunmux.Host.Connections;
 
@@ -16,9 +18,10 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
     public async Task<int> RunAsync(ConnectOptions options, CancellationToken ct)
     {
         var proxy = options.Proxy;
-        if (!proxy && (options.SocksPort is not null || options.HttpPort is not null || options.ProxyUser is not null || options.ProxyAccessLog))
-            throw new UsageException("--socks-port, --http-port, --proxy-user and --proxy-access-log need --proxy",
-                "usage: tunmux " + provider.Name + " connect --proxy [--socks-port N] [--http-port N] [--proxy-user NAME] [--proxy-access-log]");
+        if (!proxy && (options.SocksPort is not null || options.HttpPort is not null || options.ProxyUser is not null || options.ProxyAccessLog
+                       || options.ProxyShare || options.ProxyAllow.Any()))
+            throw new UsageException("--socks-port, --http-port, --proxy-user, --proxy-access-log, --proxy-share and --proxy-allow need --proxy",
+                "usage: tunmux " + provider.Name + " connect --proxy [--socks-port N] [--http-port N] [--proxy-user NAME] [--proxy-access-log] [--proxy-share] [--proxy-allow user:NAME,group:NAME]");
         if (proxy && (options.KillSwitch || options.AllowLan || options.DisableIpv6))
             throw new UsageException("--kill-switch, --allow-lan and --disable-ipv6 are for direct mode; a proxy exit needs none (its namespace has no route but the tunnel)",
                 "usage: tunmux " + provider.Name + " connect [--kill-switch [--allow-lan]] [--disable-ipv6]");
@@ -26,6 +29,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         if (options.AllowLan && !killSwitch)
             throw new UsageException("--allow-lan goes with the kill switch: without it nothing is blocked",
                 "usage: tunmux " + provider.Name + " connect --kill-switch --allow-lan");
+        // Checked before the provider is asked anything: a misspelt name must not leave an exit open to no one or to the wrong account.
+        var allow = ConnectSettings.ProxyAllow(options);
+        var share = proxy && ConnectSettings.ProxyShare(options, config, provider.Name);
         var proxyUser = options.ProxyUser;
         var proxyPassword = proxyUser is null ? null : ReadProxyPassword();
 
@@ -98,6 +104,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                 {
                     SocksPort = p.Socks, HttpPort = p.Http, AccessLog = ConnectSettings.AccessLog(options, general),
                     Username = proxyUser, Password = proxyPassword,
+                    Share = share, Allow = allow.Count > 0 ? allow : null,
                 }
                 : null,
         }, ct);
@@ -117,6 +124,8 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             SocksPort = info.SocksPort ?? ports?.Socks,
             HttpPort = info.HttpPort ?? ports?.Http,
             ProxyPid = info.ProxyPid,
+            ProxyShare = share,
+            ProxyAllow = allow.Count > 0 ? allow : null,
             ConnectedAt = DateTimeOffset.UtcNow,
             ProviderServer = plan.Server.Name,
             RenewAfter = plan.RenewAfter,
@@ -130,6 +139,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, proxy mode, backend {state.Backend})");
             console.Out.WriteLine($"  SOCKS5  127.0.0.1:{state.SocksPort}");
             console.Out.WriteLine($"  HTTP    127.0.0.1:{state.HttpPort}");
+            console.Out.WriteLine("  Open to " + StatusCommand.AccessText(state));
         }
         else
         {
@@ -206,4 +216,23 @@ internal static class ConnectSettings
 
     /// <summary>Direct mode only: <c>--kill-switch</c> or <c>general.kill_switch</c>.</summary>
     public static bool KillSwitch(ConnectOptions options, GeneralConfig general) => !options.Proxy && (options.KillSwitch || general.KillSwitch);
+
+    /// <summary><c>--proxy-share</c>, else the provider section's <c>proxy_share</c>, else <c>[general]</c>'s.</summary>
+    public static bool ProxyShare(ConnectOptions options, TunmuxConfig config, string provider) =>
+        options.ProxyShare || (config.Section(provider).GetBool("proxy_share") ?? config.General.ProxyShare);
+
+    /// <summary>
+    /// <c>--proxy-allow</c>'s entries, each looked up in the user and group databases the way the daemon will:
+    /// an unknown name is one error line before anything starts.
+    /// </summary>
+    public static IReadOnlyList<string> ProxyAllow(ConnectOptions options)
+    {
+        var entries = options.ProxyAllow.Select(e => e.Trim()).Where(e => e.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        if (entries.Count > RequestValidator.MaxAllowEntries)
+            throw new ProviderException($"--proxy-allow names {entries.Count} accounts, at most {RequestValidator.MaxAllowEntries} are allowed; name a group instead (group:NAME)");
+        foreach (var entry in entries)
+            if (ProxyAccessSpec.Lookup(entry).Error is { } error)
+                throw new ProviderException($"--proxy-allow: {error}; name an existing account as user:NAME or group:NAME (see 'getent passwd', 'getent group')");
+        return entries;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using Tunmux.Contracts;
 using Tunmux.Host.Privileged;
 using Tunmux.Host.State;
@@ -9,17 +10,28 @@ using Tunmux.Privileged.Protocol;
 namespace Tunmux.Host.Connections;
 
 /// <summary>What the daemon said of its exits, or why it said nothing.</summary>
-public sealed record DaemonView(IReadOnlyDictionary<string, TunnelInfo>? Tunnels, string? Unavailable);
+public sealed record DaemonView(IReadOnlyDictionary<string, TunnelInfo>? Tunnels, string? Unavailable)
+{
+    /// <summary>Other users' exits: the daemon shows them by name, mode and ports alone.</summary>
+    public IReadOnlyList<TunnelInfo> Others => Tunnels?.Values.Where(t => t.OtherUser).ToList() ?? [];
+}
 
 /// <summary>
 /// <c>tunmux status</c>: every recorded connection, whether it is really there (state files, sysfs and /proc,
 /// which any user may read) and, from the daemon's supervisors, its health: state with the reason, latest
 /// handshake, transfer, failovers, the server in use. It never loads a plugin and never starts the daemon: when
 /// none runs, the exits are up but nobody watches them, and status says so. A failover the host had not seen
-/// yet is written to the connection's record here. It also says whether the kill switch and lockdown are on.
+/// yet is written to the connection's record here. It also says whether the kill switch and lockdown are on,
+/// and lists other users' exits by name and ports alone (what the daemon lets this user see of them).
 /// </summary>
-public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<CancellationToken, Task<DaemonView>>? daemon = null)
+/// <param name="othersExits">Other users' exits instead of the daemon's answer (tests).</param>
+/// <param name="daemon">The daemon's view instead of asking it (tests).</param>
+public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console,
+    Func<CancellationToken, Task<IReadOnlyList<TunnelInfo>>>? othersExits = null, Func<CancellationToken, Task<DaemonView>>? daemon = null)
 {
+    /// <summary>How long status waits for a daemon that accepted the connection but does not answer.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
+
     /// <summary><c>--check</c>: the what-is-my-IP URL each exit is asked through; null means no check.</summary>
     public Uri? CheckUrl { get; init; }
 
@@ -31,7 +43,13 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
         var direct = all.FirstOrDefault(s => s.Instance == InstanceNames.Direct);
         var firewall = FirewallView.Read(PrivilegedPaths.FromEnvironment());
         var firewallLine = FirewallView.Describe(firewall, direct is not null, direct is not null && Liveness.Problems(direct).Count == 0);
-        var view = states.Count == 0 ? new DaemonView(null, null) : await (daemon ?? AskDaemonAsync)(ct);
+        // One question to the daemon: the health of this user's exits and, unfiltered, which exits other users hold
+        // (they carry no provider, so they belong to the unfiltered listing only).
+        var wantOthers = provider is null && othersExits is null;
+        var view = states.Count > 0 || wantOthers ? await (daemon ?? AskDaemonAsync)(ct) : new DaemonView(null, null);
+        IReadOnlyList<TunnelInfo> others = provider is null
+            ? othersExits is not null ? await othersExits(ct) : view.Others
+            : [];
         var rows = new List<StatusRow>();
         foreach (var s in states)
         {
@@ -50,12 +68,18 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
 
         if (json)
         {
-            console.WriteJson(new { connections = rows.Select(r => r.ToJson()), firewall = FirewallView.ToJson(firewall) });
+            console.WriteJson(new
+            {
+                connections = rows.Select(r => r.ToJson()),
+                other_users = others.Select(OtherUsersExits.ToJson),
+                firewall = FirewallView.ToJson(firewall),
+            });
             return 0;
         }
         if (rows.Count == 0)
         {
             console.Out.WriteLine(provider is null ? "No active connections." : $"No active {provider} connections.");
+            OtherUsersExits.Write(console, others);
             console.Out.WriteLine(firewallLine);
             return 0;
         }
@@ -80,6 +104,7 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
         foreach (var due in rows.Where(r => r.RenewalDue).Select(r => r.State.Provider).Distinct())
             console.Out.WriteLine($"\nRenewal due for {due}: run 'tunmux {due} refresh' (any {due} command does it too).");
         console.Out.WriteLine();
+        OtherUsersExits.Write(console, others);
         console.Out.WriteLine(firewallLine);
         return 0;
     }
@@ -123,11 +148,14 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
     /// </summary>
     internal static async Task<DaemonView> AskDaemonAsync(bool recordedOnly, CancellationToken ct)
     {
+        if (!OperatingSystem.IsLinux()) return new DaemonView(null, "no privileged daemon on this system");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(Patience);
         try
         {
-            await using var client = await PrivilegedClient.TryConnectAsync(new PrivilegedClientOptions { Autostart = false }, ct);
+            await using var client = await PrivilegedClient.TryConnectAsync(new PrivilegedClientOptions { Autostart = false }, timeout.Token);
             if (client is null) return new DaemonView(null, "the privileged daemon is not running, so nothing supervises the exits");
-            var list = recordedOnly ? await client.TunnelListRecordedAsync(ct) : await client.TunnelListAsync(ct);
+            var list = recordedOnly ? await client.TunnelListRecordedAsync(timeout.Token) : await client.TunnelListAsync(timeout.Token);
             return new DaemonView(list.ToDictionary(t => t.Instance, StringComparer.Ordinal), null);
         }
         catch (PrivilegedException e)
@@ -135,6 +163,11 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
             return new DaemonView(null, e.Code == ErrorCodes.Unauthorized
                 ? "this user may not ask the privileged daemon (not in its group)"
                 : "the privileged daemon did not answer: " + e.Message);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            // Status must work without the daemon.
+            return new DaemonView(null, "the privileged daemon did not answer in time");
         }
     }
 
@@ -190,6 +223,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console, Func<Ca
             socks_port = State.SocksPort,
             http_port = State.HttpPort,
             proxy_pid = State.ProxyPid,
+            proxy_share = State.IsProxy ? State.ProxyShare : (bool?)null,
+            proxy_allow = State.IsProxy ? State.ProxyAllow ?? [] : null,
             connected_at = State.ConnectedAt,
             alive = StateName is not ("stale" or "failed"),
             problems = Problems,

@@ -22,6 +22,10 @@ public sealed record ConnectionState
     [JsonPropertyName("socks_port")] public int? SocksPort { get; init; }
     [JsonPropertyName("http_port")] public int? HttpPort { get; init; }
     [JsonPropertyName("proxy_pid")] public int? ProxyPid { get; init; }
+    /// <summary>The exit's proxies are open to every local user (<c>--proxy-share</c>).</summary>
+    [JsonPropertyName("proxy_share")] public bool ProxyShare { get; init; }
+    /// <summary>Accounts besides the owner that may use the proxies (<c>--proxy-allow</c>): <c>user:NAME</c>, <c>group:NAME</c>.</summary>
+    [JsonPropertyName("proxy_allow")] public IReadOnlyList<string>? ProxyAllow { get; init; }
     [JsonPropertyName("connected_at")] public DateTimeOffset ConnectedAt { get; init; }
     /// <summary>How often the daemon switched the exit to another ranked server (<see cref="Server"/> is the one in use).</summary>
     [JsonPropertyName("failovers")] public int Failovers { get; init; }

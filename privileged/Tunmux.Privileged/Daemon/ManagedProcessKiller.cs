@@ -13,6 +13,12 @@ public sealed class ManagedProcessKiller(ManagedPids managed, TimeSpan? gracePer
 {
     private readonly TimeSpan _grace = gracePeriod ?? TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Runs between the identity check and the first signal, with the PID. Only tests set it: they end the process
+    /// there and hand its PID to another, the race a re-read start time (or a signal by PID) would lose.
+    /// </summary>
+    internal Action<int>? AfterIdentityCheck { get; init; }
+
     public async Task KillAsync(int pid, CancellationToken ct)
     {
         // The start time recorded when the daemon started it: the identity every later step compares with.
@@ -27,6 +33,7 @@ public sealed class ManagedProcessKiller(ManagedPids managed, TimeSpan? gracePer
                 $"process {pid} was not started by the privileged daemon (or has exited); refusing to signal it");
         }
 
+        AfterIdentityCheck?.Invoke(pid);
         handle.Signal(Posix.SigTerm);
         var clock = Stopwatch.StartNew();
         while (handle.IsRunning(pid) && clock.Elapsed < _grace)

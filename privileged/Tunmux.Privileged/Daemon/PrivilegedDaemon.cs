@@ -310,8 +310,12 @@ public sealed class PrivilegedDaemon
     {
         if (SocketActivation.TryTakeListener() is { } inherited) return (inherited, false);
 
-        var path = _options.Paths.SocketPath;
+        var final = _options.Paths.SocketPath;
         // We hold the daemon lock, so whatever socket is there belongs to a daemon that is gone.
+        TryDelete(final);
+        // Bound under a temporary name and renamed once its mode and group are set and it listens: a client never
+        // meets the socket half made (root-only for a moment, which a member would take for a refusal).
+        var path = final + "." + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp";
         TryDelete(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -330,11 +334,13 @@ public sealed class PrivilegedDaemon
                     throw new IOException($"chown of {path} failed (errno {Marshal.GetLastPInvokeError()})");
             }
             socket.Listen(512);
+            File.Move(path, final, overwrite: true);
             return (socket, true);
         }
         catch
         {
             socket.Dispose();
+            TryDelete(path);
             throw;
         }
     }

@@ -51,6 +51,9 @@ public static partial class RequestValidator
     [GeneratedRegex(@"^(user|group):[a-z_][a-z0-9_.-]{0,31}\z")]
     private static partial Regex AllowEntryPattern();
 
+    /// <summary>Whether <paramref name="entry"/> has the form of a <c>proxy.allow</c> entry (<c>user:NAME</c>, <c>group:NAME</c>).</summary>
+    public static bool IsAllowEntry(string? entry) => entry is not null && AllowEntryPattern().IsMatch(entry);
+
     [GeneratedRegex(@"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\z")]
     private static partial Regex HostLabelPattern();
 
@@ -248,7 +251,7 @@ public static partial class RequestValidator
         {
             List("proxy.allow", allow, 0, MaxAllowEntries);
             foreach (var entry in allow)
-                if (entry is null || !AllowEntryPattern().IsMatch(entry))
+                if (!IsAllowEntry(entry))
                     throw Invalid($"proxy.allow: entries are user:NAME or group:NAME (got {Preview(entry)})");
         }
     }

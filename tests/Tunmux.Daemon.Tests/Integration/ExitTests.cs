@@ -150,16 +150,8 @@ public sealed class ExitTests : LabFixture
         }
     }
 
-    /// <summary>curl as <paramref name="user"/> in the host stand-in; the body, or "error: ..." when curl failed.</summary>
-    private string CurlAs(string user, params string[] args)
-    {
-        var r = Lab.Run("nsenter", ["--net=/run/netns/" + Lab.HostNamespace, "setpriv", "--reuid", user,
-            "--regid", TestAccounts.PrimaryGroupName(user), "--init-groups", "curl", "-sS", "-m", "5", .. args]);
-        return r.Ok ? r.Output.Trim() : "error: " + r.Error.Trim();
-    }
-
-    private string ThroughSocks(string user, int port) => CurlAs(user, "--socks5-hostname", $"127.0.0.1:{port}", Lab.WhoamiUrl);
-    private string ThroughHttp(string user, int port) => CurlAs(user, "-x", $"http://127.0.0.1:{port}", Lab.WhoamiUrl);
+    private string ThroughSocks(string user, int port) => AsUser.ThroughSocks(Lab, user, port);
+    private string ThroughHttp(string user, int port) => AsUser.ThroughHttp(Lab, user, port);
 
     [Test]
     public void Only_the_owner_and_root_get_through_the_exits_proxies()

@@ -73,6 +73,30 @@ public class KillPidTests
         });
     }
 
+    /// <summary>
+    /// Defect 8: the PID is reused between the check of the recorded start time and the signal. The killer holds a
+    /// pidfd taken before the check, so the newcomer is never signalled; a killer that re-read the start time or
+    /// signalled by PID would end it. Runs in a PID namespace of its own, where the reuse is certain.
+    /// </summary>
+    [Test]
+    public void A_pid_reused_between_the_check_and_the_signal_is_never_signalled()
+    {
+        Requires.Command("unshare", "util-linux");
+        using var records = new TempDir("tunmux-pidreuse-");
+        var r = Tunmux.TestSupport.Lab.Lab.Run("unshare", ["--pid", "--fork", "--mount-proc", DaemonSandbox.Dotnet, DaemonSandbox.ProbeDll,
+            "pid-reuse", records.Path], timeoutMs: 30_000);
+        Assert.That(r.Ok, Is.True, r.ToString());
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Output.Trim().Split('\n')[^1]);
+        var result = doc.RootElement;
+        Assert.That(result.GetProperty("reused").GetBoolean(), Is.True, "the second process did not get the first one's PID: " + r.Output);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.GetProperty("second_alive").GetBoolean(), Is.True, "the process that took over the PID was signalled: " + r.Output);
+            Assert.That(result.GetProperty("record_left").GetBoolean(), Is.False, "the record is removed");
+            Assert.That(result.GetProperty("error").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null), r.Output);
+        });
+    }
+
     [Test]
     public void Pid_one_and_below_are_invalid()
     {

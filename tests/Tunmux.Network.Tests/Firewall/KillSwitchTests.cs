@@ -25,7 +25,7 @@ public sealed class KillSwitchTests : LabFixture
 
     private LeakPaths _leaks = null!;
     private TunnelDriver _driver = null!;
-    private HostSnapshot _machine = null!;
+    private MachineSnapshot _machine = null!;
 
     /// <summary>Server 1 serves every test, server 2 a second exit beside it; server 3 is the one whose WireGuard gets stopped.</summary>
     protected override int Servers => 3;
@@ -42,7 +42,7 @@ public sealed class KillSwitchTests : LabFixture
     [SetUp]
     public void Before()
     {
-        _machine = HostSnapshot.Take();
+        _machine = MachineSnapshot.Take();
         _driver = TunnelDriver.InDirectHost(Lab, TestContext.CurrentContext.Test.ID.ToLowerInvariant().Replace('-', '_'));
     }
 
@@ -52,7 +52,7 @@ public sealed class KillSwitchTests : LabFixture
         // Whatever happened, nothing of tunmux stays in the stand-in for the next test.
         _driver.Run(["down", InstanceNames.Direct]);
         _driver.Run(["lockdown", "off"]);
-        Assert.That(HostSnapshot.Take(), Is.EqualTo(_machine), "this machine's own ruleset, routes and rules are never touched");
+        Assert.That(MachineSnapshot.Take(), Is.EqualTo(_machine), "this machine's own ruleset, routes and rules are never touched");
     }
 
     [TestCase("kernel")]
@@ -65,6 +65,7 @@ public sealed class KillSwitchTests : LabFixture
 
         var info = _driver.Up(Direct(1, backend, killSwitch: true));
         Assert.That(info.KillSwitch, Is.True);
+        _leaks.ResetCounter();
         Assert.Multiple(() =>
         {
             Assert.That(Lab.Whoami(Dhost), Is.EqualTo(Lab.ExitAddress(1)), "by address, through the tunnel");
@@ -76,6 +77,9 @@ public sealed class KillSwitchTests : LabFixture
             Assert.That((status.Active, status.KillSwitch, status.KillSwitchInstance, status.Lockdown),
                 Is.EqualTo((true, true, InstanceNames.Direct, false)));
         });
+        var leaked = _leaks.Leaked();
+        TestContext.Out.WriteLine($"packets out by the ordinary route while connected ({backend}): {leaked}");
+        Assert.That(leaked, Is.Zero, "only the tunnel's encrypted traffic crossed the ordinary link");
 
         Assert.That(_driver.Down(InstanceNames.Direct), Is.True);
         before.AssertRestored(this, "after disconnect");
@@ -436,14 +440,5 @@ public sealed class KillSwitchTests : LabFixture
             Assert.That(t.Nft(), Is.EqualTo(Ruleset), when + ": nft list ruleset");
             Assert.That(File.ReadAllBytes(t.DhostResolvConf), Is.EqualTo(ResolvConf), when + ": resolv.conf byte for byte");
         }
-    }
-
-    /// <summary>This machine's own ruleset, routes and rules (the root namespace): the tests must never change them.</summary>
-    private sealed record HostSnapshot(string Ruleset, string Routes, string Rules)
-    {
-        public static HostSnapshot Take() => new(
-            Requires.Which("nft") is null ? "" : Lab.Check(Lab.Run("nft", ["list", "ruleset"])),
-            Lab.Check(Lab.Run("ip", ["-4", "route", "show", "table", "all"])) + Lab.Check(Lab.Run("ip", ["-6", "route", "show", "table", "all"])),
-            Lab.Check(Lab.Run("ip", ["-4", "rule", "show"])) + Lab.Check(Lab.Run("ip", ["-6", "rule", "show"])));
     }
 }

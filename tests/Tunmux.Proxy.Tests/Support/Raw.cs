@@ -16,12 +16,12 @@ public static class Raw
 
     public static Task SendAsync(Socket s, params byte[] data) => s.SendAsync(data, SocketFlags.None);
 
-    /// <summary>Reads exactly n bytes; throws on end of stream; bounded by 5 s.</summary>
-    public static async Task<byte[]> ReadExactAsync(Socket s, int n)
+    /// <summary>Reads exactly n bytes; throws on end of stream; bounded by 5 s unless told otherwise.</summary>
+    public static async Task<byte[]> ReadExactAsync(Socket s, int n, TimeSpan? timeout = null)
     {
         var buf = new byte[n];
         var got = 0;
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(5));
         while (got < n)
         {
             var r = await s.ReceiveAsync(buf.AsMemory(got), SocketFlags.None, cts.Token);
@@ -46,11 +46,11 @@ public static class Raw
         return ms.ToArray();
     }
 
-    /// <summary>Completes a no-auth SOCKS5 CONNECT to an IPv4 endpoint and returns the reply.</summary>
-    public static async Task<byte[]> SocksConnectAsync(Socket s, IPEndPoint target)
+    /// <summary>Completes a no-auth SOCKS5 CONNECT to an IPv4 endpoint and returns the reply (each read bounded by <paramref name="timeout"/>, else 5 s).</summary>
+    public static async Task<byte[]> SocksConnectAsync(Socket s, IPEndPoint target, TimeSpan? timeout = null)
     {
         await SendAsync(s, 5, 1, 0);
-        var method = await ReadExactAsync(s, 2);
+        var method = await ReadExactAsync(s, 2, timeout);
         if (method[1] != 0) throw new InvalidOperationException("method refused");
         var v6 = target.AddressFamily == AddressFamily.InterNetworkV6;
         var req = new List<byte> { 5, 1, 0, (byte)(v6 ? 4 : 1) };
@@ -58,8 +58,8 @@ public static class Raw
         req.Add((byte)(target.Port >> 8));
         req.Add((byte)target.Port);
         await s.SendAsync(req.ToArray(), SocketFlags.None);
-        var head = await ReadExactAsync(s, 4);
-        var rest = await ReadExactAsync(s, (head[3] == 4 ? 16 : 4) + 2);
+        var head = await ReadExactAsync(s, 4, timeout);
+        var rest = await ReadExactAsync(s, (head[3] == 4 ? 16 : 4) + 2, timeout);
         return [.. head, .. rest];
     }
 

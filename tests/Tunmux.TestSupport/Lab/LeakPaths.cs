@@ -19,6 +19,9 @@ public sealed partial class LeakPaths : IDisposable
     public const string StandInV6 = "2001:2:0:1::2";
     public const string LanResolver = "198.18.1.1";
     public const string InternetResolver = "198.18.100.54";
+
+    /// <summary>What-is-my-IP on the stand-in's LAN (the subnet it is directly on).</summary>
+    public const string LanUrl = "http://198.18.1.1/";
     private const string Watch = "leakwatch";
 
     private readonly Lab _lab;
@@ -63,6 +66,8 @@ public sealed partial class LeakPaths : IDisposable
             "--listen-address=" + LanResolver, "--listen-address=" + InternetResolver, "--user=root",
             "--pid-file=" + Path.Combine(_lab.Dir, "leak-dns.pid"), "--address=/whoami.lab/" + _lab.WhoamiIp);
         Start(Inet, "socat", "-u", $"TCP-LISTEN:853,bind={InternetResolver},fork,reuseaddr", "OPEN:/dev/null");
+        // A web server on the stand-in's LAN, for --allow-lan.
+        Start(Inet, "python3", Path.Combine(Path.GetDirectoryName(Lab.ScriptPath)!, "whoami.py"), LanResolver, "80");
         // Counted where the stand-in's packets arrive, before anything else sees them.
         Lab.Check(Lab.Run("ip", ["netns", "exec", Inet, "nft", "-f", "-"], stdin: $$"""
             table inet {{Watch}} {
@@ -78,7 +83,8 @@ public sealed partial class LeakPaths : IDisposable
             """));
 
         // Ready, and settled: link-local routes appear when IPv6 comes up, and must not land mid-comparison.
-        WaitFor(() => Whoami6() == StandInV6 && Dig(LanResolver) == _lab.WhoamiIp && Tcp(InternetResolver, 853), "the leak paths to answer");
+        WaitFor(() => Whoami6() == StandInV6 && Dig(LanResolver) == _lab.WhoamiIp && Tcp(InternetResolver, 853)
+                      && Fetch(LanUrl) == _lab.DirectHostAddress, "the leak paths to answer");
         var settled = "";
         for (var i = 0; i < 20; i++)
         {

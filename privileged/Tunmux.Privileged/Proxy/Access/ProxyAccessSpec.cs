@@ -24,16 +24,34 @@ public sealed record ProxyAccessSpec(bool Share, IReadOnlyList<uint> Uids, IRead
         var gids = new List<uint>();
         foreach (var entry in allow ?? [])
         {
-            if (entry.StartsWith(UserPrefix, StringComparison.Ordinal))
-                uids.Add(Posix.LookupUserByName(entry[UserPrefix.Length..])
-                         ?? throw Invalid($"proxy.allow: no user named {RequestValidator.Preview(entry[UserPrefix.Length..])} on this machine"));
-            else if (entry.StartsWith(GroupPrefix, StringComparison.Ordinal))
-                gids.Add(Posix.LookupGroup(entry[GroupPrefix.Length..])?.Gid
-                         ?? throw Invalid($"proxy.allow: no group named {RequestValidator.Preview(entry[GroupPrefix.Length..])} on this machine"));
-            else
-                throw Invalid("proxy.allow: entries are user:NAME or group:NAME");
+            var found = Lookup(entry);
+            if (found.Error is { } error) throw Invalid("proxy.allow: " + error);
+            if (found.Uid is { } uid) uids.Add(uid);
+            if (found.Gid is { } gid) gids.Add(gid);
         }
         return new ProxyAccessSpec(share, uids.Distinct().ToList(), gids.Distinct().ToList());
+    }
+
+    /// <summary>
+    /// The uid (<c>user:NAME</c>) or gid (<c>group:NAME</c>) one entry names in the user and group databases, or why it
+    /// names none. The daemon and the command line both ask here, so both read an entry the same way.
+    /// </summary>
+    public static (uint? Uid, uint? Gid, string? Error) Lookup(string entry)
+    {
+        if (!RequestValidator.IsAllowEntry(entry))
+            return (null, null, $"entries are user:NAME or group:NAME with a user or group name (got {RequestValidator.Preview(entry)})");
+        if (entry.StartsWith(UserPrefix, StringComparison.Ordinal))
+        {
+            var user = entry[UserPrefix.Length..];
+            return Posix.LookupUserByName(user) is { } uid
+                ? (uid, null, null)
+                : (null, null, $"no user named {RequestValidator.Preview(user)} on this machine");
+        }
+        // The form allows only the two prefixes.
+        var name = entry[GroupPrefix.Length..];
+        return Posix.LookupGroup(name) is { } group
+            ? (null, group.Gid, null)
+            : (null, null, $"no group named {RequestValidator.Preview(name)} on this machine");
     }
 
     private static PrivilegedException Invalid(string message) => new(ErrorCodes.InvalidArgument, "invalid argument " + message);

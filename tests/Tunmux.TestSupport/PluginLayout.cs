@@ -1,7 +1,10 @@
-namespace Tunmux.Host.Tests;
+namespace Tunmux.TestSupport;
 
-/// <summary>Lays built plugins out as <c>&lt;dir&gt;/&lt;name&gt;/&lt;name&gt;.dll</c>, the way an install does.</summary>
-internal static class PluginLayout
+/// <summary>
+/// Lays built plugins out as <c>&lt;dir&gt;/&lt;name&gt;/&lt;name&gt;.dll</c>, the way an install does. The test project
+/// that uses a plugin references its project (<c>ReferenceOutputAssembly="false"</c>) so that it is built first.
+/// </summary>
+public static class PluginLayout
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 
