@@ -112,6 +112,12 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console,
     public static string ProxyText(ConnectionState s) =>
         s.SocksPort is { } socks ? $"SOCKS5 :{socks}, HTTP :{s.HttpPort}" : "-";
 
+    /// <summary>Who may use a proxy exit's ports besides root.</summary>
+    public static string AccessText(ConnectionState s) =>
+        s.ProxyShare ? "every local user (--proxy-share)"
+        : s.ProxyAllow is { Count: > 0 } ? "you and " + string.Join(", ", s.ProxyAllow)
+        : "you only (and root)";
+
     /// <summary>The record as the daemon knows the exit now: after a failover, the server in use and the count.</summary>
     internal static async Task<ConnectionState> LearnAsync(ConnectionStore store, ConnectionState s, TunnelInfo? info, CancellationToken ct)
     {
