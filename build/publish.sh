@@ -23,8 +23,6 @@ dotnet publish "$root/privileged/Tunmux.Proxy/Tunmux.Proxy.csproj" -c "$config" 
 mv "$out/.proxy/tunmux-proxy" "$out/tunmux-proxy"
 rm -rf "$out/.proxy"
 for csproj in "$root"/plugins/*/*.csproj; do
-  # A plugin whose provider class is not written yet builds and is tested, but is not shipped.
-  grep -q "<TunmuxUnfinishedPlugin>true</TunmuxUnfinishedPlugin>" "$csproj" && continue
   name=$(basename "$csproj" .csproj)
   dotnet publish "$csproj" -c "$config" -r "$rid" --self-contained false -p:PublishReadyToRun=true \
     -o "$out/plugins/$name" -nologo -v quiet

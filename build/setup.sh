@@ -7,10 +7,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   ca-certificates iproute2 nftables procps util-linux passwd systemd
   wireguard-tools wireguard-go
+  passt slirp4netns          # rootless exits: pasta (the default way out) and its fallback
   sudo curl jq python3 dnsmasq socat bind9-dnsutils   # dig: the kill-switch tests ask resolvers directly
   microsocks iperf3 hyperfine
   dbus gnome-keyring libsecret-tools
   clang zlib1g-dev          # the native (ahead-of-time) build of tunmux-proxy
+  dpkg-dev lintian man-db bsdextrautils   # build/package.sh and its test: dpkg-shlibdeps, lintian, man -l, col
 )
 
 missing=()

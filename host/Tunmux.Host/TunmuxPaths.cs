@@ -37,9 +37,27 @@ public sealed class TunmuxPaths
     /// <summary>The addresses provider API names last resolved to, for connects under lockdown.</summary>
     public string ApiAddressesFile => Path.Combine(ConfigDir, "api-addresses.json");
 
-    /// <summary>Per-user folder for the daemon startup lock: <c>$XDG_RUNTIME_DIR/tunmux</c> or <c>/tmp/tunmux-$UID</c>.</summary>
+    /// <summary>
+    /// Per-user runtime folder (the daemon startup lock, rootless exits): <c>$TUNMUX_USER_RUNTIME_DIR</c>,
+    /// else <c>$XDG_RUNTIME_DIR/tunmux</c>, else <c>/tmp/tunmux-$UID</c>.
+    /// </summary>
     public static string UserRuntimeDir() =>
-        Env("XDG_RUNTIME_DIR") is { } xdg ? Path.Combine(xdg, "tunmux") : $"/tmp/tunmux-{Native.GetUid()}";
+        Env("TUNMUX_USER_RUNTIME_DIR")
+        ?? (Env("XDG_RUNTIME_DIR") is { } xdg ? Path.Combine(xdg, "tunmux") : $"/tmp/tunmux-{Native.GetUid()}");
+
+    /// <summary><see cref="UserRuntimeDir"/>, created 0700 and checked to be this user's alone (in /tmp another user could plant it).</summary>
+    public static string PrivateUserRuntimeDir()
+    {
+        var dir = UserRuntimeDir();
+        const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(dir, mode);
+        var info = new DirectoryInfo(dir);
+        if (info.LinkTarget is not null || (info.UnixFileMode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0
+            || Privileged.FileOwner.Of(dir) != Native.GetUid())
+            throw new Tunmux.Privileged.Protocol.PrivilegedException(Privileged.ClientErrorCodes.LaunchFailed,
+                $"{dir} is not a private folder of this user; remove it and run the command again");
+        return dir;
+    }
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 }

@@ -13,14 +13,19 @@ internal sealed class AccountNumberInput(string provider, string label, string e
     /// <summary>Turns what the user typed into the provider's canonical form; throws <see cref="ProviderException"/> when it cannot be one.</summary>
     public required Func<string, string> Normalize { get; init; }
 
-    public string Read(string? argument, bool fromStdin, IConsoleIO console, IPluginLogger log, Func<string, string?> environment)
+    /// <param name="argument">The argument, or null.</param>
+    /// <param name="fromStdin"><c>--account-stdin</c>: read the first line of standard input.</param>
+    /// <param name="piped">The line the host already read for <c>--password-stdin</c> (taken as the account number), or null.</param>
+    public string Read(string? argument, bool fromStdin, string? piped, IConsoleIO console, IPluginLogger log, Func<string, string?> environment)
     {
         string? raw;
-        if (fromStdin)
+        if (fromStdin || piped is not null)
         {
             if (argument is not null)
-                throw new ProviderException($"give the {label} either as an argument or with --account-stdin, not both");
-            raw = console.ReadStdinLine();
+                throw new ProviderException($"give the {label} either as an argument or on standard input, not both");
+            if (fromStdin && piped is not null)
+                throw new ProviderException($"--account-stdin and --password-stdin both read standard input; give one (--account-stdin)");
+            raw = piped ?? console.ReadStdinLine();
             if (string.IsNullOrWhiteSpace(raw))
                 throw new ProviderException($"--account-stdin: standard input held no {label}; pipe it in, e.g. `{loginCommand} --account-stdin < file`");
         }

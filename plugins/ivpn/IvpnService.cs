@@ -44,9 +44,9 @@ internal sealed class IvpnService
         _catalog = new ServerCatalog(context.CacheDirectory, context.Log, time);
     }
 
-    public string ReadAccountId(string? argument, bool fromStdin) =>
+    public string ReadAccountId(string? argument, bool fromStdin, string? piped = null) =>
         new AccountNumberInput("IVPN", "account ID", AccountVariable, "tunmux ivpn login") { Normalize = AccountId.Normalize }
-            .Read(argument, fromStdin, _context.Console, _context.Log, _environment);
+            .Read(argument, fromStdin, piped, _context.Console, _context.Log, _environment);
 
     public async Task<IvpnLoginOutcome> LoginAsync(string accountId, bool force, string? totp, string? totpSecretFile, CancellationToken ct)
     {
@@ -131,7 +131,7 @@ internal sealed class IvpnService
         return (HostSelector.List(result.List, filter, sort), result);
     }
 
-    public async Task<IvpnPlan> PrepareConnectAsync(string? name, HostFilter filter, int? port, CancellationToken ct)
+    public async Task<IvpnPlan> PrepareConnectAsync(string? name, HostFilter filter, int? port, ServerSort? sort, CancellationToken ct)
     {
         var session = await _sessions.RequireAsync(ct).ConfigureAwait(false);
         var api = Api();
@@ -139,8 +139,14 @@ internal sealed class IvpnService
         await RotateKeyIfDueAsync(api, session, ct).ConfigureAwait(false);
 
         var result = await _catalog.GetAsync(api, refresh: false, ct).ConfigureAwait(false);
-        var (chosen, alternatives) = HostSelector.Choose(result.List, name, filter);
         var chosenPort = ProfileBuilder.ChoosePort(result.List, port);
+        var candidates = HostSelector.Candidates(result.List, name, filter, sort);
+        if (sort == ServerSort.Latency)
+        {
+            var ordered = await LatencyRanking.OrderAsync(_context.Latency, candidates.Ranked, h => h.Hostname, h => (h.Host, chosenPort), ct).ConfigureAwait(false);
+            candidates = candidates with { Ranked = ordered };
+        }
+        var (chosen, alternatives) = candidates.Split();
         return new IvpnPlan(ProfileBuilder.Build(session, chosen, chosenPort),
             [.. alternatives.Select(h => ProfileBuilder.Build(session, h, chosenPort))], chosen, chosenPort);
     }

@@ -55,9 +55,9 @@ internal sealed class MullvadService
     public SessionStore Sessions => _sessions;
 
     /// <summary>Reads the account number from the argument, standard input, the environment or a prompt.</summary>
-    public string ReadAccountNumber(string? argument, bool fromStdin) =>
+    public string ReadAccountNumber(string? argument, bool fromStdin, string? piped = null) =>
         new AccountNumberInput("Mullvad", "account number", AccountVariable, "tunmux mullvad login") { Normalize = AccountNumber.Normalize }
-            .Read(argument, fromStdin, _context.Console, _context.Log, _environment);
+            .Read(argument, fromStdin, piped, _context.Console, _context.Log, _environment);
 
     public async Task<LoginOutcome> LoginAsync(string accountNumber, bool force, string? replace, CancellationToken ct)
     {
@@ -163,7 +163,7 @@ internal sealed class MullvadService
         return (RelaySelector.List(result.List, filter, sort), result);
     }
 
-    public async Task<MullvadPlan> PrepareConnectAsync(string? hostname, RelayFilter filter, int? port, CancellationToken ct)
+    public async Task<MullvadPlan> PrepareConnectAsync(string? hostname, RelayFilter filter, int? port, ServerSort? sort, CancellationToken ct)
     {
         var session = await _sessions.RequireAsync(ct).ConfigureAwait(false);
         var api = Api(session);
@@ -171,8 +171,14 @@ internal sealed class MullvadService
         await RotateKeyIfDueAsync(api, session, ct).ConfigureAwait(false);
 
         var result = await _catalog.GetAsync(api, refresh: false, ct).ConfigureAwait(false);
-        var (chosen, alternatives) = RelaySelector.Choose(result.List, hostname, filter, Random);
         var chosenPort = ProfileBuilder.ChoosePort(result.List, port);
+        var candidates = RelaySelector.Candidates(result.List, hostname, filter, sort, Random);
+        if (sort == ServerSort.Latency)
+        {
+            var ordered = await LatencyRanking.OrderAsync(_context.Latency, candidates.Ranked, r => r.Hostname, r => (r.Ipv4AddrIn, chosenPort), ct).ConfigureAwait(false);
+            candidates = candidates with { Ranked = ordered };
+        }
+        var (chosen, alternatives) = candidates.Split();
         return new MullvadPlan(
             ProfileBuilder.Build(session, chosen, result.List, chosenPort),
             [.. alternatives.Select(r => ProfileBuilder.Build(session, r, result.List, chosenPort))],

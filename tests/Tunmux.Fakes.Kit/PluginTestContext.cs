@@ -28,7 +28,8 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
     public IConfigSection Config => new DictionaryConfig(ConfigValues);
     public ICredentialStore Credentials => Store;
     public IHttpClientProvider Http => new ShortTimeoutHttp(this);
-    public ILatencyProbe Latency => NoLatencyProbe.Instance;
+    /// <summary>Measures nothing unless a test sets a scripted probe.</summary>
+    public ILatencyProbe Latency { get; set; } = NoLatencyProbe.Instance;
     public IPluginLogger Log => Logger;
     public IConsoleIO Console => Terminal;
     public string CacheDirectory { get; }

@@ -138,6 +138,49 @@ public sealed class CompletionTests
     }
 
     [Test]
+    public void Exec_completes_live_instances_then_the_program_as_a_command_line_of_its_own()
+    {
+        if (!Tunmux.Host.Cli.HostVerbs.All.Any(t => Tunmux.Host.Cli.VerbModel.Of(t).Name == "exec"))
+            Assert.Ignore("this build has no 'tunmux exec' verb to complete");
+        Assert.That(Bash("tunmux exec "), Is.EquivalentTo(new[] { "us-1", "castor" }));
+        Assert.That(Bash("tunmux exec c"), Is.EquivalentTo(new[] { "castor" }));
+
+        // After the instance every word is the program's (its flags too): the shell completes them as a line of their own.
+        Assert.That(Engine("exec", "us-1", ""), Does.EndWith(":command 2\n"));
+        Assert.That(Engine("exec", "us-1", "--", "cu"), Does.EndWith(":command 3\n"));
+        Assert.That(Engine("-v", "exec", "us-1", "curl", "-v"), Does.EndWith(":command 3\n"), "the program's -v is not tunmux's");
+        Assert.That(Engine("exec", "us-1", "--"), Does.EndWith(":none\n"));
+        // Without bash-completion's _command_offset: bash's own command names, then file names.
+        Assert.That(Bash("tunmux exec us-1 ech"), Does.Contain("echo"));
+        Assert.That(Bash("tunmux exec castor -- ech"), Does.Contain("echo"));
+        var dir = Path.Combine(_cli.Root, "exec-files");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "page.html"), "");
+        Assert.That(Bash($"tunmux exec us-1 cat {dir}/pa"), Is.EquivalentTo(new[] { $"{dir}/page.html" }));
+
+        if (Requires.Which("fish") is { } fish)
+        {
+            Assert.That(_cli.Run("completion", "fish"), Is.Zero);
+            var script = Path.Combine(_cli.Root, "tunmux-exec.fish");
+            File.WriteAllText(script, _cli.Out);
+            string Fish(string line) => RunShell(fish, ["--no-config", "-c", $"source {script}; complete -C '{line}'"]).Output;
+            Assert.That(Fish("tunmux exec ").Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')[0]),
+                Is.EquivalentTo(new[] { "us-1", "castor" }));
+            Assert.That(Fish("tunmux exec us-1 ech"), Does.Contain("echo"));
+        }
+        if (Requires.Which("zsh") is { } zsh)
+        {
+            Assert.That(_cli.Run("completion", "zsh"), Is.Zero);
+            var script = Path.Combine(_cli.Root, "_tunmux-exec");
+            File.WriteAllText(script, _cli.Out);
+            // _normal stands in as a printer: the words and position zsh would complete the program with.
+            var program = $"compdef() {{ :; }}; _normal() {{ print -r -- \"$CURRENT ${{words[*]}}\"; }}; source {script}; " +
+                          "words=(tunmux -v exec us-1 -- curl -s); CURRENT=7; _tunmux";
+            Assert.That(RunShell(zsh, ["-f", "-c", program]).Output.Trim(), Is.EqualTo("2 curl -s"));
+        }
+    }
+
+    [Test]
     public void Bash_offers_nothing_for_an_unknown_command_and_files_where_a_file_is_named()
     {
         Assert.That(Bash("tunmux nosuch "), Is.Empty);

@@ -19,6 +19,9 @@ public abstract class LabSession
 
     protected Lab Lab => _lab ?? throw new InvalidOperationException("the lab is not up");
 
+    /// <summary>How many fake VPN servers the fixture's lab has.</summary>
+    protected virtual int Servers => 2;
+
     [OneTimeSetUp]
     public void LabUp()
     {
@@ -27,7 +30,7 @@ public abstract class LabSession
         Requires.Command("getent", "libc-bin");
         if (!File.Exists("/dev/net/tun")) Assert.Ignore("needs /dev/net/tun for wireguard-go");
         _ = Dist.Executable;
-        _lab = Lab.Up(servers: 2, name: LabName);
+        _lab = Lab.Up(servers: Servers, name: LabName);
     }
 
     [TearDown]

@@ -54,7 +54,7 @@ public sealed class ServersConnectAndFaultTests : IvpnFixture
     public async Task Connect_builds_the_profile_as_ivpn_does_with_alternatives_by_load()
     {
         var login = await LoginAsync();
-        var plan = await Service.PrepareConnectAsync(null, new HostFilter("nl", null), null, CancellationToken.None);
+        var plan = await Service.PrepareConnectAsync(null, new HostFilter("nl", null), null, null, CancellationToken.None);
         var profile = plan.Chosen.Profile;
         Assert.That(plan.Chosen.Server.Name, Is.EqualTo("nl4.wg.ivpn.net"), "least loaded");
         Assert.That(profile.PrivateKey, Is.EqualTo(login.Session.PrivateKey));
@@ -64,17 +64,17 @@ public sealed class ServersConnectAndFaultTests : IvpnFixture
         Assert.That(profile.Peers[0].PublicKey, Is.EqualTo(KeyB));
         Assert.That(plan.Alternatives.Select(a => a.Server.Name), Is.EqualTo(new[] { "nl3.wg.ivpn.net" }));
 
-        var any = await Service.PrepareConnectAsync(null, new HostFilter(null, null), 51820, CancellationToken.None);
+        var any = await Service.PrepareConnectAsync(null, new HostFilter(null, null), 51820, null, CancellationToken.None);
         Assert.That(any.Alternatives.Select(a => a.Server.Name), Is.EqualTo(new[] { "nl4.wg.ivpn.net", "de1.wg.ivpn.net", "nl3.wg.ivpn.net" }));
         Assert.That(any.Chosen.Profile.Peers[0].Endpoint, Does.EndWith(":51820"));
 
-        var byGateway = await Service.PrepareConnectAsync("nl.wg.ivpn.net", new HostFilter(null, null), 30600, CancellationToken.None);
+        var byGateway = await Service.PrepareConnectAsync("nl.wg.ivpn.net", new HostFilter(null, null), 30600, null, CancellationToken.None);
         Assert.That(byGateway.Chosen.Server.Name, Is.EqualTo("nl4.wg.ivpn.net"));
         Assert.That(byGateway.Chosen.Profile.Peers[0].Endpoint, Does.EndWith(":30600"), "a port inside a published range");
 
-        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync("de1.wg.ivpn.net", new HostFilter(null, null), 1194, CancellationToken.None))!.Message,
+        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync("de1.wg.ivpn.net", new HostFilter(null, null), 1194, null, CancellationToken.None))!.Message,
             Does.Contain("port 1194").And.Contain("2049"));
-        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync("zz9", new HostFilter(null, null), null, CancellationToken.None))!.Message,
+        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync("zz9", new HostFilter(null, null), null, null, CancellationToken.None))!.Message,
             Does.Contain("no IVPN WireGuard server is named 'zz9'"));
     }
 
@@ -84,15 +84,15 @@ public sealed class ServersConnectAndFaultTests : IvpnFixture
         await LoginAsync();
         Fake.Accounts[Account].Active = false;
         Clock.Now += TimeSpan.FromHours(2);
-        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync(null, new HostFilter("nl", null), null, CancellationToken.None))!.Message,
+        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync(null, new HostFilter("nl", null), null, null, CancellationToken.None))!.Message,
             Does.Contain("not active").And.Contain("ivpn.net/account"));
 
         Fake.Accounts[Account].Active = true;
-        Assert.That((await Service.PrepareConnectAsync(null, new HostFilter("nl", null), null, CancellationToken.None)).Chosen, Is.Not.Null);
+        Assert.That((await Service.PrepareConnectAsync(null, new HostFilter("nl", null), null, null, CancellationToken.None)).Chosen, Is.Not.Null);
 
         Fake.EndAllSessions();
         Clock.Now += TimeSpan.FromHours(2);
-        Assert.That(Assert.ThrowsAsync<IvpnApiException>(() => Service.PrepareConnectAsync(null, new HostFilter("nl", null), null, CancellationToken.None))!.Message,
+        Assert.That(Assert.ThrowsAsync<IvpnApiException>(() => Service.PrepareConnectAsync(null, new HostFilter("nl", null), null, null, CancellationToken.None))!.Message,
             Does.Contain("session has ended"));
     }
 
@@ -101,7 +101,7 @@ public sealed class ServersConnectAndFaultTests : IvpnFixture
     {
         var login = await LoginAsync();
         Clock.Now += TimeSpan.FromHours(25);
-        var plan = await Service.PrepareConnectAsync(null, new HostFilter("de", null), null, CancellationToken.None);
+        var plan = await Service.PrepareConnectAsync(null, new HostFilter("de", null), null, null, CancellationToken.None);
         var (connected, added) = Fake.KeyChanges.Single();
         Assert.That(connected, Is.EqualTo(login.Session.PublicKey));
         Assert.That(plan.Chosen.Profile.PrivateKey, Is.Not.EqualTo(login.Session.PrivateKey));
@@ -110,7 +110,7 @@ public sealed class ServersConnectAndFaultTests : IvpnFixture
 
         Clock.Now += TimeSpan.FromHours(25);
         Fake.InjectFault("/v4/session/wg/set", 503);
-        var kept = await Service.PrepareConnectAsync(null, new HostFilter("de", null), null, CancellationToken.None);
+        var kept = await Service.PrepareConnectAsync(null, new HostFilter("de", null), null, null, CancellationToken.None);
         Assert.That(kept.Chosen.Profile.PrivateKey, Is.EqualTo(plan.Chosen.Profile.PrivateKey), "a failed rotation keeps the working key");
         Assert.That(Context.Logger.Lines, Has.Some.Contains("Could not set a new WireGuard key"));
     }

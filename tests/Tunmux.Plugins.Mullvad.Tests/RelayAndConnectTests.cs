@@ -80,7 +80,7 @@ public sealed class RelayAndConnectTests : MullvadFixture
     public async Task Connect_builds_the_profile_from_the_device_and_the_relay_list()
     {
         var login = await LoginAsync();
-        var plan = await Service.PrepareConnectAsync("se-got-wg-001", new RelayFilter(null, null), null, CancellationToken.None);
+        var plan = await Service.PrepareConnectAsync("se-got-wg-001", new RelayFilter(null, null), null, null, CancellationToken.None);
 
         var profile = plan.Chosen.Profile;
         var device = Fake.Accounts[Account].Devices.Values.Single();
@@ -98,13 +98,13 @@ public sealed class RelayAndConnectTests : MullvadFixture
     public async Task Connect_by_country_gives_up_to_three_alternatives_in_the_same_country()
     {
         await LoginAsync();
-        var plan = await Service.PrepareConnectAsync(null, new RelayFilter("se", null), null, CancellationToken.None);
+        var plan = await Service.PrepareConnectAsync(null, new RelayFilter("se", null), null, null, CancellationToken.None);
         var names = new[] { plan.Chosen.Server.Name }.Concat(plan.Alternatives.Select(a => a.Server.Name)).ToList();
         Assert.That(names, Is.EquivalentTo(new[] { "se-got-wg-001", "se-got-wg-002", "se-sto-wg-001" }),
             "active, in the country, not excluded from country-wide choices");
         Assert.That(plan.Alternatives.All(a => a.Profile.PrivateKey == plan.Chosen.Profile.PrivateKey), Is.True, "complete profiles");
 
-        var city = await Service.PrepareConnectAsync(null, new RelayFilter("se", "sto"), null, CancellationToken.None);
+        var city = await Service.PrepareConnectAsync(null, new RelayFilter("se", "sto"), null, null, CancellationToken.None);
         Assert.That(new[] { city.Chosen.Server.Name }.Concat(city.Alternatives.Select(a => a.Server.Name)),
             Is.EquivalentTo(new[] { "se-sto-wg-001", "se-sto-wg-009" }), "by city, a relay kept out of country-wide choices counts");
     }
@@ -113,10 +113,10 @@ public sealed class RelayAndConnectTests : MullvadFixture
     public async Task Port_must_be_one_the_relays_accept()
     {
         await LoginAsync();
-        var plan = await Service.PrepareConnectAsync("nl-ams-wg-001", new RelayFilter(null, null), 53, CancellationToken.None);
+        var plan = await Service.PrepareConnectAsync("nl-ams-wg-001", new RelayFilter(null, null), 53, null, CancellationToken.None);
         Assert.That(plan.Chosen.Profile.Peers[0].Endpoint, Is.EqualTo("193.32.249.66:53"));
         Assert.That(plan.Alternatives, Is.Empty);
-        var ex = Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync(null, new RelayFilter("nl", null), 51821, CancellationToken.None))!;
+        var ex = Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync(null, new RelayFilter("nl", null), 51821, null, CancellationToken.None))!;
         Assert.That(ex.Message, Does.Contain("port 51821").And.Contain("33565-51820"));
     }
 
@@ -124,9 +124,9 @@ public sealed class RelayAndConnectTests : MullvadFixture
     public async Task An_inactive_or_unknown_relay_is_refused_by_name()
     {
         await LoginAsync();
-        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync("nl-ams-wg-002", new RelayFilter(null, null), null, CancellationToken.None))!.Message,
+        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync("nl-ams-wg-002", new RelayFilter(null, null), null, null, CancellationToken.None))!.Message,
             Does.Contain("not active"));
-        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync("xx-yyy-wg-001", new RelayFilter(null, null), null, CancellationToken.None))!.Message,
+        Assert.That(Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync("xx-yyy-wg-001", new RelayFilter(null, null), null, null, CancellationToken.None))!.Message,
             Does.Contain("no Mullvad WireGuard relay is named"));
     }
 
@@ -136,11 +136,11 @@ public sealed class RelayAndConnectTests : MullvadFixture
         await LoginAsync();
         Fake.Accounts[Account].Expiry = DateTimeOffset.UtcNow.AddDays(-2);
         await Service.InfoAsync(CancellationToken.None);
-        var ex = Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync(null, new RelayFilter("se", null), null, CancellationToken.None))!;
+        var ex = Assert.ThrowsAsync<ProviderException>(() => Service.PrepareConnectAsync(null, new RelayFilter("se", null), null, null, CancellationToken.None))!;
         Assert.That(ex.Message, Does.Contain("no time left").And.Contain(MullvadService.Day(Fake.Accounts[Account].Expiry)).And.Contain("mullvad.net/account"));
 
         Fake.Accounts[Account].Expiry = DateTimeOffset.UtcNow.AddDays(30);
-        Assert.That((await Service.PrepareConnectAsync(null, new RelayFilter("se", null), null, CancellationToken.None)).Chosen, Is.Not.Null,
+        Assert.That((await Service.PrepareConnectAsync(null, new RelayFilter("se", null), null, null, CancellationToken.None)).Chosen, Is.Not.Null,
             "time added since is seen at the next connect");
     }
 
@@ -152,7 +152,7 @@ public sealed class RelayAndConnectTests : MullvadFixture
         var stored = System.Text.Json.Nodes.JsonNode.Parse(Context.Store.Items[Tunmux.Plugins.Mullvad.Account.SessionStore.Item])!;
         stored["device_checked_at"] = DateTimeOffset.UtcNow.AddHours(-2).ToString("O");
         Context.Store.Items[Tunmux.Plugins.Mullvad.Account.SessionStore.Item] = stored.ToJsonString();
-        var ex = Assert.ThrowsAsync<Api.MullvadApiException>(() => NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, CancellationToken.None))!;
+        var ex = Assert.ThrowsAsync<Api.MullvadApiException>(() => NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, null, CancellationToken.None))!;
         Assert.That(ex.Message, Does.Contain("no longer on the Mullvad account"));
     }
 
@@ -161,7 +161,7 @@ public sealed class RelayAndConnectTests : MullvadFixture
     {
         var login = await LoginAsync();
         AgeStoredKey(TimeSpan.FromDays(31));
-        var plan = await NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, CancellationToken.None);
+        var plan = await NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, null, CancellationToken.None);
         var device = Fake.Accounts[Account].Devices.Values.Single();
         Assert.That(device.Id, Is.EqualTo(login.Session.DeviceId), "the same device, with a new key");
         Assert.That(device.Pubkey, Is.Not.EqualTo(login.Session.PublicKey));
@@ -171,7 +171,7 @@ public sealed class RelayAndConnectTests : MullvadFixture
 
         AgeStoredKey(TimeSpan.FromDays(31));
         Fake.InjectFault($"/accounts/v1/devices/{device.Id}/pubkey", 503);
-        var kept = await NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, CancellationToken.None);
+        var kept = await NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, null, CancellationToken.None);
         Assert.That(kept.Chosen.Profile.PrivateKey, Is.EqualTo(plan.Chosen.Profile.PrivateKey), "a failed rotation keeps the working key");
         Assert.That(Context.Logger.Lines, Has.Some.Contains("Could not replace the WireGuard key"));
     }

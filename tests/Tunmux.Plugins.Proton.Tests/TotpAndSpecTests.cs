@@ -1,6 +1,7 @@
 using OtpNet;
 using Tunmux.Contracts;
 using Tunmux.Fakes.Proton;
+using Tunmux.Plugins.Common;
 using Tunmux.Plugins.Proton.Auth;
 using Tunmux.TestSupport;
 
@@ -18,20 +19,20 @@ public sealed class TotpAndSpecTests
         File.WriteAllText(file, "jbsw y3dp ehpk 3pxp\n");
         var at = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         var expected = new Totp(Base32Encoding.ToBytes("JBSWY3DPEHPK3PXP")).ComputeTotp(at);
-        Assert.That(TotpSource.FromSecretFile(file, _log, at), Is.EqualTo(expected));
+        Assert.That(SecondFactorCode.FromSecretFile(file, _log, at), Is.EqualTo(expected));
     }
 
     [Test]
     public void Unreadable_or_bad_secret_files_are_clear_errors()
     {
         using var dir = new TempDir();
-        var missing = Assert.Throws<ProviderException>(() => TotpSource.FromSecretFile(dir.Combine("none"), _log));
+        var missing = Assert.Throws<ProviderException>(() => SecondFactorCode.FromSecretFile(dir.Combine("none"), _log));
         Assert.That(missing!.Message, Does.StartWith("cannot read the TOTP secret file"));
         var bad = dir.Combine("bad");
         File.WriteAllText(bad, "otpauth://totp/x?issuer=y");
-        Assert.That(Assert.Throws<ProviderException>(() => TotpSource.FromSecretFile(bad, _log))!.Message, Does.Contain("holds no secret"));
+        Assert.That(Assert.Throws<ProviderException>(() => SecondFactorCode.FromSecretFile(bad, _log))!.Message, Does.Contain("holds no secret"));
         File.WriteAllText(bad, "!!!!");
-        Assert.That(Assert.Throws<ProviderException>(() => TotpSource.FromSecretFile(bad, _log))!.Message, Does.Contain("not base32"));
+        Assert.That(Assert.Throws<ProviderException>(() => SecondFactorCode.FromSecretFile(bad, _log))!.Message, Does.Contain("not base32"));
     }
 
     [Test]

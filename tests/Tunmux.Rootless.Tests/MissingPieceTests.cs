@@ -1,3 +1,4 @@
+using Tunmux.TestSupport.Users;
 using NUnit.Framework;
 using Tunmux.Rootless.Tests.Support;
 using Tunmux.TestSupport.Lab;
@@ -27,7 +28,7 @@ public sealed class MissingPieceTests : LabFixture
         var lines = r.Error.Trim().Split('\n');
         Assert.That(lines, Has.Length.EqualTo(1), "one line: " + r.Error);
         foreach (var e in expected) Assert.That(lines[0], Does.Contain(e));
-        Assert.That(_user.User.Processes(), Is.Empty, () => "nothing was started: " + _user.User.Describe(_user.User.Processes()));
+        Assert.That(_user.User.Processes(), Is.Empty, () => "nothing was started: " + TestUser.Describe(_user.User.Processes()));
         var root = Path.Combine(_user.RuntimeDir, "rootless");
         Assert.That(Directory.Exists(root) && Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Any(), Is.False, "no file was written");
     }
@@ -75,7 +76,7 @@ public sealed class MissingPieceTests : LabFixture
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(dir, name))!);
             File.WriteAllText(Path.Combine(dir, name), value + "\n");
         }
-        RootlessUsers.Run("chmod", "-R", "a+rX", dir);
+        LocalUsers.Run("chmod", "-R", "a+rX", dir);
         return dir;
     }
 }

@@ -1,3 +1,4 @@
+using Tunmux.TestSupport.Users;
 using NUnit.Framework;
 using Tunmux.Rootless.Tests.Support;
 using Tunmux.TestSupport;
@@ -166,7 +167,7 @@ public sealed class RootlessExitTests : LabFixture
     /// <summary>No process of the user, no file in the user's rootless folder.</summary>
     private void AssertNothingLeft()
     {
-        Assert.That(_user.User.Processes(), Is.Empty, () => "no process of the user is left: " + _user.User.Describe(_user.User.Processes()));
+        Assert.That(_user.User.Processes(), Is.Empty, () => "no process of the user is left: " + TestUser.Describe(_user.User.Processes()));
         var root = Path.Combine(_user.RuntimeDir, "rootless");
         Assert.That(Directory.Exists(root) ? Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories) : [], Is.Empty,
             "no file of the exits is left");

@@ -38,9 +38,13 @@ public enum ServerSort
 [Verb("login", HelpText = "Log in and store the session")]
 public class LoginOptions
 {
-    /// <summary>The account's user name.</summary>
+    /// <summary>
+    /// The account's user name. Virtual so that a provider whose account identifier may come from
+    /// elsewhere (standard input, a prompt) can override it with its own <c>[Value(0, Required = false)]</c>;
+    /// CommandLineParser reads the overriding attribute.
+    /// </summary>
     [Value(0, MetaName = "username", Required = true, HelpText = "account user name")]
-    public string Username { get; set; } = "";
+    public virtual string Username { get; set; } = "";
 
     /// <summary><c>--password-stdin</c>: the host reads the password from standard input.</summary>
     [Option("password-stdin", HelpText = "read the password from the first line of standard input")]
@@ -102,6 +106,10 @@ public class ConnectOptions
     /// <summary>Proxy mode.</summary>
     [Option("proxy", HelpText = "proxy mode: own namespace, SOCKS5 and HTTP proxy on localhost, host traffic untouched")]
     public bool Proxy { get; set; }
+
+    /// <summary>A rootless proxy exit: the user's own namespaces, no daemon, no sudo.</summary>
+    [Option("rootless", HelpText = "proxy mode without root: the exit runs in your own user namespace (pasta or slirp4netns, wireguard-go); default from general.rootless")]
+    public bool Rootless { get; set; }
 
     /// <summary>SOCKS5 port in proxy mode.</summary>
     [Option("socks-port", MetaValue = "PORT", HelpText = "SOCKS5 port in proxy mode (default: first free from 1080)")]

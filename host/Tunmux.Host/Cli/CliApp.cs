@@ -39,8 +39,12 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        // -v is global: accepted anywhere before '--', as the original tool accepts it.
-        var dashDash = Array.IndexOf(args, "--");
+        // exec: every word after the instance is the program's, '-v' included.
+        var execAt = ExecWordAt(args);
+        // __complete: the words are a line being typed, to be completed as they stand.
+        var completeAt = Array.FindIndex(args, a => a is not ("-v" or "--verbose"));
+        var dashDash = completeAt >= 0 && args[completeAt] == "__complete" ? completeAt + 1
+            : execAt >= 0 ? Math.Min(args.Length, execAt + 2) : Array.IndexOf(args, "--");
         var verbose = false;
         var rest = new List<string>(args.Length);
         for (var i = 0; i < args.Length; i++)
@@ -94,6 +98,8 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         if (word == "help") return await RunAsync(args.Length > 1 ? [.. args[1..], "--help"] : ["--help"], ct);
         if (word == "connect" && args.Length > 1 && !args[1].StartsWith('-'))
             return await RunProviderAsync(args[1], ["connect", .. args[2..]], ct);
+
+        if (word == "exec") return await ExecAsync(args[1..], ct);
 
         var verb = VerbModel.Find(HostVerbs.All, word);
         if (verb is null)
@@ -153,6 +159,37 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
             default:
                 throw new InvalidOperationException($"no handler for the host verb '{verb.Name}'");
         }
+    }
+
+    /// <summary>Where the word <c>exec</c> is when it is the command (after global flags only), else -1.</summary>
+    private static int ExecWordAt(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "-v" or "--verbose") continue;
+            return args[i] == "exec" ? i : -1;
+        }
+        return -1;
+    }
+
+    /// <summary><c>tunmux exec &lt;instance&gt; [--] &lt;command&gt; [args...]</c>: the instance, then the program's words untouched.</summary>
+    private async Task<int> ExecAsync(string[] words, CancellationToken ct)
+    {
+        var verb = VerbModel.Of(typeof(ExecVerb));
+        const string path = "tunmux exec";
+        var usage = Cli.Help.UsageLine(verb, path);
+        if (words.Length > 0 && words[0] is "-h" or "--help") return Help(Cli.Help.Verb(verb, path, ExecVerb.Details));
+        if (words.Length == 0) throw new UsageException("exec needs the name of a proxy exit and a program to run", usage);
+        if (words[0].StartsWith('-')) throw new UsageException($"unknown flag '{words[0]}' (exec takes the instance first)", usage);
+        var command = words[1..];
+        if (command.Length > 0 && command[0] == "--") command = command[1..];
+        if (command.Length == 0) throw new UsageException("exec needs a program to run", usage);
+        if (ParseOnly)
+        {
+            LastParsed = $"exec {words[0]} [{string.Join(' ', command)}]";
+            return 0;
+        }
+        return await new ExecCommand(paths, console, () => LoadConfig().General).RunAsync(words[0], command, ct);
     }
 
     private async Task<int> RunProviderAsync(string name, string[] args, CancellationToken ct)

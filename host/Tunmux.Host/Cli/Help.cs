@@ -29,11 +29,12 @@ internal static partial class Help
     }
 
     /// <summary>The help of a verb that runs: its flags and arguments.</summary>
-    public static string Verb(VerbModel verb, string commandPath)
+    public static string Verb(VerbModel verb, string commandPath, IEnumerable<string>? extraLines = null)
     {
         var text = New(verb.Help, UsageLine(verb, commandPath), autoHelp: true, dashes: true);
         // A parse of the bare verb gives CommandLineParser the class to describe (a missing required argument does not matter here).
         text.AddOptions(VerbParser.Instance.ParseArguments([verb.Name], verb.Type));
+        foreach (var line in extraLines ?? []) text.AddPostOptionsLine(line);
         return Finish(text);
     }
 

@@ -39,6 +39,34 @@ internal sealed class HostConnectVerb
     public string Provider { get; set; } = "";
 }
 
+/// <summary>
+/// <c>tunmux exec &lt;instance&gt; [--] &lt;command&gt; [args...]</c>. Only the instance is parsed: every word after it
+/// belongs to the program (<c>tunmux exec us-1 curl -v ...</c>: <c>-v</c> is curl's), with or without <c>--</c>.
+/// </summary>
+[Verb("exec", HelpText = "Run a program inside a proxy exit, as you: all its traffic and DNS go through that exit")]
+internal sealed class ExecVerb
+{
+    [Value(0, MetaName = "instance", Required = true, HelpText = "the proxy exit (see 'tunmux status')")]
+    public string Instance { get; set; } = "";
+
+    [Value(1, MetaName = "command", HelpText = "the program and its arguments; every word after the instance is the program's, '--' optional")]
+    public IEnumerable<string> Command { get; set; } = [];
+
+    /// <summary>What <c>tunmux exec --help</c> says below the flags.</summary>
+    public static readonly string[] Details =
+    [
+        "",
+        "The program runs with your user id and groups (never as root for you), in the exit's network namespace:",
+        "its connections leave through the exit and names resolve through the tunnel's DNS. Its exit code is",
+        "exec's exit code (128+N when signal N ended it).",
+        "In a rootless exit tunmux enters your own namespaces and becomes the program (same terminal, same process).",
+        "In a root-mode exit (the daemon's): not supported in this version yet; use the exit's proxies or a rootless exit.",
+        "examples:",
+        "  tunmux exec us-1 curl -v https://example.com",
+        "  tunmux exec us-1 -- bash",
+    ];
+}
+
 /// <summary><c>tunmux wg [instance]</c>: the WireGuard view of exits, as <c>wg show</c> prints it.</summary>
 [Verb("wg", HelpText = "Show the WireGuard state of a connection (peer, endpoint, latest handshake, transfer) as 'wg show' does")]
 internal sealed class WgVerb
@@ -121,7 +149,7 @@ internal static class HostVerbs
 
     /// <summary>The host's verbs in help order.</summary>
     public static readonly IReadOnlyList<Type> All =
-        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(LockdownVerb), typeof(WgVerb), typeof(PrivilegedVerb),
+        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(ExecVerb), typeof(LockdownVerb), typeof(WgVerb), typeof(PrivilegedVerb),
             typeof(DoctorVerb), typeof(CompletionVerb), typeof(CompleteVerb), typeof(ManPageVerb)];
 
     /// <summary>The standard verbs below a provider that the host answers without loading the plugin.</summary>

@@ -85,7 +85,7 @@ internal sealed class VerbModel
         return null;
     }
 
-    private static ValueKind Kind(Type t)
+    internal static ValueKind Kind(Type t)
     {
         t = Nullable.GetUnderlyingType(t) ?? t;
         if (t == typeof(bool)) return ValueKind.Switch;

@@ -19,6 +19,7 @@ public static partial class ConfigLoader
         "privileged_autostop_timeout_ms", "userspace_implementation", "handshake_timeout_ms", "kill_switch", "proxy_share",
         "failover", "health_check_interval_ms", "health_traffic_timeout_ms", "health_idle_probe_ms", "health_rehandshake_timeout_ms",
         "health_retry_ms", "port_forward_renew_ms", "ifup", "ifdown", "hook_timeout_ms", "check_url",
+        "rootless", "rootless_link",
     ];
 
     /// <summary>Keys the host reads in every provider's section (over <c>[general]</c>'s), whatever the plugin declares.</summary>
@@ -107,6 +108,8 @@ public static partial class ConfigLoader
             HookTimeoutMs = r.Int("hook_timeout_ms", 100, 3_600_000),
             CheckUrl = r.Url("check_url"),
             KillSwitch = r.Bool("kill_switch") ?? defaults.KillSwitch,
+            Rootless = r.Choice("rootless", GeneralConfig.RootlessModes) ?? defaults.Rootless,
+            RootlessLink = r.Choice("rootless_link", GeneralConfig.RootlessLinks) ?? defaults.RootlessLink,
         };
     }
 

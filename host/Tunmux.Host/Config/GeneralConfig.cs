@@ -7,6 +7,8 @@ public sealed record GeneralConfig
     public static readonly string[] CredentialStores = ["file", "keyring"];
     public static readonly string[] Transports = ["socket", "stdio"];
     public static readonly string[] AutostopModes = ["never", "command", "timeout"];
+    public static readonly string[] RootlessModes = ["auto", "always", "never"];
+    public static readonly string[] RootlessLinks = ["auto", "pasta", "slirp4netns"];
 
     public string Backend { get; init; } = "auto";
     public string CredentialStore { get; init; } = "file";
@@ -26,6 +28,15 @@ public sealed record GeneralConfig
 
     /// <summary>Direct connects behave as with <c>--kill-switch</c>: nothing leaves outside the tunnel until disconnect.</summary>
     public bool KillSwitch { get; init; }
+
+    /// <summary>
+    /// Proxy exits without root: <c>always</c>, <c>never</c>, or <c>auto</c> (rootless when no daemon answers and
+    /// sudo cannot start one without a password).
+    /// </summary>
+    public string Rootless { get; init; } = "auto";
+
+    /// <summary>A rootless exit's way out: <c>auto</c> (pasta when installed, else slirp4netns), <c>pasta</c> or <c>slirp4netns</c>.</summary>
+    public string RootlessLink { get; init; } = "auto";
 
     /// <summary>Seconds to wait for the first WireGuard handshake before giving up on a connect.</summary>
     public int HandshakeTimeoutMs { get; init; } = 8000;

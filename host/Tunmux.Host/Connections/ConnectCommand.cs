@@ -1,6 +1,7 @@
 using Tunmux.Contracts;
 using Tunmux.Host.Config;
 using Tunmux.Host.Logging;
+using Tunmux.Host.Rootless;
 using Tunmux.Host.State;
 using Tunmux.Privileged.Daemon;
 using Tunmux.Privileged.Naming;
@@ -22,6 +23,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                        || options.ProxyShare || options.ProxyAllow.Any()))
             throw new UsageException("--socks-port, --http-port, --proxy-user, --proxy-access-log, --proxy-share and --proxy-allow need --proxy",
                 "usage: tunmux " + provider.Name + " connect --proxy [--socks-port N] [--http-port N] [--proxy-user NAME] [--proxy-access-log] [--proxy-share] [--proxy-allow user:NAME,group:NAME]");
+        if (!proxy && options.Rootless)
+            throw new UsageException("--rootless needs --proxy (direct mode changes the host's routes, which only root may do)",
+                "usage: tunmux " + provider.Name + " connect --proxy --rootless");
         if (proxy && (options.KillSwitch || options.AllowLan || options.DisableIpv6))
             throw new UsageException("--kill-switch, --allow-lan and --disable-ipv6 are for direct mode; a proxy exit needs none (its namespace has no route but the tunnel)",
                 "usage: tunmux " + provider.Name + " connect [--kill-switch [--allow-lan]] [--disable-ipv6]");
@@ -61,9 +65,12 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             throw new InvalidOperationException(
                 $"a direct connection is already active ({active.Provider} {active.Server}); disconnect it first with 'tunmux disconnect {InstanceNames.Direct}' or use --proxy");
 
-        await using var daemon = await DaemonAccess.ConnectAsync(general, ct);
+        // Proxy exits are rootless or the daemon's, and the output says which and why.
+        var choice = proxy ? await RootlessChoice.ChooseAsync(options.Rootless, general, ct) : null;
+        await using var daemon = choice is { Rootless: true } ? null : choice?.Daemon ?? await DaemonAccess.ConnectAsync(general, ct);
         // Names and ports in use: the records suffice, checking every instance would cost processes per instance.
-        var remote = await daemon.TunnelListRecordedAsync(ct);
+        // The user's rootless exits count as well, also ones whose connection state was lost.
+        var remote = (daemon is null ? [] : await daemon.TunnelListRecordedAsync(ct)).Concat(RootlessExits.Recorded()).ToList();
         var taken = local.Select(s => s.Instance).Concat(remote.Select(t => t.Instance)).ToHashSet();
         var instance = proxy ? InstanceNames.Unique(InstanceNames.FromServerName(plan.Server.Name), taken) : InstanceNames.Direct;
         if (!proxy && taken.Contains(InstanceNames.Direct))
@@ -80,7 +87,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                 options.HttpPort);
         }
 
-        var info = await daemon.TunnelUpAsync(new TunnelUpArgs
+        var up = new TunnelUpArgs
         {
             Instance = instance,
             Provider = provider.Name,
@@ -107,7 +114,10 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                     Share = share, Allow = allow.Count > 0 ? allow : null,
                 }
                 : null,
-        }, ct);
+        };
+        var info = daemon is null
+            ? await RootlessExits.Service(general).UpAsync(up, ct)
+            : await daemon.TunnelUpAsync(up, ct);
 
         var state = new ConnectionState
         {
@@ -137,6 +147,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         if (proxy)
         {
             console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, proxy mode, backend {state.Backend})");
+            console.Out.WriteLine(choice!.Rootless ? $"  rootless: {choice.Why}" : $"  through the tunmux daemon: {choice.Why}");
             console.Out.WriteLine($"  SOCKS5  127.0.0.1:{state.SocksPort}");
             console.Out.WriteLine($"  HTTP    127.0.0.1:{state.HttpPort}");
             console.Out.WriteLine("  Open to " + StatusCommand.AccessText(state));

@@ -1,5 +1,6 @@
 using Tunmux.Contracts;
 using Tunmux.Host.Config;
+using Tunmux.Host.Rootless;
 using Tunmux.Host.State;
 using Tunmux.Privileged;
 using Tunmux.Privileged.Naming;
@@ -72,6 +73,16 @@ internal sealed class DisconnectCommand(TunmuxPaths paths, IConsoleIO console, F
             console.Out.WriteLine("No active connections.");
             return 0;
         }
+
+        // Rootless exits are the user's own processes: taken down here, without the daemon.
+        foreach (var t in targets.Where(t => t.Backend == RootlessExits.Backend))
+        {
+            await RootlessExits.Service().DownAsync(t.Instance, ct);
+            store.Delete(t.Instance);
+            console.Out.WriteLine($"Disconnected {t.Instance} ({t.Provider} {t.Server})");
+        }
+        targets = targets.Where(t => t.Backend != RootlessExits.Backend).ToList();
+        if (targets.Count == 0) return 0;
 
         await using var client = await DaemonAccess.ConnectAsync(general(), ct);
         foreach (var t in targets)

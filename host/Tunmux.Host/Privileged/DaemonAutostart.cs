@@ -80,8 +80,7 @@ internal static class DaemonAutostart
     /// </summary>
     private static async Task<FileStream?> AcquireStartLockAsync(PrivilegedClientOptions options, Func<TimeSpan> left, CancellationToken ct)
     {
-        var dir = TunmuxPaths.UserRuntimeDir();
-        EnsurePrivateDir(dir);
+        var dir = TunmuxPaths.PrivateUserRuntimeDir();
         var path = Path.Combine(dir, LockFileName);
         while (true)
         {
@@ -106,19 +105,6 @@ internal static class DaemonAutostart
             }
         }
     }
-
-    /// <summary>The lock folder must be ours alone: in /tmp another user could otherwise plant it.</summary>
-    private static void EnsurePrivateDir(string dir)
-    {
-        const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        Directory.CreateDirectory(dir, mode);
-        var info = new DirectoryInfo(dir);
-        if (info.LinkTarget is not null || (info.UnixFileMode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0 || !OwnedByMe(dir))
-            throw new PrivilegedException(ClientErrorCodes.LaunchFailed,
-                $"{dir} is not a private folder of this user; remove it and run the command again");
-    }
-
-    private static bool OwnedByMe(string path) => FileOwner.Of(path) == Native.GetUid();
 
     private static TimeSpan Positive(TimeSpan t) => t > TimeSpan.FromMilliseconds(100) ? t : TimeSpan.FromMilliseconds(100);
 }

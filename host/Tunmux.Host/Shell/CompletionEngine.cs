@@ -5,11 +5,16 @@ namespace Tunmux.Host.Shell;
 /// <summary>One completion: the word and a short description (zsh and fish show it).</summary>
 internal sealed record Candidate(string Word, string Description);
 
-/// <summary>The candidates for a word, and whether the shell should offer file names when there are none.</summary>
-internal sealed record Completions(IReadOnlyList<Candidate> Candidates, bool Files)
+/// <summary>
+/// The candidates for a word, and whether the shell should offer file names when there are none; or, with
+/// <see cref="ProgramAt"/>, that the words from that index on (0 = the first word after <c>tunmux</c>) are a
+/// program's command line, which the shell completes as its own (the program's name, then its arguments).
+/// </summary>
+internal sealed record Completions(IReadOnlyList<Candidate> Candidates, bool Files, int? ProgramAt = null)
 {
     public static readonly Completions None = new([], false);
     public static readonly Completions FileNames = new([], true);
+    public static Completions Program(int at) => new([], false, at);
 }
 
 /// <summary>An exit a user can name: for <c>disconnect</c>, <c>exec</c> and anything else that takes an instance.</summary>
@@ -31,6 +36,8 @@ internal sealed class CompletionEngine(CommandTree tree, Func<IReadOnlyList<Live
     public Completions Complete(IReadOnlyList<string> words)
     {
         var current = words.Count > 0 ? words[^1] : "";
+        if (ProgramStart(words) is { } program)
+            return program < words.Count - 1 || (program == words.Count - 1 && current != "--") ? Completions.Program(program) : Completions.None;
         // -v and --verbose are accepted anywhere, as the dispatcher accepts them; 'help X' completes as X.
         var before = words.Take(Math.Max(0, words.Count - 1)).Where(w => w is not ("-v" or "--verbose")).ToList();
         if (before.Count > 0 && before[0] == "help") before.RemoveAt(0);
@@ -47,6 +54,24 @@ internal sealed class CompletionEngine(CommandTree tree, Func<IReadOnlyList<Live
         if (VerbModel.Find(HostVerbs.All, word) is { } verb)
             return verb.Type == typeof(CompleteVerb) ? Completions.None : CompleteVerb(verb, rest, current, provider: null);
         return tree.IsProvider(word) ? CompleteProvider(word, rest, current) : Completions.None;
+    }
+
+    /// <summary>
+    /// Where the program starts when the command is a host verb that runs one (<c>exec</c>: its arguments, then
+    /// a list argument named <c>command</c>): every word after its own arguments and an optional <c>--</c> is the
+    /// program's, flags included, as the dispatcher reads them. Null when the line is not such a command, or the
+    /// word being completed is still one of the verb's own.
+    /// </summary>
+    private int? ProgramStart(IReadOnlyList<string> words)
+    {
+        var i = 0;
+        while (i < words.Count - 1 && words[i].StartsWith('-')) i++;
+        if (i >= words.Count - 1 || tree.HostVerbs.FirstOrDefault(v => v.Name == words[i]) is not { } verb) return null;
+        if (verb.Values.Count == 0 || verb.Values[^1] is not { MetaName: "command" } last
+            || VerbModel.Kind(last.Property.PropertyType) != ValueKind.List) return null;
+        var start = i + verb.Values.Count;
+        if (start >= words.Count) return null;
+        return words[start] == "--" && start < words.Count - 1 ? start + 1 : start;
     }
 
     private IEnumerable<Candidate> TopLevel() =>
@@ -185,7 +210,10 @@ internal sealed class CompletionEngine(CommandTree tree, Func<IReadOnlyList<Live
     private static Completions Filter(IEnumerable<Candidate> candidates, string current) =>
         new(candidates.Where(c => c.Word.StartsWith(current, StringComparison.Ordinal)).DistinctBy(c => c.Word).ToList(), false);
 
-    /// <summary>The protocol of <c>tunmux __complete</c>: one candidate a line (word, tab, description), then <c>:files</c> or <c>:none</c>.</summary>
+    /// <summary>
+    /// The protocol of <c>tunmux __complete</c>: one candidate a line (word, tab, description), then <c>:files</c>,
+    /// <c>:none</c>, or <c>:command N</c> (complete the words from index N on as a command line of their own).
+    /// </summary>
     public static string Render(Completions completions)
     {
         var sb = new System.Text.StringBuilder();
@@ -196,7 +224,7 @@ internal sealed class CompletionEngine(CommandTree tree, Func<IReadOnlyList<Live
             if (description.Length > 0) sb.Append('\t').Append(description);
             sb.Append('\n');
         }
-        sb.Append(completions.Files ? ":files\n" : ":none\n");
+        sb.Append(completions.ProgramAt is { } at ? $":command {at}\n" : completions.Files ? ":files\n" : ":none\n");
         return sb.ToString();
     }
 

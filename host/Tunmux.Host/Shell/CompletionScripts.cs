@@ -37,6 +37,19 @@ internal static class CompletionScripts
             ((${#out[@]})) || return 0
             local directive=${out[${#out[@]}-1]}
             unset 'out[${#out[@]}-1]'
+            if [[ $directive == ":command "* ]]; then
+                # A program's command line (exec): bash-completion completes it as if typed alone, as for sudo.
+                local at=$((${directive#:command } + 1))
+                if declare -F _command_offset >/dev/null; then
+                    _command_offset "$at"
+                elif ((COMP_CWORD == at)); then
+                    COMPREPLY=($(compgen -c -- "${COMP_WORDS[COMP_CWORD]}"))
+                else
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "${COMP_WORDS[COMP_CWORD]}"))
+                fi
+                return 0
+            fi
             local own=${COMP_WORDS[COMP_CWORD]}
             local cut=$((${#cur} - ${#own}))
             ((cut < 0)) && cut=0
@@ -66,6 +79,14 @@ internal static class CompletionScripts
             (( ${#lines} )) || return 1
             directive=${lines[-1]}
             lines=("${(@)lines[1,-2]}")
+            if [[ $directive == ":command "* ]]; then
+                # A program's command line (exec): completed by zsh as if typed alone.
+                local at=$(( ${directive#:command } + 2 ))
+                words=("${(@)words[at,-1]}")
+                (( CURRENT -= at - 1 ))
+                _normal
+                return
+            fi
             for line in $lines; do
                 word=${line%%$'\t'*}
                 if [[ $line == *$'\t'* ]]; then
@@ -99,7 +120,13 @@ internal static class CompletionScripts
             or return
             set -l directive $out[-1]
             set -e out[-1]
-            if test (count $out) -gt 0
+            if string match -q ':command *' -- $directive
+                # A program's command line (exec): completed by fish as if typed alone.
+                set -l at (math (string replace ':command ' '' -- $directive) + 2)
+                set -l line
+                test $at -le (count $words); and set line (string escape -- $words[$at..-1])
+                complete -C (string join ' ' -- $line "$current")
+            else if test (count $out) -gt 0
                 printf '%s\n' $out
             else if test "$directive" = :files
                 __fish_complete_path "$current"

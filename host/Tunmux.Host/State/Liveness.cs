@@ -4,7 +4,8 @@ namespace Tunmux.Host.State;
 
 /// <summary>
 /// Whether a recorded connection is still really there, from what any user may read:
-/// the namespace's bind mount, the interface in sysfs and the proxy process in /proc.
+/// the namespace's bind mount, the interface in sysfs and the proxy process in /proc (for a rootless exit,
+/// its processes in the user's own runtime folder and /proc).
 /// </summary>
 public static class Liveness
 {
@@ -12,6 +13,8 @@ public static class Liveness
 
     public static IReadOnlyList<string> Problems(ConnectionState s)
     {
+        // A rootless exit has no named namespace: its own record says which processes hold it.
+        if (s.Backend == Rootless.RootlessExits.Backend) return Rootless.RootlessExits.Problems(s.Instance);
         var problems = new List<string>();
         if (s.IsProxy)
         {

@@ -14,6 +14,14 @@ internal sealed record HostFilter(string? Country, string? City)
     };
 }
 
+/// <summary>What a connect chooses from: the host the user named (if any) and the others in the order to try them.</summary>
+internal sealed record HostCandidates(IvpnHost? Named, IReadOnlyList<IvpnHost> Ranked)
+{
+    /// <summary>The host to connect to and up to three alternatives, best first.</summary>
+    public (IvpnHost Chosen, IReadOnlyList<IvpnHost> Alternatives) Split() =>
+        Named is null ? RankedChoice.Split(Ranked) : (Named, Ranked.Take(RankedChoice.MaxAlternatives).ToList());
+}
+
 /// <summary>
 /// Picks IVPN WireGuard hosts: by host name (<c>nl3.wg.ivpn.net</c> or its short name), by a server's
 /// gateway (its least loaded host), or by country and city, least loaded first; the next hosts for
@@ -34,7 +42,13 @@ internal static class HostSelector
         return rows.Count > 0 ? rows : throw new ProviderException(NoMatch(list, filter));
     }
 
-    public static (IvpnHost Chosen, IReadOnlyList<IvpnHost> Alternatives) Choose(ServerList list, string? name, HostFilter filter)
+    /// <summary>
+    /// The hosts a connect may use, in the order it tries them: a host named by the user first (or the
+    /// least loaded host of a server named by its gateway), then the others of its city; else the hosts
+    /// at the asked location. Least loaded first by default (score and load alike: IVPN publishes load
+    /// only), by name in name order; for latency the caller measures and reorders them.
+    /// </summary>
+    public static HostCandidates Candidates(ServerList list, string? name, HostFilter filter, ServerSort? sort)
     {
         if (name is { Length: > 0 } wanted)
         {
@@ -43,13 +57,16 @@ internal static class HostSelector
                 ?? ByLoad(list.Hosts.Where(h => h.Gateway.Equals(w, StringComparison.OrdinalIgnoreCase))).FirstOrDefault()
                 ?? throw new ProviderException($"no IVPN WireGuard server is named '{wanted}'; see `tunmux ivpn servers`");
             // A server named by the user stands for its city: the alternatives are its neighbours.
-            var neighbours = ByLoad(Matching(list.Hosts, new HostFilter(named.CountryCode, named.City)).Where(h => h != named));
-            return (named, neighbours.Take(RankedChoice.MaxAlternatives).ToList());
+            return new HostCandidates(named, Rank(Matching(list.Hosts, new HostFilter(named.CountryCode, named.City)).Where(h => h != named), sort));
         }
-        var candidates = ByLoad(Matching(list.Hosts, filter));
+        var candidates = Rank(Matching(list.Hosts, filter), sort);
         if (candidates.Count == 0) throw new ProviderException(NoMatch(list, filter));
-        return RankedChoice.Split(candidates);
+        return new HostCandidates(null, candidates);
     }
+
+    private static List<IvpnHost> Rank(IEnumerable<IvpnHost> hosts, ServerSort? sort) => sort == ServerSort.Name
+        ? [.. hosts.OrderBy(h => h.Hostname, StringComparer.OrdinalIgnoreCase)]
+        : ByLoad(hosts);
 
     private static List<IvpnHost> ByLoad(IEnumerable<IvpnHost> hosts) =>
         [.. hosts.OrderBy(h => h.Load).ThenBy(h => h.Hostname, StringComparer.OrdinalIgnoreCase)];

@@ -16,6 +16,14 @@ internal sealed record RelayFilter(string? Country, string? City)
         };
 }
 
+/// <summary>What a connect chooses from: the relay the user named (if any) and the others in the order to try them.</summary>
+internal sealed record RelayCandidates(Relay? Named, IReadOnlyList<Relay> Ranked)
+{
+    /// <summary>The relay to connect to and up to three alternatives, best first.</summary>
+    public (Relay Chosen, IReadOnlyList<Relay> Alternatives) Split() =>
+        Named is null ? RankedChoice.Split(Ranked) : (Named, Ranked.Take(RankedChoice.MaxAlternatives).ToList());
+}
+
 /// <summary>
 /// Picks Mullvad relays the way its relay selector does: active WireGuard relays at the asked
 /// location, drawn at random in proportion to their <c>weight</c> (so clients spread over the
@@ -42,8 +50,13 @@ internal static class RelaySelector
         return result;
     }
 
-    /// <summary>The relay to connect to and up to three alternatives for the same request, best first.</summary>
-    public static (Relay Chosen, IReadOnlyList<Relay> Alternatives) Choose(RelayList list, string? hostname, RelayFilter filter, Random random)
+    /// <summary>
+    /// The relays a connect may use, in the order it tries them: a relay named by the user first, then
+    /// the others of its city; else the active relays at the asked location. By default (and for score
+    /// and load, since Mullvad publishes no load) in a weighted random order as Mullvad's relay selector
+    /// draws them; by name in name order. For latency the caller measures and reorders them.
+    /// </summary>
+    public static RelayCandidates Candidates(RelayList list, string? hostname, RelayFilter filter, ServerSort? sort, Random random)
     {
         if (hostname is { Length: > 0 } name)
         {
@@ -51,17 +64,17 @@ internal static class RelaySelector
                 ?? throw new ProviderException($"no Mullvad WireGuard relay is named '{name}'; see `tunmux mullvad servers`");
             if (!named.Active) throw new ProviderException($"the Mullvad relay {named.Hostname} is not active now; pick another (`tunmux mullvad servers --city {named.CityCode}`)");
             // A relay named by the user stands for its city: the alternatives are its neighbours.
-            var neighbours = RelayChoiceOrder(Matching(list.Relays, new RelayFilter(named.CountryCode, named.CityCode)).Where(r => r != named), random);
-            return (named, neighbours.Take(RankedChoice.MaxAlternatives).ToList());
+            return new RelayCandidates(named, Rank(Matching(list.Relays, new RelayFilter(named.CountryCode, named.CityCode)).Where(r => r != named), sort, random));
         }
 
         var candidates = Matching(list.Relays, filter).Where(r => filter.City is not null || r.IncludeInCountry).ToList();
         if (candidates.Count == 0) throw new ProviderException(NoMatch(list, filter));
-        return RankedChoice.Split(RelayChoiceOrder(candidates, random));
+        return new RelayCandidates(null, Rank(candidates, sort, random));
     }
 
-    private static List<Relay> RelayChoiceOrder(IEnumerable<Relay> relays, Random random) =>
-        RankedChoice.WeightedOrder(relays, r => r.Weight, random);
+    private static List<Relay> Rank(IEnumerable<Relay> relays, ServerSort? sort, Random random) => sort == ServerSort.Name
+        ? [.. relays.OrderBy(r => r.Hostname, StringComparer.OrdinalIgnoreCase)]
+        : RankedChoice.WeightedOrder(relays, r => r.Weight, random);
 
     private static bool IsCity(Relay r, string city)
     {

@@ -159,7 +159,7 @@ public sealed class LoginFlow(ProtonApiClient api, IProviderContext context)
             throw new ProviderException("this Proton account requires a security key (FIDO2) as second factor, which tunmux does not support; enable TOTP in the account");
 
         var code = source.Code;
-        if (code is null && source.SecretFile is { } file) code = TotpSource.FromSecretFile(file, context.Log);
+        if (code is null && source.SecretFile is { } file) code = Common.SecondFactorCode.FromSecretFile(file, context.Log);
         if (code is null)
         {
             if (!context.Console.IsInteractive)

@@ -1,3 +1,4 @@
+using Tunmux.TestSupport.Users;
 using Tunmux.Rootless.Tests;
 using System.Globalization;
 using System.Text.Json;
@@ -23,9 +24,7 @@ public sealed class RootlessDriver(Lab lab, TestUser user)
         Lab.Run("nsenter",
         [
             "--net=/run/netns/" + lab.HostNamespace,
-            "setpriv", $"--reuid={User.Uid}", $"--regid={User.Gid}", "--init-groups", "--inh-caps=-all",
-            "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=" + User.Home, "LANG=C.UTF-8",
-            "TUNMUX_USER_RUNTIME_DIR=" + RuntimeDir, "DOTNET_CLI_TELEMETRY_OPTOUT=1", "DOTNET_NOLOGO=1",
+            .. User.AsUser(new Dictionary<string, string> { ["TUNMUX_USER_RUNTIME_DIR"] = RuntimeDir }),
             file, .. args,
         ], stdin, timeoutMs: timeoutMs);
 

@@ -12,9 +12,10 @@ internal static class NamespaceProcesses
 
     /// <summary>
     /// Starts <paramref name="argv"/> in a session of its own (no terminal's Ctrl-C or hang-up reaches it),
-    /// stdin from /dev/null, stdout and stderr appended to <paramref name="logPath"/>.
+    /// stdin from /dev/null, stdout and stderr appended to <paramref name="logPath"/>, and
+    /// <paramref name="more"/> descriptors placed at the given numbers.
     /// </summary>
-    public static int StartDetached(string file, IReadOnlyList<string> argv, string logPath)
+    public static int StartDetached(string file, IReadOnlyList<string> argv, string logPath, IReadOnlyDictionary<int, int>? more = null)
     {
         using var log = File.Open(logPath, new FileStreamOptions
         {
@@ -22,7 +23,9 @@ internal static class NamespaceProcesses
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         });
         var fd = (int)log.SafeFileHandle.DangerousGetHandle();
-        return NativeSpawn.Spawn(file, argv, DetachedEnvironment, new Dictionary<int, int> { [1] = fd, [2] = fd });
+        var fds = new Dictionary<int, int> { [1] = fd, [2] = fd };
+        foreach (var (target, source) in more ?? new Dictionary<int, int>()) fds[target] = source;
+        return NativeSpawn.Spawn(file, argv, DetachedEnvironment, fds);
     }
 
     /// <summary>The command name of a process (<c>/proc/pid/comm</c>), or null when it is gone.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
+using Tunmux.Privileged.Proxy.Launch;
 using Tunmux.Privileged.Tunnels.Steps;
 
 namespace Tunmux.Privileged.Tunnels.Rootless;
@@ -18,23 +19,21 @@ internal sealed class RootlessSetup
 }
 
 /// <summary>
-/// The steps only a rootless exit has: its namespaces (a holder process and the outside link), the
-/// route out for the encrypted packets, and the two bind mounts (WireGuard's socket folder and
-/// resolv.conf). Everything else is the daemon's own steps, run inside through <see cref="NamespaceRunner"/>.
+/// The steps only a rootless exit has: its namespaces (a holder process that sets them up, and the outside
+/// link) and the route out for the encrypted packets. Everything else is the daemon's own steps, run inside
+/// through <see cref="NamespaceRunner"/>.
 /// </summary>
 internal static class RootlessSteps
 {
     public static TunnelStep Namespace(RootlessSetup s) => new("namespace", (c, ct) => CreateAsync(s, c, ct), (c, _) => DestroyAsync(s, c));
 
-    public static TunnelStep WireGuardFolder(RootlessSetup s) => new("wireguard-folder", (c, ct) => MountWireGuardFolderAsync(s, c, ct), TunnelStep.Nothing);
-
-    public static TunnelStep Dns(RootlessSetup s) => new("dns", (c, ct) => MountResolvConfAsync(s, c, ct), TunnelStep.Nothing);
-
     public static TunnelStep OutsideRoute(RootlessSetup s) => new("outside-route", (c, ct) => OutsideRouteAsync(s, c, ct), TunnelStep.Nothing);
 
     /// <summary>
-    /// A holder process (<c>unshare ... sleep infinity</c>) owns a new user namespace in which the user is
-    /// root, with a network and a mount namespace; the outside link attaches to it right away and
+    /// A holder process owns a new user namespace in which the user is root, with a network and a mount
+    /// namespace: <c>unshare</c> makes them, then a fixed script sets them up from inside (loopback up,
+    /// WireGuard's socket folder and the tunnel's resolv.conf mounted, see <see cref="HolderScript"/>),
+    /// says so on a pipe and becomes <c>sleep infinity</c>. The outside link attaches to it right away and
     /// configures itself while the next steps run. Both are recorded before anything waits on them.
     /// </summary>
     private static async Task CreateAsync(RootlessSetup s, TunnelContext c, CancellationToken ct)
@@ -42,27 +41,40 @@ internal static class RootlessSteps
         var r = c.Record;
         SecureFiles.PrivateDirectory(s.Paths.ExitsDir);
         SecureFiles.PrivateDirectory(s.Paths.ExitDir(r.Instance));
-        var log = s.Paths.HolderLog(r.Instance);
-        var holder = NamespaceProcesses.StartDetached(s.Tools.Unshare,
-            [s.Tools.Unshare, "--user", "--map-root-user", "--net", "--mount", "--propagation", "private", "--", "sleep", "infinity"], log);
-        r.HolderPid = holder;
-        c.Save();
+        var uapi = s.Paths.UapiDir(r.Instance);
+        SecureFiles.PrivateDirectory(uapi);
+        var resolvConf = s.Paths.ResolvConf(r.Instance);
+        var sb = new StringBuilder($"# tunmux {r.Instance}: the VPN's DNS; removed on disconnect\n");
+        foreach (var d in r.Dns) sb.Append("nameserver ").Append(d).Append('\n');
+        // Without a VPN DNS the file still exists (with no server), so the host's resolver is never used.
+        File.WriteAllText(resolvConf, sb.ToString());
 
-        var own = ProcessControl.NetworkNamespaceOf(Environment.ProcessId);
-        var deadline = Environment.TickCount64 + (long)s.StartTimeout.TotalMilliseconds;
-        string? netns;
-        // Ready once unshare has made the namespaces and become the sleeping holder.
-        while ((netns = ProcessControl.NetworkNamespaceOf(holder)) == own || NamespaceProcesses.CommandName(holder) != "sleep")
+        var log = s.Paths.HolderLog(r.Instance);
+        int holder;
+        using (var ready = Pipe.Create())
         {
-            if (!ProcessControl.IsRunning(holder))
-                throw new PrivilegedException(ErrorCodes.Failed, RootlessTools.ExplainNamespaceFailure(
-                    "cannot create the exit's user namespace: " + (NamespaceProcesses.LastLine(log) ?? "unshare exited")));
-            if (Environment.TickCount64 > deadline)
+            holder = NamespaceProcesses.StartDetached(s.Tools.Unshare,
+            [
+                s.Tools.Unshare, "--user", "--map-root-user", "--net", "--mount", "--propagation", "private", "--",
+                "/bin/sh", "-c", HolderScript, "sh", uapi, resolvConf, s.ForcePrivateRun ? "private" : "shared",
+            ], log, new Dictionary<int, int> { [3] = ready.WriteFd });
+            r.HolderPid = holder;
+            c.Save();
+            ready.CloseWrite();
+            var line = Task.Run(ready.ReadLine, CancellationToken.None);
+            if (await Task.WhenAny(line, Task.Delay(s.StartTimeout, ct)) != line)
                 throw new PrivilegedException(ErrorCodes.Failed, $"the exit's namespaces were not ready within {s.StartTimeout.TotalSeconds:0.#} s (log: {log})");
-            await Task.Delay(1, ct);
+            if (await line != "ready")
+            {
+                var why = NamespaceProcesses.LastLine(log) ?? "it exited";
+                throw new PrivilegedException(ErrorCodes.Failed, why.StartsWith("unshare", StringComparison.Ordinal)
+                    ? RootlessTools.ExplainNamespaceFailure("cannot create the exit's user namespace: " + why)
+                    : "cannot set up the exit's namespaces: " + why);
+            }
         }
         c.Pids.Register(holder);
-        r.NetnsId = netns;
+        r.NetnsId = ProcessControl.NetworkNamespaceOf(holder);
+        r.DnsMethod = "bind-mount";
         c.UserspaceNamespaceOf = holder;
         c.Save();
 
@@ -73,8 +85,6 @@ internal static class RootlessSteps
         c.Save();
         try { c.Pids.Register(outside); }
         catch (InvalidOperationException) { /* exited at once: the outside-route step reports its last words */ }
-
-        await c.Commands.IpAsync(null, ["link", "set", "lo", "up"], ct);
     }
 
     /// <summary>
@@ -100,77 +110,52 @@ internal static class RootlessSteps
     }
 
     /// <summary>
-    /// wireguard-go and wg find the control socket in /run/wireguard, a folder only root may create on the
-    /// host: inside the exit's mount namespace a folder of the user's is mounted there. Where /run/wireguard
-    /// does not exist, the exit gets a /run of its own holding the host's entries plus that folder.
+    /// Runs inside the new namespaces as their root, before they are used: <c>$1</c> the user's WireGuard socket
+    /// folder, <c>$2</c> the tunnel's resolv.conf, <c>$3</c> <c>private</c> to always give the exit a /run of its own.
+    /// <list type="bullet">
+    /// <item>wireguard-go and wg find the control socket in /run/wireguard, a folder only root may create on the
+    /// host: the user's folder is mounted there. Where it does not exist, a tmpfs staged in /tmp takes every entry
+    /// of /run (folders bound recursively, files bound, links copied) plus the user's folder, then moves over /run;
+    /// the stage folder is removed from /tmp after.</item>
+    /// <item>The tunnel's DNS becomes /etc/resolv.conf (what <c>ip netns exec</c> does for the daemon's exits). The
+    /// host's caching resolvers are hidden (nscd's and systemd-resolved's sockets), so a program inside cannot ask
+    /// the host's resolver instead of the tunnel's; when resolv.conf is a link into such a hidden folder, its target
+    /// is created in the empty tmpfs first.</item>
+    /// </list>
+    /// Mounts are made without the userspace mount table (<c>-n</c>): that file is the host's.
     /// </summary>
-    private static async Task MountWireGuardFolderAsync(RootlessSetup s, TunnelContext c, CancellationToken ct)
-    {
-        var uapi = s.Paths.UapiDir(c.Record.Instance);
-        SecureFiles.PrivateDirectory(uapi);
-        const string target = "/run/wireguard";
-        if (Directory.Exists(target) && !s.ForcePrivateRun)
-            await c.Commands.CheckedAsync("mount", ["-n", "--bind", uapi, target], null, null, ct);
+    private const string HolderScript = """
+        set -e
+        ip link set lo up
+        if [ -d /run/wireguard ] && [ "$3" != private ]; then
+          mount -n --bind "$1" /run/wireguard
         else
-            await RunScriptAsync(c, "cannot give the exit a /run of its own", PrivateRunScript, uapi, ct);
-    }
-
-    /// <summary>
-    /// A tmpfs staged in /tmp takes every entry of /run (folders bound recursively, files bound, links copied)
-    /// plus the user's WireGuard folder, then moves over /run; the stage folder is removed from /tmp after.
-    /// Runs inside the exit's mount namespace only.
-    /// </summary>
-    private const string PrivateRunScript = """
-        set -e
-        stage=$(mktemp -d /tmp/tunmux-run.XXXXXX)
-        trap 'umount -n -l "$stage" 2>/dev/null || true; rmdir "$stage" 2>/dev/null || true' EXIT
-        mount -n -t tmpfs -o mode=0755 tunmux-run "$stage"
-        for e in /run/* /run/.[!.]*; do
-          [ -e "$e" ] || [ -L "$e" ] || continue
-          n=${e##*/}
-          [ "$n" = wireguard ] && continue
-          if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$stage/$n"
-          elif [ -d "$e" ]; then mkdir "$stage/$n" && mount -n --rbind "$e" "$stage/$n"
-          else : > "$stage/$n" && mount -n --bind "$e" "$stage/$n"
-          fi
-        done
-        mkdir "$stage/wireguard"
-        mount -n --bind "$1" "$stage/wireguard"
-        mount -n --move "$stage" /run
-        """;
-
-    /// <summary>
-    /// The tunnel's DNS as /etc/resolv.conf inside the exit (what <c>ip netns exec</c> does for the daemon's
-    /// exits). The host's caching resolvers are hidden there as well (nscd's and systemd-resolved's sockets),
-    /// so a program inside cannot ask the host's resolver instead of the tunnel's. When resolv.conf is a
-    /// link into such a hidden folder, its target is created in the empty tmpfs first.
-    /// </summary>
-    private static async Task MountResolvConfAsync(RootlessSetup s, TunnelContext c, CancellationToken ct)
-    {
-        var file = s.Paths.ResolvConf(c.Record.Instance);
-        var sb = new StringBuilder($"# tunmux {c.Record.Instance}: the VPN's DNS; removed on disconnect\n");
-        foreach (var d in c.Record.Dns) sb.Append("nameserver ").Append(d).Append('\n');
-        File.WriteAllText(file, sb.ToString());
-        await RunScriptAsync(c, "cannot mount the tunnel's resolv.conf", ResolvConfScript, file, ct);
-        c.Record.DnsMethod = "bind-mount";
-        c.Save();
-    }
-
-    /// <summary>A fixed script inside the exit, its one argument a path of the exit's own; its last error line on failure.</summary>
-    private static async Task RunScriptAsync(TunnelContext c, string what, string script, string argument, CancellationToken ct)
-    {
-        var r = await c.Commands.RunAsync("/bin/sh", ["-c", script, "sh", argument], ct: ct);
-        if (!r.Succeeded) throw new CommandFailedException($"{what}: {r.Summary}");
-    }
-
-    private const string ResolvConfScript = """
-        set -e
+          stage=$(mktemp -d /tmp/tunmux-run.XXXXXX)
+          trap 'umount -n -l "$stage" 2>/dev/null || true; rmdir "$stage" 2>/dev/null || true' EXIT
+          mount -n -t tmpfs -o mode=0755 tunmux-run "$stage"
+          for e in /run/* /run/.[!.]*; do
+            [ -e "$e" ] || [ -L "$e" ] || continue
+            n=${e##*/}
+            [ "$n" = wireguard ] && continue
+            if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$stage/$n"
+            elif [ -d "$e" ]; then mkdir "$stage/$n" && mount -n --rbind "$e" "$stage/$n"
+            else : > "$stage/$n" && mount -n --bind "$e" "$stage/$n"
+            fi
+          done
+          mkdir "$stage/wireguard"
+          mount -n --bind "$1" "$stage/wireguard"
+          mount -n --move "$stage" /run
+          rmdir "$stage"
+          trap - EXIT
+        fi
         for d in /run/nscd /run/systemd/resolve; do
           if [ -d "$d" ]; then mount -n -t tmpfs -o mode=0755,size=64k tunmux-hidden "$d"; fi
         done
         target=$(readlink -f /etc/resolv.conf)
         [ -e "$target" ] || : > "$target"
-        mount -n --bind "$1" "$target"
+        mount -n --bind "$2" "$target"
+        echo ready >&3
+        exec 3>&- sleep infinity
         """;
 
     /// <summary>
@@ -184,11 +169,9 @@ internal static class RootlessSteps
         var endpoint = OutsideLink.EndpointAddress(r.Endpoint);
         var v6 = OutsideLink.IsIPv6(endpoint);
         var (gateway, device) = await OutsideLink.WaitForDefaultRouteAsync(r, v6, s.StartTimeout, s.Paths.OutsideLog(r.Instance), ct);
-        var family = v6 ? "-6" : "-4";
-        await c.Commands.IpAsync(null, ["-4", "route", "flush", "dev", device], ct);
-        await c.Commands.IpAsync(null, ["-6", "route", "flush", "dev", device], ct);
-        await c.Commands.IpAsync(null,
-            [family, "route", "add", $"{endpoint}/{(v6 ? 128 : 32)}", "via", gateway.ToString(), "dev", device, "onlink"], ct);
+        // One ip for both changes, in the endpoint's family (the link was told to carry only that one).
+        await c.Commands.CheckedAsync(c.Tools.Ip, [v6 ? "-6" : "-4", "-batch", "-"],
+            $"route flush dev {device}\nroute add {endpoint}/{(v6 ? 128 : 32)} via {gateway} dev {device} onlink\n", null, ct);
         r.BackendReason = (r.BackendReason is { Length: > 0 } b ? b + "; " : "") + $"way out: {r.OutsideLink} ({device} via {gateway})";
         c.Save();
     }

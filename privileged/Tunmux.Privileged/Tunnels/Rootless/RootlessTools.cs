@@ -106,9 +106,16 @@ public sealed class RootlessTools
     {
         if (ReadSysctl("kernel/apparmor_restrict_unprivileged_userns") == "1")
             return $"{error}: AppArmor restricts unprivileged user namespaces here (kernel.apparmor_restrict_unprivileged_userns = 1); " +
-                   "install the profile tunmux ships: sudo install -m 644 <tunmux>/share/apparmor/tunmux /etc/apparmor.d/tunmux && " +
-                   "sudo apparmor_parser -r /etc/apparmor.d/tunmux (build/apparmor/tunmux in the source)";
+                   $"install the profile tunmux ships: sudo install -m 644 {AppArmorProfile()} /etc/apparmor.d/tunmux && " +
+                   "sudo apparmor_parser -r /etc/apparmor.d/tunmux";
         return $"{error}: the kernel refused an unprivileged user namespace; check user.max_user_namespaces and any security module restricting them";
+    }
+
+    /// <summary>The profile as installed (<c>&lt;prefix&gt;/share/tunmux/apparmor/tunmux</c> beside <c>&lt;prefix&gt;/lib/tunmux</c>), else its place in the source.</summary>
+    private static string AppArmorProfile()
+    {
+        var installed = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "share", "tunmux", "apparmor", "tunmux"));
+        return File.Exists(installed) ? installed : "build/apparmor/tunmux (from the tunmux source)";
     }
 
     private static string? ReadSysctl(string name)

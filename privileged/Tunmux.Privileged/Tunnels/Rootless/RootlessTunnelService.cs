@@ -52,8 +52,6 @@ public sealed class RootlessTunnelService
     [
         new("record", (c, _) => { c.Save(); return Task.CompletedTask; }, (c, _) => { ForgetRecord(c); return Task.CompletedTask; }),
         RootlessSteps.Namespace(s),
-        RootlessSteps.WireGuardFolder(s),
-        RootlessSteps.Dns(s),
         InterfaceSteps.CreateLink(),
         InterfaceSteps.Configure(),
         InterfaceSteps.Addresses(inNamespace: true),
