@@ -9,6 +9,8 @@
 #   lab.sh status              what is up
 #   lab.sh client-conf K       a ready wg-quick client config for server K
 #   lab.sh add-peer K PUB ADDR register one more client public key (with its tunnel address) on server K
+#   lab.sh stop-server K       stop server K's WireGuard (its process frozen: nothing is answered)
+#   lab.sh start-server K      start it again
 #   lab.sh env                 shell variables describing the lab (for scripts and tests)
 #
 # Topology (all addresses from the benchmarking range 198.18.0.0/15 and 10.2.0.0/16):
@@ -20,7 +22,9 @@
 #   <name>-dhost  a second host stand-in for direct mode: 198.18.1.2, entered with `ip netns exec`
 #                 so /etc/netns/<name>-dhost/resolv.conf is its /etc/resolv.conf.
 #   <name>-vpnK   VPN server K: 198.18.(10+K).2 toward inet (its distinct exit address), a
-#                 wireguard-go interface <name>wgK on 10.2.K.1/24 listening on 51820, NAT to inet.
+#                 wireguard-go interface <name>wgK on 10.2.K.1/24 listening on 51820, NAT to inet,
+#                 and a NAT-PMP gateway (RFC 6886) on 10.2.K.1:5351 that forwards public ports
+#                 from 40000+100K on to clients (natpmp.py; requests logged in <dir>/natpmpK.log).
 #
 # Environment: TUNMUX_LAB_NAME (default "lab", at most 8 characters [a-z0-9]; names every
 # namespace, interface and the folder), TUNMUX_LAB_DIR (default /tmp/tunmux-<name>).
@@ -186,6 +190,7 @@ EOF
         umask 022
         WG_PROCESS_FOREGROUND=1 ip netns exec "$ns" wireguard-go "$ifc" >"$DIR/$ifc.log" 2>&1 &
         record_pid $!
+        echo $! >"$DIR/server$k.pid"
         for _ in $(seq 100); do [[ -S "/var/run/wireguard/$ifc.sock" ]] && break; sleep 0.05; done
         [[ -S "/var/run/wireguard/$ifc.sock" ]] || die "wireguard-go for server $k did not start (see $DIR/$ifc.log)"
         wg set "$ifc" listen-port "$WG_PORT" private-key "$DIR/keys/server$k.key" \
@@ -194,6 +199,8 @@ EOF
         ip -n "$ns" link set "$ifc" mtu 1420 up
         # Peers added later may have any 10.2.x.y (providers give every client 10.2.0.2): route them all back.
         ip -n "$ns" route add 10.2.0.0/16 dev "$ifc"
+        ip netns exec "$ns" python3 "$HERE/natpmp.py" "10.2.$k.1" "$((40000 + 100 * k))" "$DIR/natpmp$k.log" >"$DIR/natpmp$k.out" 2>&1 &
+        record_pid $!
     done
     # Ready means answering: tests start right after `up`, so wait for the web and DNS services.
     local ready=""
@@ -232,6 +239,21 @@ cmd_add_peer() {
     wg set "$(vpn_if "$k")" peer "$pub" allowed-ips "${addr%/32}/32"
 }
 
+# Server K's WireGuard stops answering anything, as a server that died or lost its network: its
+# wireguard-go process is frozen (SIGSTOP), so datagrams to it go unanswered and nothing is refused.
+# start-server thaws it with its keys, peers and sessions as they were.
+server_pid() {
+    local k="$1" pid
+    [[ -f "$DIR/server$k.pid" ]] || die "no server $k (is the lab up?)"
+    pid="$(cat "$DIR/server$k.pid")"
+    grep -qx "$pid $(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$pid/stat" 2>/dev/null)" "$DIR/pids" || die "server $k's process is gone"
+    echo "$pid"
+}
+
+cmd_stop_server() { kill -STOP "$(server_pid "${1:?usage: stop-server K}")"; }
+
+cmd_start_server() { kill -CONT "$(server_pid "${1:?usage: start-server K}")"; }
+
 cmd_env() {
     local n=0
     [[ -f "$DIR/servers" ]] && n="$(cat "$DIR/servers")"
@@ -249,7 +271,11 @@ LAB_HOST_IP=198.18.0.2
 LAB_DHOST_IP=198.18.1.2
 EOF
     local k
-    for ((k = 1; k <= n; k++)); do echo "LAB_EXIT_$k=$(vpn_exit "$k")"; done
+    for ((k = 1; k <= n; k++)); do
+        echo "LAB_EXIT_$k=$(vpn_exit "$k")"
+        echo "LAB_GATEWAY_$k=10.2.$k.1"
+        echo "LAB_NATPMP_LOG_$k=$DIR/natpmp$k.log"
+    done
 }
 
 cmd_status() {
@@ -270,6 +296,8 @@ case "${1:-}" in
     status) cmd_status ;;
     client-conf) shift; cmd_client_conf "$@" ;;
     add-peer) shift; cmd_add_peer "$@" ;;
+    stop-server) shift; cmd_stop_server "$@" ;;
+    start-server) shift; cmd_start_server "$@" ;;
     env) cmd_env ;;
-    *) echo "usage: lab.sh up [N] | down | status | client-conf K | add-peer K PUBKEY ADDR | env" >&2; exit 2 ;;
+    *) echo "usage: lab.sh up [N] | down | status | client-conf K | add-peer K PUBKEY ADDR | stop-server K | start-server K | env" >&2; exit 2 ;;
 esac

@@ -25,6 +25,10 @@ public sealed class PrivilegedPaths
     public string ProxyLogFile(string instance) => Path.Combine(ProxyDir, instance + ".log");
     public string WgDir(string provider) => Path.Combine(StateDir, "wg", provider);
     public string TunnelsDir => Path.Combine(StateDir, "tunnels");
+    /// <summary>What each supervised exit needs to heal itself, ranked alternatives' keys included (0600 files, 0700 folder).</summary>
+    public string SupervisionDir => Path.Combine(StateDir, "supervision");
+    /// <summary>Each exit's own log: what its supervisor saw and did, and its hooks' output.</summary>
+    public string ExitLogFile(string instance) => Path.Combine(StateDir, "exits", instance + ".log");
     public string DaemonLogFile => Path.Combine(StateDir, "daemon.log");
 
     /// <summary>Lockdown and kill-switch state (root only): what the firewall table must hold, across restarts.</summary>

@@ -98,7 +98,7 @@ public sealed class CompletionTests
         Assert.That(Bash("tunmux proton connect --"), Is.SupersetOf(new[] { "--proxy", "--backend", "--country", "--p2p", "--secure-core", "--help" }));
         Assert.That(Bash("tunmux proton connect --proxy --pro"), Is.EquivalentTo(new[] { "--proxy-access-log", "--proxy-user", "--proxy-share", "--proxy-allow" }), "a flag given once is not offered again");
         Assert.That(Bash("tunmux disconnect -"), Is.SupersetOf(new[] { "--all", "-a", "--provider", "-p", "--help" }));
-        Assert.That(Bash("tunmux status --"), Is.EquivalentTo(new[] { "--json", "--help" }));
+        Assert.That(Bash("tunmux status --"), Is.EquivalentTo(new[] { "--json", "--check", "--help" }));
         Assert.That(Bash("tunmux --ver"), Is.EquivalentTo(new[] { "--verbose", "--version" }));
     }
 

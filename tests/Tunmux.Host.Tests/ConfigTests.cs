@@ -120,4 +120,19 @@ public sealed class ConfigTests
             Assert.That(Connections.ConnectSettings.AccessLog(new Contracts.ConnectOptions(), general with { ProxyAccessLog = true }), Is.True);
         });
     }
+
+    [Test]
+    public void FailoverIsOnUnlessTheFlagOrTheConfigTurnsItOff()
+    {
+        using var cli = new CliHarness("testgood");
+        cli.WriteConfig("[general]\nfailover = false\n");
+        var off = ConfigLoader.Load(cli.Paths.ConfigFile).General;
+        Assert.Multiple(() =>
+        {
+            Assert.That(Connections.ConnectSettings.Supervision(new Contracts.ConnectOptions(), new GeneralConfig()).Failover, Is.True, "the default");
+            Assert.That(Connections.ConnectSettings.Supervision(new Contracts.ConnectOptions { NoFailover = true }, new GeneralConfig()).Failover, Is.False, "--no-failover");
+            Assert.That(off.Failover, Is.False, "config failover = false");
+            Assert.That(Connections.ConnectSettings.Supervision(new Contracts.ConnectOptions(), off).Failover, Is.False);
+        });
+    }
 }

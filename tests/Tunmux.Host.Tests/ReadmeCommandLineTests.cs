@@ -87,6 +87,10 @@ public sealed class ReadmeCommandLineTests
         new object[] { "airvpn connect --port 47107 --sort load", "airvpn connect" },
         new object[] { "airvpn generate -s nl -p openvpn-ssl-443 --entry ipv6 --exit ipv4 --mtu 1280 --keepalive 25 --format tar.gz -o out.tgz", "airvpn generate" },
         new object[] { "status --json", "status" },
+        new object[] { "proton connect --proxy --country US --no-failover", "proton connect" },
+        new object[] { "wg us-1", "wg" },
+        new object[] { "wg", "wg" },
+        new object[] { "status --json --check", "status" },
     ];
 
     [TestCaseSource(nameof(Lines))]

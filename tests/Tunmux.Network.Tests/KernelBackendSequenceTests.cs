@@ -104,7 +104,7 @@ public sealed class KernelBackendSequenceTests
     [Test]
     public async Task DirectKernelUpAndDownRunExactlyTheseCommands()
     {
-        var info = await _service.UpAsync(Args("direct"), 0, CancellationToken.None);
+        var info = await _service.UpAsync(Args("direct"), CallerIdentity.Root, CancellationToken.None);
         Assert.That(info.BackendReason, Is.EqualTo("requested; interface: kernel WireGuard module"));
         Assert.That(Journal(), Is.EqualTo(new[]
         {
@@ -158,7 +158,7 @@ public sealed class KernelBackendSequenceTests
         const string psk = "2Kc1CXhnNzrn8wkDL3JvyYJ6bNKwDp7+yMJ6bWN9gHc=";
         var args = Args("direct", keepalive: 25);
         args = args with { Profile = args.Profile with { Peers = [args.Profile.Peers[0] with { PresharedKey = psk }] } };
-        await _service.UpAsync(args, 0, CancellationToken.None);
+        await _service.UpAsync(args, CallerIdentity.Root, CancellationToken.None);
         Assert.That(Journal().Where(l => l.StartsWith("wg set", StringComparison.Ordinal) && l.Contains("/dev/stdin")), Is.EqualTo(new[]
         {
             "wg set wg-seq fwmark 51820 private-key /dev/stdin",
@@ -176,7 +176,7 @@ public sealed class KernelBackendSequenceTests
     public async Task ProxyKernelUpAndDownRunExactlyTheseCommands()
     {
         var args = Args("proxy", "auto", keepalive: 25) with { Proxy = new ProxyArgs { SocksPort = 1080, HttpPort = 8118 } };
-        var info = await _service.UpAsync(args, 0, CancellationToken.None);
+        var info = await _service.UpAsync(args, CallerIdentity.Root, CancellationToken.None);
         Assert.That(info.Backend, Is.EqualTo("kernel"));
         Assert.That(Journal(), Is.EqualTo(new[]
         {
@@ -224,7 +224,7 @@ public sealed class KernelBackendSequenceTests
         for (var k = 1; k <= steps.Count; k++)
         {
             _service.FailBeforeStep = k;
-            var e = Assert.ThrowsAsync<PrivilegedException>(() => _service.UpAsync(Args("direct"), 0, CancellationToken.None));
+            var e = Assert.ThrowsAsync<PrivilegedException>(() => _service.UpAsync(Args("direct"), CallerIdentity.Root, CancellationToken.None));
             Assert.That(e!.Message, Does.Contain("injected failure").And.Contain("rolled back"));
             Assert.Multiple(() =>
             {
@@ -239,7 +239,7 @@ public sealed class KernelBackendSequenceTests
     public void NoKernelModuleAndNoUserspaceImplementationNamesBoth()
     {
         Fake("ip", "if [ \"$1\" = link ] && [ \"$2\" = add ]; then echo 'Error: Unknown device type.' >&2; exit 2; fi\nexit 0");
-        var e = Assert.ThrowsAsync<PrivilegedException>(() => _service.UpAsync(Args("direct"), 0, CancellationToken.None));
+        var e = Assert.ThrowsAsync<PrivilegedException>(() => _service.UpAsync(Args("direct"), CallerIdentity.Root, CancellationToken.None));
         Assert.That(e!.Message, Does.Contain("no WireGuard kernel module").Or.Contain("has no WireGuard module"));
         Assert.That(e.Message, Does.Contain("wireguard-go").And.Contain("modprobe wireguard"));
     }
@@ -260,5 +260,7 @@ public sealed class KernelBackendSequenceTests
             Stopped.Add(instance);
             return Task.CompletedTask;
         }
+
+        public int? RunningPid(string instance) => Started.Any(s => s.Instance == instance) && !Stopped.Contains(instance) ? Environment.ProcessId : null;
     }
 }

@@ -22,7 +22,7 @@ public static class Program
         if (argv.Length < 2 || argv[0] != "tunnel")
         {
             await Console.Error.WriteLineAsync("usage: tunnel up [--fail-step N] [--crash-step N] [--journal FILE] | down NAME | list | inspect NAME | " +
-                                               "lockdown on|off [--allow-lan] | firewall | restore | bench URL RUNS");
+                                               "lockdown on|off [--allow-lan] | firewall | restore | bench URL RUNS | supervise");
             return 2;
         }
         var paths = PrivilegedPaths.FromEnvironment();
@@ -44,7 +44,7 @@ public static class Program
             object? result = argv[1] switch
             {
                 "up" => await service.UpAsync(
-                    JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!, 0, CancellationToken.None),
+                    JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!, CallerIdentity.Root, CancellationToken.None),
                 "down" => new TunnelDownResult { Instance = argv[2], WasUp = await service.DownAsync(argv[2], CancellationToken.None) },
                 "list" => new TunnelListResult { Tunnels = await service.ListAsync(CancellationToken.None) },
                 "inspect" => await service.InspectAsync(argv[2], CancellationToken.None),
@@ -58,6 +58,7 @@ public static class Program
                 // What the daemon does when it starts (after an idle stop, a crash or a reboot).
                 "restore" => await RestoreAsync(service),
                 "bench" => await BenchAsync(service, runner, argv[2], int.Parse(argv[3], System.Globalization.CultureInfo.InvariantCulture)),
+                "supervise" => await SuperviseAsync(service),
                 "steps" => service.StepNames(
                     JsonSerializer.Deserialize<TunnelUpArgs>(await Console.In.ReadToEndAsync(), ProtocolJson.Options)!),
                 _ => throw new PrivilegedException(ErrorCodes.UnknownOperation, "unknown command " + argv[1]),
@@ -99,6 +100,49 @@ public static class Program
     }
 
     /// <summary>
+    /// As the socket daemon does it, with a clock the test moves: the first stdin line is the up arguments
+    /// (one line of JSON), then each line a command: <c>jump SECONDS</c> (a suspend of that long, fed to the
+    /// supervisor's clock), <c>inspect</c> (prints the instance's TunnelInfo), <c>down</c> (takes it down and ends).
+    /// Prints <c>up</c> and the TunnelInfo once the exit is up.
+    /// </summary>
+    private static async Task<TunnelDownResult> SuperviseAsync(TunnelService service)
+    {
+        var clock = new JumpableClock();
+        service.SupervisorClock = clock;
+        await service.SuperviseAsync(new NoLease(), line => Console.Error.WriteLine(line), CancellationToken.None);
+        var args = JsonSerializer.Deserialize<TunnelUpArgs>(Console.ReadLine()!, ProtocolJson.Options)!;
+        var info = await service.UpAsync(args, CallerIdentity.Root, CancellationToken.None);
+        Console.WriteLine("up " + JsonSerializer.Serialize(info, ProtocolJson.Options));
+        while (Console.ReadLine() is { } line)
+        {
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 0) continue;
+            if (words[0] == "jump") clock.Suspend(TimeSpan.FromSeconds(double.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture)));
+            else if (words[0] == "inspect")
+                Console.WriteLine(JsonSerializer.Serialize(await service.InspectAsync(args.Instance, CancellationToken.None), ProtocolJson.Options));
+            else if (words[0] == "down") break;
+        }
+        return new TunnelDownResult { Instance = args.Instance, WasUp = await service.DownAsync(args.Instance, CancellationToken.None) };
+    }
+
+    private sealed class NoLease : Tunmux.Privileged.Tunnels.Supervision.IDaemonLease
+    {
+        public void Acquire() { }
+        public void Release() { }
+    }
+
+    /// <summary>The machine's clocks, with suspends the test makes up: boottime runs ahead, the monotonic clock does not.</summary>
+    private sealed class JumpableClock : Tunmux.Privileged.Tunnels.Supervision.ISupervisorClock
+    {
+        private long _sleptTicks;
+        public TimeSpan Monotonic => Tunmux.Privileged.Tunnels.Supervision.SystemClock.Instance.Monotonic;
+        public TimeSpan Boottime => Tunmux.Privileged.Tunnels.Supervision.SystemClock.Instance.Boottime + TimeSpan.FromTicks(Interlocked.Read(ref _sleptTicks));
+        public DateTimeOffset UtcNow => DateTimeOffset.UtcNow;
+        public void Suspend(TimeSpan t) => Interlocked.Add(ref _sleptTicks, t.Ticks);
+        public Task Delay(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, cancellationToken);
+    }
+
+    /// <summary>
     /// As a resident daemon sees it: RUNS times, up (args on stdin), first successful request
     /// through the namespace (curl inside it), down; milliseconds per run, the first one included (cold).
     /// </summary>
@@ -110,7 +154,7 @@ public static class Program
         for (var i = 0; i < runs; i++)
         {
             var sw = Stopwatch.StartNew();
-            await service.UpAsync(args, 0, CancellationToken.None);
+            await service.UpAsync(args, CallerIdentity.Root, CancellationToken.None);
             while (!(await runner.RunAsync("ip", ["netns", "exec", ns, "curl", "-s", "-m", "1", "-o", "/dev/null", url])).Succeeded) { }
             times.Add(sw.ElapsedMilliseconds);
             await service.DownAsync(args.Instance, CancellationToken.None);
@@ -140,6 +184,12 @@ public sealed class SleepingProxyLauncher(PrivilegedPaths paths) : IProxyLaunche
         Directory.CreateDirectory(paths.ProxyDir);
         File.WriteAllText(paths.ProxyPidFile(spec.Instance), p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return Task.FromResult(p.Id);
+    }
+
+    public int? RunningPid(string instance)
+    {
+        var file = paths.ProxyPidFile(instance);
+        return File.Exists(file) && int.TryParse(File.ReadAllText(file), out var pid) && Directory.Exists($"/proc/{pid}") ? pid : null;
     }
 
     public Task StopAsync(string instance, CancellationToken cancellationToken)

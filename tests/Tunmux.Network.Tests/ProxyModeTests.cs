@@ -91,6 +91,23 @@ public sealed class ProxyModeTests : LabFixture
     }
 
     [Test]
+    public void AnExitBroughtUpWhereNoDaemonStaysSaysItIsUnsupervised()
+    {
+        // The tunnel console runs the service as the stdio transport's daemon does: it serves one request and goes.
+        var a = Instance("nosup");
+        var up = _driver.Up(TunnelDriver.Args(Lab.NewClient(1), a, "proxy"));
+        var seen = _driver.Inspect(a)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(up.Health?.Supervised, Is.False);
+            Assert.That(up.Health?.Reason, Does.Contain("stdio transport"));
+            Assert.That(seen.Health?.Supervised, Is.False, "still unsupervised when asked later");
+            Assert.That(seen.Health?.Reason, Does.Contain("not supervised").And.Contain("stdio transport"));
+            Assert.That(Lab.Whoami(InstanceNames.Namespace(a)), Is.EqualTo(Lab.ExitAddress(1)), "and it works");
+        });
+    }
+
+    [Test]
     public void RecordsHoldNoPrivateKeyAndAreRootOnly()
     {
         var client = Lab.NewClient(1);

@@ -29,7 +29,7 @@ public sealed class TunnelDriver(IReadOnlyList<string> enter, string stateDir, I
         new(["nsenter", "--net=/run/netns/" + lab.DirectHostNamespace], Path.Combine(lab.Dir, "state-" + tag),
             new Dictionary<string, string> { ["TUNMUX_TEST_RESOLV_CONF"] = $"/etc/netns/{lab.DirectHostNamespace}/resolv.conf" });
 
-    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
+    public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
 
     public string RuntimeDir => Path.Combine(StateDir, "run");
 

@@ -147,6 +147,10 @@ public class ConnectOptions
     [Range(576, 9000)]
     public int? Mtu { get; set; }
 
+    /// <summary>Keep the server connected to even when it stops answering (the exit then fails instead of moving).</summary>
+    [Option("no-failover", HelpText = "never move the exit to another server when its server stops answering (config: failover = false)")]
+    public bool NoFailover { get; set; }
+
     /// <summary>Direct mode: block everything outside the tunnel from before the routes change until disconnect.</summary>
     [Option("kill-switch", HelpText = "direct mode: nothing leaves outside the tunnel until disconnect, even if the tunnel dies (config general.kill_switch)")]
     public bool KillSwitch { get; set; }
@@ -175,4 +179,9 @@ public class DisconnectOptions
 
 /// <summary><c>status [--json]</c>; handled by the host alone.</summary>
 [Verb("status", HelpText = "Show connections: provider, server, mode, backend, proxy ports, liveness")]
-public class StatusOptions : JsonVerbOptions;
+public class StatusOptions : JsonVerbOptions
+{
+    /// <summary>Also ask <c>general.check_url</c>, through each exit, which address the world sees.</summary>
+    [Option("check", HelpText = "also ask general.check_url through each exit which address the world sees (contacts that service)")]
+    public bool Check { get; set; }
+}

@@ -123,7 +123,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         {
             case StatusOptions status:
                 if (ParseOnly) return Parsed("status");
-                return await new StatusCommand(paths, console).RunAsync(null, status.Json, ct);
+                return await NewStatus(status).RunAsync(null, status.Json, ct);
             case PluginsVerb plugins:
                 if (ParseOnly) return Parsed("plugins");
                 return new PluginsCommand(_catalog, console).Run(plugins.Json);
@@ -132,6 +132,9 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
                     throw new UsageException($"unknown provider '{only}'", Cli.Help.UsageLine(verb, path));
                 if (ParseOnly) return Parsed("disconnect");
                 return await NewDisconnect().RunAsync(d.Instance, d.Provider, d.All, path, ct);
+            case WgVerb wg:
+                if (ParseOnly) return Parsed("wg");
+                return await new WgCommand(paths, console, () => LoadConfig().General).RunAsync(wg.Instance, ct);
             case LockdownVerb lockdown:
                 var state = lockdown.State?.ToLowerInvariant();
                 if (lockdown.AllowLan && state != "on")
@@ -201,7 +204,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
             var parsed = VerbParser.Parse(bookkeeping, args[1..], path);
             if (ParseOnly) return Parsed($"{name} {bookkeeping.Name}");
             return parsed is StatusOptions status
-                ? await new StatusCommand(paths, console).RunAsync(name, status.Json, ct)
+                ? await NewStatus(status).RunAsync(name, status.Json, ct)
                 : await NewDisconnect().RunAsync(((DisconnectOptions)parsed).Instance, name, ((DisconnectOptions)parsed).All, path, ct);
         }
 
@@ -253,6 +256,16 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         foreach (var key in section.Keys.Where(k => !spec.ConfigKeys.Contains(k) && !ConfigLoader.ProviderSectionKeys.Contains(k)))
             LogSetup.Logger.Warning("{File}: unknown key {Section}.{Key} is ignored", config.SourceFile, provider, key);
     }
+
+    /// <summary>status, with <c>--check</c> asking config.toml's check_url (none by default: it is a third party).</summary>
+    private StatusCommand NewStatus(StatusOptions options) => new(paths, console)
+    {
+        CheckUrl = !options.Check ? null
+            : LoadConfig().General.CheckUrl is { } url ? new Uri(url)
+            : throw new UsageException("status --check needs a what-is-my-IP URL: set check_url in [general] of config.toml " +
+                                       "(none by default, since it contacts a third party), e.g. check_url = \"https://api.ipify.org\"",
+                "usage: tunmux status [--json] [--check]"),
+    };
 
     private DisconnectCommand NewDisconnect() => new(paths, console, () => LoadConfig().General);
 

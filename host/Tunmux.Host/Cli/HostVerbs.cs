@@ -67,6 +67,14 @@ internal sealed class ExecVerb
     ];
 }
 
+/// <summary><c>tunmux wg [instance]</c>: the WireGuard view of exits, as <c>wg show</c> prints it.</summary>
+[Verb("wg", HelpText = "Show the WireGuard state of a connection (peer, endpoint, latest handshake, transfer) as 'wg show' does")]
+internal sealed class WgVerb
+{
+    [Value(0, MetaName = "instance", HelpText = "instance to show (see 'tunmux status'; default: every connection)")]
+    public string? Instance { get; set; }
+}
+
 /// <summary><c>tunmux lockdown [on|off] [--allow-lan] [--json]</c>: the firewall with no connection at all, until turned off.</summary>
 [Verb("lockdown", HelpText = "Block all traffic outside a tunnel, connected or not, until turned off (no argument: show whether it is on)")]
 internal sealed class LockdownVerb : JsonVerbOptions
@@ -141,7 +149,7 @@ internal static class HostVerbs
 
     /// <summary>The host's verbs in help order.</summary>
     public static readonly IReadOnlyList<Type> All =
-        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(ExecVerb), typeof(LockdownVerb), typeof(PrivilegedVerb),
+        [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(ExecVerb), typeof(LockdownVerb), typeof(WgVerb), typeof(PrivilegedVerb),
             typeof(DoctorVerb), typeof(CompletionVerb), typeof(CompleteVerb), typeof(ManPageVerb)];
 
     /// <summary>The standard verbs below a provider that the host answers without loading the plugin.</summary>

@@ -66,6 +66,9 @@ internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs
         // What must outlive one command (Proton's certificate) is renewed by any command of the provider when due.
         if (options is not (RefreshVerb or LogoutOptions))
             await RefreshCommand.RenewIfDueAsync(provider, paths, console, ct);
+        // A failover the daemon made since the provider's last command is announced first.
+        if (options is not LogoutOptions)
+            await FailoverAnnouncements.AnnounceAsync(provider, paths, console, ct);
 
         switch (options)
         {

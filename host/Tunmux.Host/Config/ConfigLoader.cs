@@ -17,11 +17,13 @@ public static partial class ConfigLoader
         "backend", "credential_store", "proxy_access_log", "privileged_transport", "privileged_autostart",
         "privileged_autostart_timeout_ms", "privileged_authorized_group", "privileged_autostop_mode",
         "privileged_autostop_timeout_ms", "userspace_implementation", "handshake_timeout_ms", "kill_switch", "proxy_share",
+        "failover", "health_check_interval_ms", "health_traffic_timeout_ms", "health_idle_probe_ms", "health_rehandshake_timeout_ms",
+        "health_retry_ms", "port_forward_renew_ms", "ifup", "ifdown", "hook_timeout_ms", "check_url",
         "rootless", "rootless_link",
     ];
 
     /// <summary>Keys the host reads in every provider's section (over <c>[general]</c>'s), whatever the plugin declares.</summary>
-    public static readonly IReadOnlyList<string> ProviderSectionKeys = ["proxy_share"];
+    public static readonly IReadOnlyList<string> ProviderSectionKeys = ["proxy_share", "ifup", "ifdown"];
 
     public static TunmuxConfig Load(string path)
     {
@@ -94,6 +96,17 @@ public static partial class ConfigLoader
             PrivilegedAutostopTimeoutMs = r.Int("privileged_autostop_timeout_ms", 1000, 86_400_000) ?? defaults.PrivilegedAutostopTimeoutMs,
             UserspaceImplementation = r.Choice("userspace_implementation", ["wireguard-go", "boringtun"]),
             HandshakeTimeoutMs = r.Int("handshake_timeout_ms", 500, 120_000) ?? defaults.HandshakeTimeoutMs,
+            Failover = r.Bool("failover") ?? defaults.Failover,
+            HealthCheckIntervalMs = r.Int("health_check_interval_ms", 50, 60_000),
+            HealthTrafficTimeoutMs = r.Int("health_traffic_timeout_ms", 100, 600_000),
+            HealthIdleProbeMs = r.Int("health_idle_probe_ms", 100, 3_600_000),
+            HealthRehandshakeTimeoutMs = r.Int("health_rehandshake_timeout_ms", 100, 120_000),
+            HealthRetryMs = r.Int("health_retry_ms", 100, 3_600_000),
+            PortForwardRenewMs = r.Int("port_forward_renew_ms", 1000, 3_600_000),
+            Ifup = r.Command("ifup"),
+            Ifdown = r.Command("ifdown"),
+            HookTimeoutMs = r.Int("hook_timeout_ms", 100, 3_600_000),
+            CheckUrl = r.Url("check_url"),
             KillSwitch = r.Bool("kill_switch") ?? defaults.KillSwitch,
             Rootless = r.Choice("rootless", GeneralConfig.RootlessModes) ?? defaults.Rootless,
             RootlessLink = r.Choice("rootless_link", GeneralConfig.RootlessLinks) ?? defaults.RootlessLink,
@@ -117,6 +130,21 @@ public static partial class ConfigLoader
             if (!d.TryGetValue(key, out var v)) return null;
             if (v is long n && n >= min && n <= max) return (int)n;
             throw Bad(key, v, $"an integer from {min} to {max}");
+        }
+
+        /// <summary>A hook: one line of shell, run as the connecting user.</summary>
+        public string? Command(string key)
+        {
+            if (!d.TryGetValue(key, out var v)) return null;
+            if (v is string s && s.Trim().Length > 0 && s.Length <= 4096 && !s.Any(char.IsControl)) return s;
+            throw Bad(key, v, "a shell command on one line (at most 4096 characters)");
+        }
+
+        public string? Url(string key)
+        {
+            if (!d.TryGetValue(key, out var v)) return null;
+            if (v is string s && Uri.TryCreate(s, UriKind.Absolute, out var u) && u.Scheme is "http" or "https") return s;
+            throw Bad(key, v, "an http:// or https:// URL");
         }
 
         public string? Name(string key)

@@ -40,4 +40,23 @@ public sealed record GeneralConfig
 
     /// <summary>Seconds to wait for the first WireGuard handshake before giving up on a connect.</summary>
     public int HandshakeTimeoutMs { get; init; } = 8000;
+
+    /// <summary>Switch an exit to the provider's next ranked server when its server dies (<c>--no-failover</c> turns it off per connect).</summary>
+    public bool Failover { get; init; } = true;
+
+    /// <summary>The supervisor's timers; null keeps the daemon's defaults (see docs/supervision.md).</summary>
+    public int? HealthCheckIntervalMs { get; init; }
+    public int? HealthTrafficTimeoutMs { get; init; }
+    public int? HealthIdleProbeMs { get; init; }
+    public int? HealthRehandshakeTimeoutMs { get; init; }
+    public int? HealthRetryMs { get; init; }
+    public int? PortForwardRenewMs { get; init; }
+
+    /// <summary>Shell commands run as the connecting user once an exit is up (and after each failover) and before it goes down.</summary>
+    public string? Ifup { get; init; }
+    public string? Ifdown { get; init; }
+    public int? HookTimeoutMs { get; init; }
+
+    /// <summary>A what-is-my-IP URL for <c>status --check</c>; none by default, since it contacts a third party.</summary>
+    public string? CheckUrl { get; init; }
 }

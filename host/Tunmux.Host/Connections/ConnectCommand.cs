@@ -47,8 +47,11 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             Sort = options.Sort,
             Options = options,
         }, ct);
-        SecretMask.Register(plan.Profile.PrivateKey);
-        foreach (var peer in plan.Profile.Peers) SecretMask.Register(peer.PresharedKey);
+        foreach (var profile in plan.Alternatives.Select(a => a.Profile).Prepend(plan.Profile))
+        {
+            SecretMask.Register(profile.PrivateKey);
+            foreach (var peer in profile.Peers) SecretMask.Register(peer.PresharedKey);
+        }
         if (LogSetup.Verbose) LogSetup.Logger.Debug("profile for {Server}: {Profile}", plan.Server.Name, plan.Profile);
 
         var general = config.General;
@@ -96,6 +99,13 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             AllowLan = options.AllowLan,
             DisableIpv6 = options.DisableIpv6,
             Profile = ToDto(plan.Profile, mtu),
+            Server = ToDto(plan.Server),
+            // The ranked servers the daemon may fail over to, with --mtu applied to each as to the first.
+            Alternatives = plan.Alternatives
+                .Select(a => new AlternativeDto { Server = ToDto(a.Server), Profile = ToDto(a.Profile, options.Mtu ?? a.Profile.Mtu) })
+                .ToList(),
+            Supervision = ConnectSettings.Supervision(options, general),
+            Hooks = ConnectSettings.Hooks(config, provider.Name),
             Proxy = ports is { } p
                 ? new ProxyArgs
                 {
@@ -127,6 +137,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
             ProxyShare = share,
             ProxyAllow = allow.Count > 0 ? allow : null,
             ConnectedAt = DateTimeOffset.UtcNow,
+            ProviderServer = plan.Server.Name,
             RenewAfter = plan.RenewAfter,
         };
         store.Save(state);
@@ -147,6 +158,10 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                          + (options.DisableIpv6 ? ", IPv6 blocked" : "");
             console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}{extras}); all traffic goes through the tunnel");
         }
+        if (info.Health?.ForwardedPort is { } forwarded) console.Out.WriteLine($"  Forwarded port  {forwarded} (TCP and UDP)");
+        if (info.Health is { Supervised: false, Reason: { } why }) console.Out.WriteLine($"  Note: {why}");
+        // What went wrong without undoing the connect (a failing ifup hook, a port that could not be forwarded).
+        foreach (var warning in info.Warnings) console.Error.WriteLine("warning: " + warning);
         return 0;
     }
 
@@ -162,12 +177,15 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         return password;
     }
 
+    private static ServerDto ToDto(ServerIdentity s) => new() { Name = s.Name, Country = s.Country, City = s.City };
+
     private static ProfileDto ToDto(WireGuardProfile p, int? mtu) => new()
     {
         PrivateKey = p.PrivateKey,
         Addresses = p.Addresses,
         Dns = p.Dns,
         Mtu = mtu,
+        PortForwardGateway = p.PortForwardGateway,
         Peers = p.Peers.Select(x => new PeerDto
         {
             PublicKey = x.PublicKey,
@@ -185,6 +203,27 @@ internal static class ConnectSettings
     public static string Backend(ConnectOptions options, GeneralConfig general) => options.Backend ?? general.Backend;
 
     public static bool AccessLog(ConnectOptions options, GeneralConfig general) => options.ProxyAccessLog || general.ProxyAccessLog;
+
+    /// <summary>The supervisor's settings for this exit: failover unless switched off (--no-failover, config failover = false), and any timers config.toml sets.</summary>
+    public static SupervisionArgs Supervision(ConnectOptions options, GeneralConfig general) => new()
+    {
+        Failover = general.Failover && !options.NoFailover,
+        CheckIntervalMs = general.HealthCheckIntervalMs,
+        TrafficTimeoutMs = general.HealthTrafficTimeoutMs,
+        IdleProbeMs = general.HealthIdleProbeMs,
+        RehandshakeTimeoutMs = general.HealthRehandshakeTimeoutMs,
+        RetryAfterFailureMs = general.HealthRetryMs,
+        PortForwardRenewMs = general.PortForwardRenewMs,
+    };
+
+    /// <summary>The provider section's hooks where it has them, else [general]'s: the more specific one wins, key by key.</summary>
+    public static HookArgs? Hooks(TunmuxConfig config, string provider)
+    {
+        var section = config.Section(provider);
+        var ifup = section.GetString("ifup") ?? config.General.Ifup;
+        var ifdown = section.GetString("ifdown") ?? config.General.Ifdown;
+        return ifup is null && ifdown is null ? null : new HookArgs { Ifup = ifup, Ifdown = ifdown, TimeoutMs = config.General.HookTimeoutMs };
+    }
 
     /// <summary>Direct mode only: <c>--kill-switch</c> or <c>general.kill_switch</c>.</summary>
     public static bool KillSwitch(ConnectOptions options, GeneralConfig general) => !options.Proxy && (options.KillSwitch || general.KillSwitch);

@@ -24,6 +24,9 @@ public interface IPrivilegedClient : IAsyncDisposable
     /// <summary>The instance as the daemon sees it, or null when it knows nothing of it.</summary>
     Task<TunnelInfo?> TunnelInspectAsync(string instance, CancellationToken ct);
 
+    /// <summary>The instance's WireGuard interface as <c>wg show</c> prints it (keys hidden); only its owner or root may ask.</summary>
+    Task<WgShowResult> TunnelWgAsync(string instance, CancellationToken ct);
+
     /// <summary>Ends a process the daemon started; the daemon refuses any other PID.</summary>
     Task KillPidAsync(int pid, CancellationToken ct);
 

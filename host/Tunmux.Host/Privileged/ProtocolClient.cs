@@ -71,6 +71,10 @@ internal sealed class ProtocolClient : IPrivilegedClient
     public Task<TunnelInfo?> TunnelInspectAsync(string instance, CancellationToken ct) =>
         CallAsync<TunnelInfo>(Ops.TunnelInspect, new InstanceArgs { Instance = instance }, ct);
 
+    public async Task<WgShowResult> TunnelWgAsync(string instance, CancellationToken ct) =>
+        await CallAsync<WgShowResult>(Ops.TunnelWg, new InstanceArgs { Instance = instance }, ct).ConfigureAwait(false)
+        ?? throw Protocol("tunnel.wg returned no result");
+
     public Task KillPidAsync(int pid, CancellationToken ct) =>
         CallAsync<JsonElement?>(Ops.KillPid, new KillPidArgs { Pid = pid }, ct);
 

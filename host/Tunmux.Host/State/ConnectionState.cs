@@ -27,6 +27,10 @@ public sealed record ConnectionState
     /// <summary>Accounts besides the owner that may use the proxies (<c>--proxy-allow</c>): <c>user:NAME</c>, <c>group:NAME</c>.</summary>
     [JsonPropertyName("proxy_allow")] public IReadOnlyList<string>? ProxyAllow { get; init; }
     [JsonPropertyName("connected_at")] public DateTimeOffset ConnectedAt { get; init; }
+    /// <summary>How often the daemon switched the exit to another ranked server (<see cref="Server"/> is the one in use).</summary>
+    [JsonPropertyName("failovers")] public int Failovers { get; init; }
+    /// <summary>The server the provider was last told about; differs from <see cref="Server"/> after a failover it has not heard of.</summary>
+    [JsonPropertyName("provider_server")] public string? ProviderServer { get; init; }
     /// <summary>When the provider's credential of the tunnel (Proton's certificate) is due for renewal; null when never.</summary>
     [JsonPropertyName("renew_after")] public DateTimeOffset? RenewAfter { get; init; }
 

@@ -12,8 +12,12 @@ namespace Tunmux.Privileged.Daemon;
 /// that took them, so a command that dies without releasing does not keep the daemon alive.
 /// Tunnels and proxy processes are not the daemon's children in this sense: they outlive it.
 /// </summary>
-public sealed class DaemonLifecycle : IDisposable
+public sealed class DaemonLifecycle : IDisposable, Tunnels.Supervision.IDaemonLease
 {
+    /// <summary>The lease of the daemon's own work (supervised exits): no connection owns it, so no disconnect ends it.</summary>
+    private const string SupervisionLease = "supervision";
+    private const long NoConnection = long.MinValue;
+
     public static readonly TimeSpan ShutdownLinger = TimeSpan.FromMilliseconds(300);
 
     private readonly Lock _lock = new();
@@ -99,6 +103,24 @@ public sealed class DaemonLifecycle : IDisposable
         lock (_lock) return _leases.Remove(leaseId);
     }
 
+    /// <summary>Held while the daemon supervises exits: it then stays, whatever the autostop mode.</summary>
+    void Tunnels.Supervision.IDaemonLease.Acquire()
+    {
+        lock (_lock) _leases[SupervisionLease] = NoConnection;
+    }
+
+    void Tunnels.Supervision.IDaemonLease.Release()
+    {
+        bool stop;
+        lock (_lock)
+        {
+            _leases.Remove(SupervisionLease);
+            Touch();
+            stop = IsDrained();
+        }
+        if (stop) StopIfStillDrainedSoon();
+    }
+
     /// <summary>
     /// Asks the daemon to stop once idle. Only an autostarted daemon honours it (a daemon an administrator
     /// started, or systemd, keeps running). The request is remembered: the daemon stops when the last lease goes.
@@ -111,6 +133,8 @@ public sealed class DaemonLifecycle : IDisposable
                 return new ShutdownResult { ShuttingDown = false, Reason = "daemon was not autostarted; it stops only when its service is stopped" };
             _shutdownRequested = true;
             // The shutdown_if_idle request itself is in flight; it does not count.
+            if (_leases.ContainsKey(SupervisionLease))
+                return new ShutdownResult { ShuttingDown = false, Reason = "supervising exits; stopping once they are all disconnected" };
             if (_leases.Count > 0)
                 return new ShutdownResult { ShuttingDown = false, Reason = $"{_leases.Count} lease(s) held; stopping when they are released" };
             if (_inFlight > 1)

@@ -15,8 +15,41 @@ public sealed record PeerCredentials(int Pid, uint Uid, uint Gid)
         return new PeerCredentials(
             BinaryPrimitives.ReadInt32LittleEndian(ucred),
             BinaryPrimitives.ReadUInt32LittleEndian(ucred[4..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(ucred[8..]));
+            BinaryPrimitives.ReadUInt32LittleEndian(ucred[8..]))
+        {
+            Groups = ReadGroups(socket),
+        };
     }
+
+    /// <summary>
+    /// The peer's supplementary groups when it connected (<c>SO_PEERGROUPS</c>, Linux 4.13), so a program the
+    /// daemon starts for it gets exactly the groups it had; empty where the kernel cannot say.
+    /// </summary>
+    public IReadOnlyList<uint> Groups { get; init; } = [];
+
+    private static uint[] ReadGroups(Socket socket)
+    {
+        // Most users have a handful of groups; NGROUPS_MAX (65536) is the kernel's bound.
+        foreach (var count in new[] { 256, 65536 })
+        {
+            var buffer = new byte[count * 4];
+            try
+            {
+                var length = socket.GetRawSocketOption(Posix.SolSocket, Posix.SoPeerGroups, buffer);
+                var groups = new uint[length / 4];
+                for (var i = 0; i < groups.Length; i++) groups[i] = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(i * 4));
+                return groups;
+            }
+            catch (SocketException)
+            {
+                // Too small a buffer (ERANGE) or no support: try the bound, then give up.
+            }
+        }
+        return [];
+    }
+
+    /// <summary>The identity programs started for this peer run with.</summary>
+    public Processes.CallerIdentity Caller => new(Uid, Gid, Groups);
 
     public override string ToString() => $"pid {Pid} uid {Uid} gid {Gid}";
 }

@@ -7,6 +7,7 @@ internal static unsafe partial class Posix
 {
     public const int SolSocket = 1;
     public const int SoPeerCred = 17;
+    public const int SoPeerGroups = 59;
     public const int SigTerm = 15;
     public const int SigKill = 9;
     private const int Erange = 34;
@@ -38,6 +39,8 @@ internal static unsafe partial class Posix
     [LibraryImport("libc", EntryPoint = "getpwuid_r", SetLastError = true)]
     private static partial int GetPwUidR(uint uid, Passwd* pwd, byte* buf, nint buflen, Passwd** result);
 
+    [LibraryImport("libc", EntryPoint = "getgrouplist", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int GetGroupList(string user, uint group, uint* groups, int* ngroups);
     [LibraryImport("libc", EntryPoint = "getpwnam_r", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int GetPwNamR(string name, Passwd* pwd, byte* buf, nint buflen, Passwd** result);
 
@@ -69,7 +72,11 @@ internal static unsafe partial class Posix
     }
 
     /// <summary>A user's name and primary group from the user database, or null when the uid has no entry.</summary>
-    public static (string Name, uint PrimaryGid)? LookupUser(uint uid)
+    public static (string Name, uint PrimaryGid)? LookupUser(uint uid) =>
+        LookupAccount(uid) is { } a ? (a.Name, a.PrimaryGid) : null;
+
+    /// <summary>A user's entry in the user database (name, primary group, home, shell), or null when the uid has none.</summary>
+    public static Account? LookupAccount(uint uid)
     {
         for (var size = 1024; size <= 1 << 20; size *= 4)
         {
@@ -81,10 +88,28 @@ internal static unsafe partial class Posix
                 var rc = GetPwUidR(uid, &pwd, b, size, &result);
                 if (rc == Erange) continue;
                 if (rc != 0 || result == null) return null;
-                return (Marshal.PtrToStringUTF8((nint)pwd.Name) ?? "", pwd.Gid);
+                return new Account(Marshal.PtrToStringUTF8((nint)pwd.Name) ?? "", pwd.Gid,
+                    Marshal.PtrToStringUTF8((nint)pwd.Dir) ?? "/", Marshal.PtrToStringUTF8((nint)pwd.Shell) ?? "");
             }
         }
         return null;
+    }
+
+    public sealed record Account(string Name, uint PrimaryGid, string Home, string Shell);
+
+    /// <summary>The groups the user database gives <paramref name="user"/> (primary included), as a login would.</summary>
+    public static IReadOnlyList<uint> GroupsOf(string user, uint primaryGid)
+    {
+        for (var n = 64; n <= 1 << 16; n *= 4)
+        {
+            var groups = new uint[n];
+            var count = n;
+            fixed (uint* g = groups)
+            {
+                if (GetGroupList(user, primaryGid, g, &count) >= 0) return groups[..count];
+            }
+        }
+        return [primaryGid];
     }
 
     /// <summary>A user's uid from the user database, or null when there is no such user.</summary>

@@ -91,6 +91,10 @@ public sealed class PrivilegedDaemon
 
         var peer = StdioCaller.Identify(Environment.GetEnvironmentVariable("SUDO_UID"), Environment.GetEnvironmentVariable("SUDO_GID"),
             Posix.GetEuid(), StdioCaller.ReadParent());
+        // Neither sudo nor a parent passes its groups on: programs started for this caller (its hooks) get what the
+        // user database gives a login of that user.
+        if (peer.Uid != uint.MaxValue && Posix.LookupAccount(peer.Uid) is { } account)
+            peer = peer with { Groups = Posix.GroupsOf(account.Name, peer.Gid) };
         // Without sudo's word for who asked, only a root parent (or this daemon's own user) may use the helper:
         // doas, pkexec and run0 say nothing this daemon trusts.
         var authorized = peer.Pid == 0 ? _authorizer.IsAuthorized(peer) : peer.Uid == 0 || peer.Uid == Posix.GetEuid();
@@ -135,6 +139,9 @@ public sealed class PrivilegedDaemon
         _log.Info($"privileged daemon listening on {(bound ? _options.Paths.SocketPath : "a socket from the service manager")} " +
                   $"(pid {Environment.ProcessId}, group {_options.AuthorizedGroup ?? "none"}, autostarted {_options.Autostarted}, " +
                   $"idle timeout {(_options.IdleTimeoutMs is { } ms ? ms + " ms" : "none")})");
+
+        // Exits outlive daemons: take over watching those a previous daemon supervised, and every one brought up from now on.
+        await _tunnels.SuperviseAsync(_lifecycle, _log.Info, _lifecycle.Stopping).ConfigureAwait(false);
 
         // Ready: whoever launched us in the background must not wait on our inherited pipes any longer.
         if (_options.Autostarted) Posix.DetachStandardStreams();

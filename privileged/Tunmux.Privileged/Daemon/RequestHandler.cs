@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
 using Tunmux.Privileged.Tunnels;
 
@@ -36,11 +37,12 @@ public sealed class RequestHandler(ITunnelService tunnels, ManagedProcessKiller 
             case Ops.TunnelUp:
             {
                 var args = (TunnelUpArgs)request.Args!;
-                log.Info($"tunnel.up by {Who(peer)}: instance {args.Instance} provider {args.Provider} mode {args.Mode} backend {args.Backend} {args.Profile} {args.Proxy}");
+                log.Info($"tunnel.up by {Who(peer)}: instance {args.Instance} provider {args.Provider} mode {args.Mode} backend {args.Backend} "
+                         + $"{args.Profile} {args.Proxy} alternatives {args.Alternatives.Count} {args.Hooks}");
                 if (caller != 0 && args.Proxy is { } p && Math.Min(p.SocksPort, p.HttpPort) < FirstUnprivilegedPort)
                     throw new PrivilegedException(ErrorCodes.Unauthorized,
                         $"proxy ports below {FirstUnprivilegedPort} are reserved for root; choose ports from {FirstUnprivilegedPort} up");
-                return await _mutations.RunAsync(() => tunnels.UpAsync(args, caller, ct), ct).ConfigureAwait(false);
+                return await _mutations.RunAsync(() => tunnels.UpAsync(args, peer?.Caller ?? CallerIdentity.Root, ct), ct).ConfigureAwait(false);
             }
 
             case Ops.TunnelDown:
@@ -76,6 +78,15 @@ public sealed class RequestHandler(ITunnelService tunnels, ManagedProcessKiller 
                 var instance = ((InstanceArgs)request.Args!).Instance;
                 if (Recorded(instance) is not { } info) return null;
                 return MayManage(info, caller) ? await tunnels.InspectAsync(instance, ct).ConfigureAwait(false) : info.Redacted();
+            }
+
+            case Ops.TunnelWg:
+            {
+                var instance = ((InstanceArgs)request.Args!).Instance;
+                var info = Recorded(instance) ?? throw new PrivilegedException(ErrorCodes.NotFound, $"no instance {instance}; see tunmux status");
+                RequireOwner(info, caller, "inspect");
+                return await tunnels.WgShowAsync(instance, ct).ConfigureAwait(false)
+                       ?? throw new PrivilegedException(ErrorCodes.NotFound, $"no instance {instance}; see tunmux status");
             }
 
             case Ops.KillPid:

@@ -71,6 +71,7 @@ public static class RequestParser
             }
             case Ops.TunnelDown:
             case Ops.TunnelInspect:
+            case Ops.TunnelWg:
             {
                 var a = Typed<InstanceArgs>(op, args);
                 RequestValidator.Validate(a);

@@ -29,6 +29,11 @@ public static partial class RequestValidator
     public const int MinHandshakeTimeoutMs = 100;
     public const int MaxHandshakeTimeoutMs = 300_000;
     public const int MaxLeaseIdLength = 64;
+    public const int MaxAlternatives = 16;
+    public const int MaxServerNameLength = 64;
+    public const int MaxHookBytes = 4096;
+    public const int MinTimerMs = 50;
+    public const int MaxTimerMs = 3_600_000;
 
     public static readonly IReadOnlySet<string> Modes = new HashSet<string>(StringComparer.Ordinal) { "direct", "proxy" };
     public static readonly IReadOnlySet<string> Backends = new HashSet<string>(StringComparer.Ordinal) { "auto", "wg-quick", "userspace", "kernel" };
@@ -92,6 +97,56 @@ public static partial class RequestValidator
         if (args.Mode != "direct" && (args.KillSwitch || args.AllowLan || args.DisableIpv6))
             throw Invalid("kill_switch, allow_lan and disable_ipv6: only in direct mode");
         if (args.AllowLan && !args.KillSwitch) throw Invalid("allow_lan: only with kill_switch");
+
+        if (args.Server is not null) Server("server", args.Server);
+        if (args.Alternatives is null) throw Invalid("alternatives: must be a list");
+        if (args.Alternatives.Count > MaxAlternatives) throw Invalid($"alternatives: at most {MaxAlternatives} (got {args.Alternatives.Count})");
+        foreach (var alternative in args.Alternatives)
+        {
+            if (alternative is null) throw Invalid("alternatives: null entry");
+            Server("alternatives.server", alternative.Server);
+            Profile(alternative.Profile);
+        }
+        if (args.Supervision is { } s)
+        {
+            Timer("supervision.check_interval_ms", s.CheckIntervalMs);
+            Timer("supervision.traffic_timeout_ms", s.TrafficTimeoutMs);
+            Timer("supervision.idle_probe_ms", s.IdleProbeMs);
+            Timer("supervision.rehandshake_timeout_ms", s.RehandshakeTimeoutMs);
+            Timer("supervision.retry_after_failure_ms", s.RetryAfterFailureMs);
+            Timer("supervision.port_forward_renew_ms", s.PortForwardRenewMs);
+        }
+        if (args.Hooks is { } h)
+        {
+            if (h.Ifup is not null) Hook("hooks.ifup", h.Ifup);
+            if (h.Ifdown is not null) Hook("hooks.ifdown", h.Ifdown);
+            Timer("hooks.timeout_ms", h.TimeoutMs);
+        }
+    }
+
+    public static void Server(string field, ServerDto? server)
+    {
+        if (server is null) throw Invalid($"{field}: required");
+        if (server.Name.Length is 0 or > MaxServerNameLength || !IsPrintableText(server.Name))
+            throw Invalid($"{field}.name: must be 1 to {MaxServerNameLength} printable characters (got {Preview(server.Name)})");
+        if (server.Country is { } c && (c.Length is 0 or > 8 || !c.All(char.IsAsciiLetterOrDigit)))
+            throw Invalid($"{field}.country: must be a country code (got {Preview(c)})");
+        if (server.City is { } city && (city.Length > MaxServerNameLength || !IsPrintableText(city)))
+            throw Invalid($"{field}.city: must be at most {MaxServerNameLength} printable characters");
+    }
+
+    /// <summary>A hook command: one line of printable text for <c>sh -c</c>, run as the caller (so its content is the caller's own business).</summary>
+    public static void Hook(string field, string command)
+    {
+        if (command.Trim().Length == 0 || Encoding.UTF8.GetByteCount(command) > MaxHookBytes)
+            throw Invalid($"{field}: must be a command of 1 to {MaxHookBytes} bytes");
+        if (!IsPrintableText(command)) throw Invalid($"{field}: must be one line without control characters");
+    }
+
+    private static void Timer(string field, int? ms)
+    {
+        if (ms is { } v && (v < MinTimerMs || v > MaxTimerMs))
+            throw Invalid($"{field}: must be between {MinTimerMs} and {MaxTimerMs} ms (got {v})");
     }
 
     public static void Validate(LockdownArgs args)
@@ -162,6 +217,8 @@ public static partial class RequestValidator
 
         List("profile.peers", profile.Peers, 1, MaxPeers);
         foreach (var peer in profile.Peers) Peer(peer);
+
+        if (profile.PortForwardGateway is not null) IpAddress("profile.port_forward_gateway", profile.PortForwardGateway);
     }
 
     public static void Peer(PeerDto? peer)

@@ -22,6 +22,8 @@ public static class Ops
     public const string TunnelDown = "tunnel.down";
     public const string TunnelList = "tunnel.list";
     public const string TunnelInspect = "tunnel.inspect";
+    /// <summary>The WireGuard view of one instance, as <c>wg show</c> prints it.</summary>
+    public const string TunnelWg = "tunnel.wg";
     public const string KillPid = "pid.kill";
     public const string LeaseAcquire = "lease.acquire";
     public const string LeaseRelease = "lease.release";
@@ -91,9 +93,53 @@ public sealed record ProfileDto
     [JsonPropertyName("dns")] public IReadOnlyList<string> Dns { get; init; } = [];
     [JsonPropertyName("mtu")] public int? Mtu { get; init; }
     [JsonPropertyName("peers")] public required IReadOnlyList<PeerDto> Peers { get; init; }
+    /// <summary>The NAT-PMP gateway inside the tunnel when the exit should forward a port (RFC 6886), else null.</summary>
+    [JsonPropertyName("port_forward_gateway")] public string? PortForwardGateway { get; init; }
 
     public override string ToString() =>
-        $"ProfileDto {{ PrivateKey = ***, Addresses = [{string.Join(", ", Addresses)}], Dns = [{string.Join(", ", Dns)}], Mtu = {Mtu}, Peers = [{string.Join(", ", Peers)}] }}";
+        $"ProfileDto {{ PrivateKey = ***, Addresses = [{string.Join(", ", Addresses)}], Dns = [{string.Join(", ", Dns)}], Mtu = {Mtu}, Peers = [{string.Join(", ", Peers)}]"
+        + (PortForwardGateway is null ? "" : $", PortForwardGateway = {PortForwardGateway}") + " }";
+}
+
+/// <summary>A server as the provider names it.</summary>
+public sealed record ServerDto
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+    [JsonPropertyName("country")] public string? Country { get; init; }
+    [JsonPropertyName("city")] public string? City { get; init; }
+}
+
+/// <summary>One ranked alternative the provider offered for the same request: a complete profile and its server.</summary>
+public sealed record AlternativeDto
+{
+    [JsonPropertyName("server")] public required ServerDto Server { get; init; }
+    [JsonPropertyName("profile")] public required ProfileDto Profile { get; init; }
+}
+
+/// <summary>How the daemon supervises the exit (config.toml's [general] settings; null fields keep the daemon's defaults).</summary>
+public sealed record SupervisionArgs
+{
+    /// <summary>Switch to the next ranked server when the current one dies (<c>--no-failover</c>: false).</summary>
+    /// <remarks>Settable, not init-only: the source-generated reader gives a missing init-only property its type's default, not this one.</remarks>
+    [JsonPropertyName("failover")] public bool Failover { get; set; } = true;
+    [JsonPropertyName("check_interval_ms")] public int? CheckIntervalMs { get; init; }
+    [JsonPropertyName("traffic_timeout_ms")] public int? TrafficTimeoutMs { get; init; }
+    [JsonPropertyName("idle_probe_ms")] public int? IdleProbeMs { get; init; }
+    [JsonPropertyName("rehandshake_timeout_ms")] public int? RehandshakeTimeoutMs { get; init; }
+    [JsonPropertyName("retry_after_failure_ms")] public int? RetryAfterFailureMs { get; init; }
+    [JsonPropertyName("port_forward_renew_ms")] public int? PortForwardRenewMs { get; init; }
+}
+
+/// <summary>The exit's hooks: shell commands run as the connecting user on up, down and failover.</summary>
+public sealed record HookArgs
+{
+    [JsonPropertyName("ifup")] public string? Ifup { get; init; }
+    [JsonPropertyName("ifdown")] public string? Ifdown { get; init; }
+    [JsonPropertyName("timeout_ms")] public int? TimeoutMs { get; init; }
+
+    /// <summary>A hook may hold a token or a password on its command line: never logged.</summary>
+    public override string ToString() =>
+        $"HookArgs {{ Ifup = {(Ifup is null ? "none" : "set")}, Ifdown = {(Ifdown is null ? "none" : "set")}, TimeoutMs = {TimeoutMs} }}";
 }
 
 public sealed record ProxyArgs
@@ -127,6 +173,13 @@ public sealed record TunnelUpArgs
     [JsonPropertyName("profile")] public required ProfileDto Profile { get; init; }
     [JsonPropertyName("proxy")] public ProxyArgs? Proxy { get; init; }
     [JsonPropertyName("handshake_timeout_ms")] public int? HandshakeTimeoutMs { get; init; }
+    /// <summary>The server <see cref="Profile"/> connects to, for status and hooks.</summary>
+    [JsonPropertyName("server")] public ServerDto? Server { get; init; }
+    /// <summary>Ranked alternatives for failover, best first; they hold private keys and stay in the daemon's 0600 state.</summary>
+    /// <remarks>Settable, so a client that sends none gets an empty list (see <see cref="SupervisionArgs.Failover"/>).</remarks>
+    [JsonPropertyName("alternatives")] public IReadOnlyList<AlternativeDto> Alternatives { get; set; } = [];
+    [JsonPropertyName("supervision")] public SupervisionArgs? Supervision { get; init; }
+    [JsonPropertyName("hooks")] public HookArgs? Hooks { get; init; }
 
     /// <summary>Direct mode only: block everything that does not go through the tunnel, from before the routes change until disconnect.</summary>
     [JsonPropertyName("kill_switch")]
@@ -250,6 +303,39 @@ public sealed record TunnelInfo
         Instance = Instance, Provider = "", Mode = Mode, Backend = "", Interface = "",
         SocksPort = SocksPort, HttpPort = HttpPort, OtherUser = true,
     };
+    /// <summary>The server in use now (after a failover, not the one connected to first).</summary>
+    [JsonPropertyName("server")] public ServerDto? Server { get; init; }
+    [JsonPropertyName("health")] public HealthDto? Health { get; init; }
+    /// <summary>What went wrong without undoing anything (a failing ifup hook, a port that could not be forwarded).</summary>
+    [JsonPropertyName("warnings")] public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+/// <summary>What the exit's supervisor knows.</summary>
+public sealed record HealthDto
+{
+    /// <summary><c>up</c>, <c>degraded</c>, <c>failing-over</c>, <c>failed</c> or <c>stale</c>.</summary>
+    [JsonPropertyName("state")] public required string State { get; init; }
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
+    [JsonPropertyName("since")] public DateTimeOffset? Since { get; init; }
+    /// <summary>False for exits brought up over the stdio transport (no daemon stays to watch them).</summary>
+    [JsonPropertyName("supervised")] public bool Supervised { get; init; }
+    [JsonPropertyName("rx_bytes")] public long? RxBytes { get; init; }
+    [JsonPropertyName("tx_bytes")] public long? TxBytes { get; init; }
+    [JsonPropertyName("failover")] public bool Failover { get; init; }
+    [JsonPropertyName("failovers")] public int Failovers { get; init; }
+    /// <summary>Ranked servers the exit can use, the one in use included.</summary>
+    [JsonPropertyName("servers")] public int Servers { get; init; }
+    [JsonPropertyName("proxy_restarts")] public int ProxyRestarts { get; init; }
+    /// <summary>The public port NAT-PMP mapped at the exit's gateway, when port forwarding is on.</summary>
+    [JsonPropertyName("forwarded_port")] public int? ForwardedPort { get; init; }
+    [JsonPropertyName("log")] public string? Log { get; init; }
+}
+
+public sealed record WgShowResult
+{
+    [JsonPropertyName("instance")] public required string Instance { get; init; }
+    /// <summary><c>wg show &lt;interface&gt;</c>'s text (the private key shown as hidden, as wg itself does).</summary>
+    [JsonPropertyName("text")] public required string Text { get; init; }
 }
 
 /// <summary>
@@ -319,6 +405,7 @@ public static class ProtocolJson
 [JsonSerializable(typeof(TunnelListArgs))]
 [JsonSerializable(typeof(TunnelListResult))]
 [JsonSerializable(typeof(TunnelDownResult))]
+[JsonSerializable(typeof(WgShowResult))]
 [JsonSerializable(typeof(LockdownArgs))]
 [JsonSerializable(typeof(AllowApiArgs))]
 [JsonSerializable(typeof(FirewallStatus))]

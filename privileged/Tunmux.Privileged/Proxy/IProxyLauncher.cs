@@ -25,8 +25,15 @@ public sealed record ProxyLaunchSpec(
 /// <summary>Starts and stops the per-instance proxy process.</summary>
 public interface IProxyLauncher
 {
-    /// <summary>Starts the proxy for an instance whose namespace is up; returns its PID once it accepts connections.</summary>
+    /// <summary>
+    /// Starts the proxy for an instance whose namespace is up; returns its PID once it accepts connections.
+    /// Started again for the same instance and ports (its supervisor after a crash), it replaces the old process
+    /// on the same listening sockets, which the launcher keeps: connections made meanwhile wait in their backlog.
+    /// </summary>
     Task<int> StartAsync(ProxyLaunchSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>The instance's proxy PID while that process runs, else null (never started, exited or killed).</summary>
+    int? RunningPid(string instance);
 
     /// <summary>Stops the instance's proxy if it runs; idempotent.</summary>
     Task StopAsync(string instance, CancellationToken cancellationToken);

@@ -33,6 +33,10 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     private static readonly ConcurrentDictionary<int, Task> Reapers = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    // Each instance's listening sockets, kept after its proxy started: a proxy started again (after a crash)
+    // serves the same sockets, so clients that connect meanwhile wait in the backlog instead of being refused.
+    private readonly Dictionary<string, (HostListeners Listeners, int Socks, int Http)> _kept = new(StringComparer.Ordinal);
+
     /// <summary>How long the proxy has to report it accepts connections.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -55,7 +59,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         try
         {
             // Starting an instance that already has a proxy replaces it.
-            await StopCoreAsync(spec.Instance);
+            await StopCoreAsync(spec.Instance, keepListeners: true);
             if (Entry is { } entry) entry.Check(spec);
             else CheckNamespace(spec.Namespace);
             return await LaunchAsync(spec, cancellationToken);
@@ -70,7 +74,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     {
         if (!InstanceNames.IsValidInstance(instance)) throw new ArgumentException($"'{instance}' is not a valid instance name");
         await _gate.WaitAsync(cancellationToken);
-        try { await StopCoreAsync(instance); }
+        try { await StopCoreAsync(instance, keepListeners: false); }
         finally { _gate.Release(); }
     }
 
@@ -114,7 +118,8 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         // The previous run's log is kept once as .1 when it grew large; the running proxy caps its own.
         if (new FileInfo(logPath) is { Exists: true, Length: > Server.ProxyLog.DefaultMaxBytes / 2 })
             File.Move(logPath, logPath + ".1", overwrite: true);
-        using var listeners = HostListeners.Create(spec.SocksPort, spec.HttpPort);
+        // The same sockets as the last start when the ports are the same (a restart after a crash).
+        var listeners = KeptOrNewListeners(spec);
         using var log = File.Open(logPath, new FileStreamOptions
         {
             Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite,
@@ -176,7 +181,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         pid = NativeSpawn.Spawn(file, argv, ChildEnvironment(), fds);
         StartReaper(pid);
 
-        // The child holds its own copies now; the parent's go (the listeners close on dispose).
+        // The child holds its own copies now; the parent keeps the listeners for a restart.
         ready.CloseWrite();
         credentials?.CloseRead();
         try
@@ -216,8 +221,22 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         return (Tool("ip"), argv);
     }
 
-    private async Task StopCoreAsync(string instance)
+    private HostListeners KeptOrNewListeners(ProxyLaunchSpec spec)
     {
+        if (_kept.TryGetValue(spec.Instance, out var kept))
+        {
+            if (kept.Socks == spec.SocksPort && kept.Http == spec.HttpPort) return kept.Listeners;
+            kept.Listeners.Dispose();
+            _kept.Remove(spec.Instance);
+        }
+        var listeners = HostListeners.Create(spec.SocksPort, spec.HttpPort);
+        _kept[spec.Instance] = (listeners, spec.SocksPort, spec.HttpPort);
+        return listeners;
+    }
+
+    private async Task StopCoreAsync(string instance, bool keepListeners)
+    {
+        if (!keepListeners && _kept.Remove(instance, out var kept)) kept.Listeners.Dispose();
         var pid = ReadPidFile(instance);
         if (pid is null) return;
         var p = pid.Value;

@@ -1,4 +1,6 @@
+using Tunmux.Privileged.Processes;
 using Tunmux.Privileged.Protocol;
+using Tunmux.Privileged.Tunnels.Supervision;
 
 namespace Tunmux.Privileged.Tunnels;
 
@@ -8,8 +10,11 @@ namespace Tunmux.Privileged.Tunnels;
 /// </summary>
 public interface ITunnelService
 {
-    /// <summary>Brings an intent up for <paramref name="ownerUid"/>, recorded as the instance's owner.</summary>
-    Task<TunnelInfo> UpAsync(TunnelUpArgs args, uint ownerUid, CancellationToken cancellationToken);
+    /// <summary>
+    /// Brings an intent up for <paramref name="caller"/>: its uid is recorded as the instance's owner, and its hooks run
+    /// with its identity.
+    /// </summary>
+    Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken cancellationToken);
 
     /// <summary>Takes an instance down, cleaning whatever is left of it; false when nothing was there.</summary>
     Task<bool> DownAsync(string instance, CancellationToken cancellationToken);
@@ -22,6 +27,14 @@ public interface ITunnelService
 
     Task<TunnelInfo?> InspectAsync(string instance, CancellationToken cancellationToken);
 
+    /// <summary>The interface as <c>wg show</c> prints it, or null when the instance is unknown.</summary>
+    Task<WgShowResult?> WgShowAsync(string instance, CancellationToken cancellationToken) => Task.FromResult<WgShowResult?>(null);
+
+    /// <summary>
+    /// Supervises exits from now on (the socket daemon, which stays while it supervises); a service that cannot
+    /// leaves its exits unsupervised, as over the stdio transport.
+    /// </summary>
+    Task SuperviseAsync(IDaemonLease lease, Action<string> log, CancellationToken cancellationToken) => Task.CompletedTask;
     /// <summary>Whether tunmux's firewall table is in place, and why (kill switch, lockdown).</summary>
     Task<FirewallStatus> FirewallStatusAsync(CancellationToken cancellationToken) =>
         throw new PrivilegedException(ErrorCodes.NotImplemented, "this tunnel service has no firewall");

@@ -18,6 +18,27 @@ internal static class TunnelArgsValidator
         if (args.Profile.Peers.Count != 1)
             throw new PrivilegedException(ErrorCodes.InvalidArgument,
                 $"profile.peers: exactly one peer is supported, the profile has {args.Profile.Peers.Count}");
+        foreach (var alternative in args.Alternatives)
+            if (alternative.Profile.Peers.Count != 1)
+                throw new PrivilegedException(ErrorCodes.InvalidArgument,
+                    $"alternatives: exactly one peer is supported, {alternative.Server.Name} has {alternative.Profile.Peers.Count}");
+    }
+
+    /// <summary>
+    /// The alternatives a failover can use. Direct mode keeps the DNS set up for the first server (the host's
+    /// resolver configuration is not rewritten mid-way), so an alternative with other DNS servers is left out,
+    /// with a warning saying so.
+    /// </summary>
+    public static TunnelUpArgs UsableAlternatives(TunnelUpArgs args, List<string> warnings)
+    {
+        if (args.Mode != "direct" || args.Alternatives.Count == 0) return args;
+        var usable = new List<AlternativeDto>();
+        foreach (var alternative in args.Alternatives)
+        {
+            if (alternative.Profile.Dns.SequenceEqual(args.Profile.Dns)) usable.Add(alternative);
+            else warnings.Add($"failover: {alternative.Server.Name} left out: its DNS servers differ and direct mode keeps the first server's");
+        }
+        return args with { Alternatives = usable };
     }
 
     public static bool IsIPv6(string cidr) => cidr.Contains(':');

@@ -62,6 +62,15 @@ internal sealed class TunnelRecord
     /// <summary>False while the instance is being brought up; a record left incomplete means a crash mid-way.</summary>
     [JsonPropertyName("complete")] public bool Complete { get; set; }
 
+    /// <summary>The server in use (it changes on failover).</summary>
+    [JsonPropertyName("server")] public Protocol.ServerDto? Server { get; set; }
+    /// <summary>Which of the plan's ranked profiles the interface has now (0: the one brought up).</summary>
+    [JsonPropertyName("profile_index")] public int ProfileIndex { get; set; }
+    [JsonPropertyName("failovers")] public int Failovers { get; set; }
+    /// <summary>Whether a daemon watches this exit; exits brought up over the stdio transport have none.</summary>
+    [JsonPropertyName("supervised")] public bool Supervised { get; set; }
+    [JsonPropertyName("unsupervised_reason")] public string? UnsupervisedReason { get; set; }
+    [JsonPropertyName("forwarded_port")] public int? ForwardedPort { get; set; }
     /// <summary>Direct mode: the kill switch was asked for (it stays until this instance is taken down).</summary>
     [JsonPropertyName("kill_switch")] public bool KillSwitch { get; set; }
     [JsonPropertyName("allow_lan")] public bool AllowLan { get; set; }

@@ -1,3 +1,4 @@
+using System.Net;
 using Tunmux.Privileged.Daemon;
 using Tunmux.Privileged.Naming;
 using Tunmux.Privileged.Processes;
@@ -5,6 +6,7 @@ using Tunmux.Privileged.Protocol;
 using Tunmux.Privileged.Proxy;
 using Tunmux.Privileged.Proxy.Access;
 using Tunmux.Privileged.Tunnels.Steps;
+using Tunmux.Privileged.Tunnels.Supervision;
 
 namespace Tunmux.Privileged.Tunnels;
 
@@ -20,6 +22,8 @@ public sealed class TunnelService : ITunnelService
     private readonly IProxyLauncher _proxy;
     private readonly ProcessRunner _runner;
     private readonly TunnelRecordStore _store;
+    private readonly ExitPlanStore _plans;
+    private readonly ExitHooks _hooks;
     private readonly SemaphoreSlim _reserve = new(1, 1);
 
     public TunnelService(PrivilegedPaths paths, ManagedPids pids, IProxyLauncher proxy, ProcessRunner runner)
@@ -29,13 +33,24 @@ public sealed class TunnelService : ITunnelService
         _proxy = proxy;
         _runner = runner;
         _store = new TunnelRecordStore(paths.TunnelsDir);
+        _plans = new ExitPlanStore(paths.SupervisionDir);
+        _hooks = new ExitHooks(paths);
         _killSwitch = new KillSwitch(paths, _store, () => Commands, runner);
     }
 
     private readonly KillSwitch _killSwitch;
 
+    /// <summary>The supervisors of this daemon's exits; null until <see cref="SuperviseAsync"/> (never over the stdio transport).</summary>
+    public ExitSupervisors? Supervisors { get; private set; }
+
+    /// <summary>Why exits brought up now are not supervised.</summary>
+    private const string StdioUnsupervised = "brought up over the stdio transport, where no daemon stays to watch it";
+
     /// <summary>Programs and system files; tests point them at fakes.</summary>
     internal SystemTools Tools { get; set; } = new();
+
+    /// <summary>The supervisors' clock; tests feed jumps (a resume from suspend) through their own.</summary>
+    internal ISupervisorClock SupervisorClock { get; set; } = SystemClock.Instance;
 
     /// <summary>Test hook: fail just before the step with this index, to prove the rollback of every earlier one.</summary>
     internal int? FailBeforeStep { get; set; }
@@ -54,8 +69,8 @@ public sealed class TunnelService : ITunnelService
 
     private static IReadOnlyList<TunnelStep> Plan(string mode, bool usesWgQuick)
     {
-        var record = new TunnelStep("record", (c, _) => { c.Save(); return Task.CompletedTask; },
-            (c, _) => { c.Store.Delete(c.Record.Instance); return Task.CompletedTask; });
+        var record = new TunnelStep("record", (c, _) => { c.SaveWithPlan(); return Task.CompletedTask; },
+            (c, _) => { c.Forget(); return Task.CompletedTask; });
         // The firewall comes right after the record, before any link or route exists (see FirewallSteps).
         var firewall = FirewallSteps.Allow();
         if (mode == TunnelModes.Proxy)
@@ -96,9 +111,12 @@ public sealed class TunnelService : ITunnelService
         ];
     }
 
-    public async Task<TunnelInfo> UpAsync(TunnelUpArgs args, uint ownerUid, CancellationToken cancellationToken)
+    public async Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken cancellationToken)
     {
         TunnelArgsValidator.Validate(args);
+        var ownerUid = caller.Uid;
+        var warnings = new List<string>();
+        args = TunnelArgsValidator.UsableAlternatives(args, warnings);
         // Names in --proxy-allow are looked up before anything is touched: an unknown one is a plain error.
         var access = args.Proxy is { } proxy ? ProxyAccessSpec.Resolve(ownerUid, proxy.Share, proxy.Allow) : null;
         var choice = BackendChoice.Choose(args, Tools);
@@ -130,8 +148,12 @@ public sealed class TunnelService : ITunnelService
             AllowLan = args.AllowLan,
             DisableIpv6 = args.DisableIpv6,
             CreatedAt = DateTimeOffset.UtcNow,
+            Server = args.Server,
+            Supervised = Supervisors is not null,
+            UnsupervisedReason = Supervisors is null ? StdioUnsupervised : null,
         };
-        var context = NewContext(record, args, choice);
+        var plan = ExitPlan.From(args, caller);
+        var context = NewContext(record, args, choice, plan);
         var steps = Plan(args.Mode, choice.UsesWgQuick);
 
         await _reserve.WaitAsync(cancellationToken);
@@ -166,10 +188,28 @@ public sealed class TunnelService : ITunnelService
             throw new PrivilegedException(ErrorCodes.Failed, $"bringing up {args.Instance} failed at step {e.Step}: {message}{kept}");
         }
 
+        if (args.Profile.PortForwardGateway is { } gateway)
+        {
+            // Mapped now so connect can print the port; the supervisor renews it (and retries when this failed).
+            try
+            {
+                record.ForwardedPort = await new NatPmpClient(record.Namespace).MapAsync(IPAddress.Parse(gateway), null,
+                    SupervisionSettings.From(args.Supervision).PortForwardLifetime, TimeSpan.FromSeconds(5), cancellationToken);
+            }
+            catch (IOException e)
+            {
+                warnings.Add($"port forwarding: {e.Message}{(Supervisors is null ? "" : "; retrying in the background")}");
+            }
+        }
         record.Complete = true;
         context.Save();
+
+        if (await _hooks.RunAsync(record, plan, HookEvents.Up, null, CancellationToken.None) is { Succeeded: false } failed)
+            warnings.Add(failed + $" (see {_paths.ExitLogFile(record.Instance)}); the exit stays up");
+        Supervisors?.Start(record, plan, Commands, _store, _proxy, _paths, _hooks);
+
         // Every step just succeeded and the handshake was seen: no need to look again.
-        return ToInfo(record, context.LatestHandshake, []);
+        return ToInfo(record, context.LatestHandshake, [], warnings);
     }
 
     /// <summary>
@@ -197,16 +237,25 @@ public sealed class TunnelService : ITunnelService
     {
         if (!InstanceNames.IsValidInstance(instance))
             throw new PrivilegedException(ErrorCodes.InvalidArgument, $"instance name '{instance}' is not valid");
+        if (Supervisors is not null) await Supervisors.StopAsync(instance);
         var record = _store.Load(instance) ?? Leftover(instance);
         if (record is null)
         {
+            _plans.Delete(instance);
             // A kill switch kept after a failed connect has no record of its own: disconnect is what ends it.
             if (!_killSwitch.HoldsFor(instance)) return false;
             await _killSwitch.ReleaseAsync(instance, cancellationToken);
             return true;
         }
 
-        var context = NewContext(record, null, null);
+        if (record.Complete && _plans.Load(instance) is { } plan)
+        {
+            // While the exit still works, so the hook can tell whatever it registered the exit with.
+            if (await _hooks.RunAsync(record, plan, HookEvents.Down, null, CancellationToken.None) is { Succeeded: false } failed)
+                new ExitLog(_paths.ExitLogFile(instance)).Write(failed + "; taking the exit down anyway");
+        }
+
+        var context = NewContext(record, null, null, null);
         // The same plan as up chose: wg-quick in direct mode for those backends (a crash may have come before the config was written).
         var usedWgQuick = record.ConfigPath is not null
                           || (record.Mode == TunnelModes.Direct && record.Backend is "wg-quick" or "userspace");
@@ -231,7 +280,51 @@ public sealed class TunnelService : ITunnelService
     }
 
     public IReadOnlyList<TunnelInfo> ListRecorded() =>
-        _store.LoadAll().Select(r => ToInfo(r, null, r.Complete ? [] : [Interrupted])).ToList();
+        _store.LoadAll().Select(r => ToInfo(r, null, r.Complete ? [] : [Interrupted], [])).ToList();
+
+    /// <summary>
+    /// From now on, supervises every exit brought up, and every supervised exit on record (exits outlive a daemon;
+    /// the next one takes them over). Called once by the socket daemon; the lease keeps it running meanwhile.
+    /// </summary>
+    public Task SuperviseAsync(IDaemonLease lease, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (Supervisors is not null) return Task.CompletedTask;
+        Supervisors = new ExitSupervisors(lease, log, SupervisorClock);
+        // Before an exit sends to another server, the firewall (kill switch, lockdown) lets that server through.
+        Supervisors.EndpointChanging += (change, ct) => UpdateAllowedEndpointAsync(change.Instance, change.To, ct);
+        foreach (var record in _store.LoadAll())
+        {
+            if (!record.Complete || !record.Supervised) continue;
+            if (_plans.Load(record.Instance) is not { } plan)
+            {
+                log($"{record.Instance} is not supervised: its plan is missing from {_paths.SupervisionDir}; disconnect and connect again");
+                continue;
+            }
+            if (record.Namespace is { } ns && !Tools.NamespaceExists(ns))
+            {
+                log($"{record.Instance} is not supervised: its namespace {ns} is gone; disconnect to clean up");
+                continue;
+            }
+            Supervisors.Start(record, plan, Commands, _store, _proxy, _paths, _hooks);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The interface as <c>wg show</c> prints it (keys hidden), or null when the instance is unknown.</summary>
+    public async Task<WgShowResult?> WgShowAsync(string instance, CancellationToken cancellationToken)
+    {
+        if (!InstanceNames.IsValidInstance(instance))
+            throw new PrivilegedException(ErrorCodes.InvalidArgument, $"instance name '{instance}' is not valid");
+        if (_store.Load(instance) is not { } r) return null;
+        var hide = new Dictionary<string, string> { ["WG_HIDE_KEYS"] = "always" };
+        var wgNs = r.DataPlane == "kernel" ? r.Namespace : null;
+        var show = wgNs is null
+            ? await Commands.RunAsync(Tools.Wg, ["show", r.Interface], null, hide, cancellationToken)
+            : await Commands.RunAsync(Tools.Ip, ["netns", "exec", wgNs, Tools.Wg, "show", r.Interface], null, hide, cancellationToken);
+        if (!show.Succeeded)
+            throw new PrivilegedException(ErrorCodes.Failed, $"wg show {r.Interface} failed: {show.Summary}");
+        return new WgShowResult { Instance = instance, Text = show.StandardOutput };
+    }
 
     public async Task<TunnelInfo?> InspectAsync(string instance, CancellationToken cancellationToken)
     {
@@ -240,9 +333,11 @@ public sealed class TunnelService : ITunnelService
         return _store.Load(instance) is { } record ? await InspectRecordAsync(record, cancellationToken) : null;
     }
 
-    private TunnelContext NewContext(TunnelRecord record, TunnelUpArgs? args, BackendChoice? choice) => new()
+    private TunnelContext NewContext(TunnelRecord record, TunnelUpArgs? args, BackendChoice? choice, ExitPlan? plan) => new()
     {
         Record = record,
+        Plan = plan,
+        Plans = _plans,
         Commands = Commands,
         Store = _store,
         Paths = _paths,
@@ -288,10 +383,6 @@ public sealed class TunnelService : ITunnelService
             problems.Add($"namespace {ns} is gone");
             linkNs = null;
         }
-        var linkPresent = linkNs is not null || r.Namespace is null
-            ? (await Commands.IpTryAsync(linkNs, ["link", "show", "dev", r.Interface], ct)).Succeeded
-            : false;
-        if (!linkPresent) problems.Add($"interface {r.Interface} is gone");
         if (r.UserspacePid is { } pid && !_pids.IsManaged(pid))
             problems.Add($"{r.DataPlane} (pid {pid}) is not running");
         if (r.ProxyPid is { } proxyPid && !ProcessControl.IsRunning(proxyPid))
@@ -300,6 +391,17 @@ public sealed class TunnelService : ITunnelService
             problems.Add("the firewall blocks all traffic outside the tunnel while it is down (fail closed): " +
                          $"connect again, or disconnect {r.Instance} to remove it");
 
+        if (Supervisors?.Health(r.Instance, out var seen) is { } health)
+        {
+            // The supervisor read the interface within its last check: no process needed, at any number of exits.
+            if (health.State == ExitStates.Name(ExitState.Failed)) problems.Add(health.Reason ?? "failed");
+            return ToInfo(r, seen, problems, [], health);
+        }
+
+        var linkPresent = linkNs is not null || r.Namespace is null
+            ? (await Commands.IpTryAsync(linkNs, ["link", "show", "dev", r.Interface], ct)).Succeeded
+            : false;
+        if (!linkPresent) problems.Add($"interface {r.Interface} is gone");
         DateTimeOffset? handshake = null;
         if (linkPresent)
         {
@@ -311,11 +413,14 @@ public sealed class TunnelService : ITunnelService
             else problems.Add($"wg show {r.Interface} failed: {show.Summary}");
         }
 
-        return ToInfo(r, handshake, problems);
+        return ToInfo(r, handshake, problems, []);
     }
 
-    private static TunnelInfo ToInfo(TunnelRecord r, DateTimeOffset? handshake, List<string> problems) => new()
+    private TunnelInfo ToInfo(TunnelRecord r, DateTimeOffset? handshake, List<string> problems, List<string> warnings, HealthDto? health = null) => new()
     {
+        Server = r.Server,
+        Warnings = warnings,
+        Health = (health ?? Supervisors?.Health(r.Instance, out _) ?? Unwatched(r, problems)) with { Log = _paths.ExitLogFile(r.Instance) },
         Instance = r.Instance,
         Provider = r.Provider,
         Mode = r.Mode,
@@ -333,6 +438,18 @@ public sealed class TunnelService : ITunnelService
         Alive = problems.Count == 0,
         KillSwitch = r.KillSwitch,
         Problems = problems,
+    };
+
+    /// <summary>Health of an exit no supervisor of this daemon watches: from the record and what inspection found.</summary>
+    private HealthDto Unwatched(TunnelRecord r, List<string> problems) => new()
+    {
+        State = problems.Count > 0 ? ExitStates.Stale : ExitStates.Name(ExitState.Up),
+        Reason = problems.Count > 0 ? string.Join("; ", problems)
+            : !r.Supervised ? "not supervised: " + (r.UnsupervisedReason ?? "no supervisor")
+            : Supervisors is null ? "not supervised: no daemon is watching it now" : "not supervised",
+        Supervised = false,
+        Failovers = r.Failovers,
+        ForwardedPort = r.ForwardedPort,
     };
 
     public Task<FirewallStatus> FirewallStatusAsync(CancellationToken cancellationToken) => Task.FromResult(_killSwitch.Status());

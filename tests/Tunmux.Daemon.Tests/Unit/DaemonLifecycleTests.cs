@@ -41,6 +41,31 @@ public class DaemonLifecycleTests
     }
 
     [Test]
+    public async Task Supervised_exits_hold_a_lease_that_keeps_an_autostarted_daemon_whatever_its_autostop()
+    {
+        using var life = new DaemonLifecycle(shutdownAllowed: true, idleTimeoutMs: 200);
+        var supervision = (Tunmux.Privileged.Tunnels.Supervision.IDaemonLease)life;
+        supervision.Acquire();
+        life.ConnectionOpened();
+        life.RequestStarted();
+        var asked = life.ShutdownIfIdle();
+        life.RequestFinished();
+        life.ConnectionClosed(1);
+        // Well past the idle timeout and the linger after the last connection.
+        await Task.Delay(TimeSpan.FromMilliseconds(200) * 4 + DaemonLifecycle.ShutdownLinger * 3);
+        Assert.Multiple(() =>
+        {
+            Assert.That(asked.ShuttingDown, Is.False);
+            Assert.That(asked.Reason, Does.Contain("supervising exits"));
+            Assert.That(life.Stopping.IsCancellationRequested, Is.False, "neither shutdown_if_idle nor the idle timeout ends it");
+        });
+        // The last supervised exit went down: now it may stop.
+        supervision.Release();
+        await Task.Delay(TimeSpan.FromMilliseconds(200) * 4 + DaemonLifecycle.ShutdownLinger * 3);
+        Assert.That(life.Stopping.IsCancellationRequested, Is.True);
+    }
+
+    [Test]
     public async Task A_connection_arriving_during_the_linger_keeps_the_daemon()
     {
         using var life = new DaemonLifecycle(shutdownAllowed: true, idleTimeoutMs: null);

@@ -13,7 +13,7 @@ public class RequestHandlerTests
     {
         public List<TunnelUpArgs> Ups { get; } = [];
 
-        public Task<TunnelInfo> UpAsync(TunnelUpArgs args, uint ownerUid, CancellationToken cancellationToken)
+        public Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken cancellationToken)
         {
             Ups.Add(args);
             return Task.FromResult(new TunnelInfo { Instance = args.Instance, Provider = args.Provider, Mode = args.Mode, Backend = "userspace", Interface = "wg-x", Alive = true });
@@ -64,7 +64,7 @@ public class RequestHandlerPolicyTests
             Instance = "us-1", Provider = "proton", Mode = "proxy", Backend = "kernel", Interface = "wg-us-1",
             Endpoint = "198.18.0.10:51820", ProxyPid = 4242, SocksPort = 1080, HttpPort = 8118, OwnerUid = owner, Alive = true,
         };
-        public Task<TunnelInfo> UpAsync(TunnelUpArgs args, uint ownerUid, CancellationToken ct) { Ups.Add(args); return Task.FromResult(Info); }
+        public Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken ct) { Ups.Add(args); return Task.FromResult(Info); }
         public Task<bool> DownAsync(string instance, CancellationToken ct) { Downs++; return Task.FromResult(true); }
         public Task<IReadOnlyList<TunnelInfo>> ListAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<TunnelInfo>>([Info]);
         public IReadOnlyList<TunnelInfo> ListRecorded() => [Info];

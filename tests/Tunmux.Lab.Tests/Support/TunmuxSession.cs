@@ -27,6 +27,9 @@ public sealed class TunmuxSession : IDisposable
     }
 
     public Dictionary<string, string> Env { get; } = new();
+
+    /// <summary>A prefix that runs every program of this session as another user (<see cref="Tunmux.TestSupport.LocalUser.Setpriv"/>); empty: root.</summary>
+    public IReadOnlyList<string> RunAs { get; set; } = [];
     public string WorkDir => _dir.Path;
     public string ConfigDir => _dir.Combine("config");
     public string RuntimeDir => _dir.Combine("run");
@@ -52,8 +55,8 @@ public sealed class TunmuxSession : IDisposable
         // Proxy mode: nsenter (network namespace only, like the demo). Direct mode: ip netns exec, so the
         // stand-in's /etc/netns/<ns>/resolv.conf is its /etc/resolv.conf.
         IReadOnlyList<string> prefix = _direct
-            ? ["netns", "exec", Namespace, "env"]
-            : ["--net=/run/netns/" + Namespace, "env"];
+            ? ["netns", "exec", Namespace, .. RunAs, "env"]
+            : ["--net=/run/netns/" + Namespace, .. RunAs, "env"];
         return Lab.Run(_direct ? "ip" : "nsenter", [.. prefix, .. env, file, .. args], stdin, timeoutMs: 90_000);
     }
 

@@ -35,6 +35,10 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
     public static partial int FileActionsAddCloseFrom(void* actions, int from);
 
+    /// <summary>glibc 2.29 and later: the child changes to <paramref name="path"/> before it executes the program.</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addchdir_np", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int FileActionsAddChdir(void* actions, string path);
+
     [LibraryImport("libc", EntryPoint = "posix_spawnattr_init")]
     public static partial int SpawnAttrInit(void* attr);
 
@@ -58,6 +62,11 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
     public static partial int Pipe2(int* fds, int flags);
+
+    public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
+
+    [LibraryImport("libc", EntryPoint = "socketpair", SetLastError = true)]
+    public static partial int SocketPair(int domain, int type, int protocol, int* fds);
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int cmd, int arg);

@@ -12,8 +12,12 @@ namespace Tunmux.Privileged.Proxy.Launch;
 /// </summary>
 internal static unsafe class NativeSpawn
 {
-    /// <summary>Spawns <paramref name="file"/>; <paramref name="fds"/> maps child descriptor numbers to parent descriptors.</summary>
-    public static int Spawn(string file, IReadOnlyList<string> argv, IReadOnlyList<string> env, IReadOnlyDictionary<int, int> fds)
+    /// <summary>
+    /// Spawns <paramref name="file"/>; <paramref name="fds"/> maps child descriptor numbers to parent descriptors.
+    /// <paramref name="workingDirectory"/>, when given, is the child's working folder (else the daemon's).
+    /// </summary>
+    public static int Spawn(string file, IReadOnlyList<string> argv, IReadOnlyList<string> env, IReadOnlyDictionary<int, int> fds,
+        string? workingDirectory = null)
     {
         // Move sources out of the way of the targets first (targets are small numbers; a source at
         // one of them could be overwritten by an earlier dup2 in the child).
@@ -38,6 +42,7 @@ internal static unsafe class NativeSpawn
             {
                 if (!fds.ContainsKey(0)) Check(Libc.FileActionsAddOpen(actions, 0, "/dev/null", Libc.O_RDONLY, 0), "addopen");
                 foreach (var (target, source) in high) Check(Libc.FileActionsAddDup2(actions, source, target), "adddup2");
+                if (workingDirectory is not null) Check(Libc.FileActionsAddChdir(actions, workingDirectory), "addchdir");
                 // Descriptors the daemon itself inherited without close-on-exec (from sudo, a shell, a test
                 // runner) must not follow into the child: close everything above the placed ones.
                 try { Check(Libc.FileActionsAddCloseFrom(actions, fds.Keys.Max() + 1), "addclosefrom"); }

@@ -1,4 +1,5 @@
 using System.Text;
+using Tunmux.Privileged.Protocol;
 using Tunmux.Privileged.Proxy;
 using Tunmux.Privileged.Proxy.Access;
 
@@ -52,9 +53,11 @@ internal static class NamespaceSteps
     /// Routes of the allowed IPs inside the namespace only; no IPv6 address means no IPv6 at all (unreachable, never a leak).
     /// A rootless exit has no named namespace: its commands already run inside it.
     /// </summary>
-    private static async Task RoutesAsync(TunnelContext c, CancellationToken ct)
+    private static Task RoutesAsync(TunnelContext c, CancellationToken ct) => AddRoutesAsync(c.Commands, c.Record, ct);
+
+    /// <summary>The routes of <see cref="Routes"/>, for the record as it is (also after a failover changed its profile).</summary>
+    internal static async Task AddRoutesAsync(SystemCommands commands, TunnelRecord r, CancellationToken ct)
     {
-        var r = c.Record;
         var ns = r.Namespace;
         var hasV6 = r.Addresses.Any(TunnelArgsValidator.IsIPv6);
         var hasV4 = r.Addresses.Any(a => !TunnelArgsValidator.IsIPv6(a));
@@ -62,10 +65,10 @@ internal static class NamespaceSteps
         {
             var v6 = TunnelArgsValidator.IsIPv6(prefix);
             if (v6 ? !hasV6 : !hasV4) continue;
-            await c.Commands.IpAsync(ns, [v6 ? "-6" : "-4", "route", "add", prefix, "dev", r.Interface], ct);
+            await commands.IpAsync(ns, [v6 ? "-6" : "-4", "route", "add", prefix, "dev", r.Interface], ct);
         }
-        if (!hasV4) await c.Commands.IpAsync(ns, ["-4", "route", "add", "unreachable", "0.0.0.0/0"], ct);
-        if (!hasV6) await c.Commands.IpAsync(ns, ["-6", "route", "add", "unreachable", "::/0"], ct);
+        if (!hasV4) await commands.IpAsync(ns, ["-4", "route", "add", "unreachable", "0.0.0.0/0"], ct);
+        if (!hasV6) await commands.IpAsync(ns, ["-6", "route", "add", "unreachable", "::/0"], ct);
     }
 
     private static string ResolvConfDir(TunnelContext c) => Path.Combine(c.Tools.NetnsEtcDir, Ns(c));
@@ -74,13 +77,18 @@ internal static class NamespaceSteps
     {
         var dir = ResolvConfDir(c);
         Directory.CreateDirectory(dir);
-        var sb = new StringBuilder($"# tunmux {c.Record.Instance}: the VPN's DNS; removed on disconnect\n");
-        foreach (var d in c.Record.Dns) sb.Append("nameserver ").Append(d).Append('\n');
         // Without a VPN DNS the file still exists (with no server), so the host's resolver is never used.
-        File.WriteAllText(Path.Combine(dir, "resolv.conf"), sb.ToString());
+        File.WriteAllText(Path.Combine(dir, "resolv.conf"), ResolvConf(c.Record));
         c.Record.DnsMethod = "netns";
         c.Save();
         return Task.CompletedTask;
+    }
+
+    internal static string ResolvConf(TunnelRecord r)
+    {
+        var sb = new StringBuilder($"# tunmux {r.Instance}: the VPN's DNS; removed on disconnect\n");
+        foreach (var d in r.Dns) sb.Append("nameserver ").Append(d).Append('\n');
+        return sb.ToString();
     }
 
     private static Task RemoveDnsAsync(TunnelContext c, CancellationToken ct)
@@ -97,16 +105,22 @@ internal static class NamespaceSteps
         r.SocksPort = p.SocksPort;
         r.HttpPort = p.HttpPort;
         c.Save();
-        r.ProxyPid = await c.ProxyLauncher.StartAsync(
-            new ProxyLaunchSpec(r.Instance, r.Namespace ?? "", p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password)
-            {
-                // Owner-only unless shared or opened to named users. A record without an owner is the launching
-                // user's: root for the daemon's records of earlier versions, the user for a rootless exit.
-                Access = new ProxyAccessSpec(r.ProxyShare,
-                    r.ProxyAllowUids.Count > 0 ? r.ProxyAllowUids : [r.OwnerUid ?? Tunmux.Privileged.Proxy.Launch.Libc.GetEuid()], r.ProxyAllowGids),
-            }, ct);
+        r.ProxyPid = await c.ProxyLauncher.StartAsync(ProxySpec(r, p), ct);
         c.Save();
     }
+
+    /// <summary>
+    /// How the exit's proxy is started, the first time and every time its supervisor starts it again: the same
+    /// listeners, credentials and the same list of who may connect.
+    /// </summary>
+    internal static ProxyLaunchSpec ProxySpec(TunnelRecord r, ProxyArgs p) =>
+        new(r.Instance, r.Namespace ?? "", p.SocksPort, p.HttpPort, p.AccessLog, p.Username, p.Password)
+        {
+            // Owner-only unless shared or opened to named users. A record without an owner is the launching
+            // user's: root for the daemon's records of earlier versions, the user for a rootless exit.
+            Access = new ProxyAccessSpec(r.ProxyShare,
+                r.ProxyAllowUids.Count > 0 ? r.ProxyAllowUids : [r.OwnerUid ?? Tunmux.Privileged.Proxy.Launch.Libc.GetEuid()], r.ProxyAllowGids),
+        };
 
     private static async Task StopProxyAsync(TunnelContext c, CancellationToken ct)
     {

@@ -31,9 +31,7 @@ internal static class StepSequence
                 if (crashBefore == done) Environment.Exit(70);
                 if (failBefore == done)
                     throw new CommandFailedException($"injected failure before step {steps[done].Name}");
-                var sw = System.Diagnostics.Stopwatch.StartNew();
                 await steps[done].Do(context, ct);
-                if (Environment.GetEnvironmentVariable("TUNMUX_STEP_TIMES") is not null) Console.Error.WriteLine($"step {steps[done].Name}: {sw.Elapsed.TotalMilliseconds:0.0} ms");
             }
             if (failBefore == steps.Count) throw new CommandFailedException("injected failure after the last step");
         }

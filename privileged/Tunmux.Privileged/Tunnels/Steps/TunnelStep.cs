@@ -31,6 +31,11 @@ internal sealed class TunnelContext
     /// <summary>True while the undos of a failed <c>up</c> run (as opposed to <c>down</c>): some things stay then.</summary>
     public bool RollingBack { get; set; }
 
+    /// <summary>What the exit's supervisor and hooks need (keys included), saved and deleted with the record; null during <c>down</c>.</summary>
+    public Supervision.ExitPlan? Plan { get; init; }
+    /// <summary>Where the daemon keeps plans; null for a rootless exit, which no supervisor watches.</summary>
+    public Supervision.ExitPlanStore? Plans { get; init; }
+
     /// <summary>Null during <c>down</c>: nothing that needs it runs then.</summary>
     public string? PrivateKey { get; init; }
     public string? PresharedKey { get; init; }
@@ -59,4 +64,18 @@ internal sealed class TunnelContext
 
     /// <summary>Persists the record so a crash after this point still knows what to undo.</summary>
     public void Save() => Store.Save(Record);
+
+    /// <summary>Persists the record and, on the way up, the exit's plan.</summary>
+    public void SaveWithPlan()
+    {
+        Save();
+        if (Plan is not null) Plans?.Save(Plan);
+    }
+
+    /// <summary>Forgets the exit: its plan (private keys) first, then its record.</summary>
+    public void Forget()
+    {
+        Plans?.Delete(Record.Instance);
+        Store.Delete(Record.Instance);
+    }
 }

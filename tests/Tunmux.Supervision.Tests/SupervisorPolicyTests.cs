@@ -1,0 +1,259 @@
+using NUnit.Framework;
+using Tunmux.Privileged.Tunnels.Supervision;
+
+namespace Tunmux.Supervision.Tests;
+
+/// <summary>The policy alone, step by step: each input carries its time, so there is no waiting and no I/O.</summary>
+public class SupervisorPolicyTests
+{
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+    private readonly SupervisionSettings _settings = new();
+    private FakeClock _clock = null!;
+    private long _rx;
+    private long _tx;
+    private DateTimeOffset? _handshake;
+
+    [SetUp]
+    public void Reset()
+    {
+        _clock = new FakeClock();
+        _rx = _tx = 0;
+        _handshake = _clock.UtcNow;
+    }
+
+    private SupervisorPolicy Policy(int profiles = 1, SupervisionSettings? settings = null) =>
+        new(settings ?? _settings, profiles, 0, _clock.Monotonic);
+
+    private SupervisorAction Check(SupervisorPolicy p, TimeSpan? after = null)
+    {
+        _clock.Advance(after ?? Second);
+        return p.OnCheck(_clock.Monotonic, _clock.Boottime, _clock.UtcNow, new InterfaceSnapshot(_rx, _tx, _handshake, "peer", null));
+    }
+
+    [Test]
+    public void An_idle_healthy_exit_is_probed_only_every_idle_interval()
+    {
+        var p = Policy();
+        var probes = 0;
+        for (var s = 0; s < 95; s++)
+        {
+            if (Check(p) is SupervisorAction.Probe)
+            {
+                probes++;
+                Assert.That(p.OnProbe(_clock.Monotonic, answered: true), Is.InstanceOf<SupervisorAction.Wait>());
+            }
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(probes, Is.EqualTo(3), "one probe per 30 s of silence");
+            Assert.That(p.State, Is.EqualTo(ExitState.Up));
+        });
+    }
+
+    [Test]
+    public void Traffic_answered_keeps_the_exit_up_without_a_single_probe()
+    {
+        var p = Policy();
+        for (var s = 0; s < 120; s++)
+        {
+            _tx += 1000;
+            _rx += 5000;
+            Assert.That(Check(p), Is.InstanceOf<SupervisorAction.Wait>(), $"second {s}");
+        }
+    }
+
+    [Test]
+    public void Traffic_unanswered_is_probed_then_rehandshaken_then_failed_over_to_the_next_ranked_server()
+    {
+        var p = Policy(profiles: 3);
+        _tx += 100;
+        Assert.That(Check(p), Is.InstanceOf<SupervisorAction.Wait>(), "one second of silence is normal");
+        SupervisorAction a = SupervisorAction.None;
+        var checks = 0;
+        for (; checks < 10 && a is SupervisorAction.Wait; checks++)
+        {
+            _tx += 100;
+            a = Check(p);
+        }
+        Assert.That(a, Is.InstanceOf<SupervisorAction.Probe>());
+        Assert.That(checks, Is.EqualTo(6), "found 5 s (the traffic timeout) after the first check that saw traffic go unanswered");
+        Assert.That(a.Reason, Does.Contain("with nothing received"));
+
+        // Unanswered traffic and an unanswered probe agree: the same server gets a new handshake at once.
+        a = p.OnProbe(_clock.Monotonic, answered: false);
+        Assert.That(a, Is.InstanceOf<SupervisorAction.Rehandshake>());
+        Assert.That(p.State, Is.EqualTo(ExitState.Degraded));
+
+        a = p.OnRehandshake(_clock.Monotonic, succeeded: false);
+        Assert.That(a, Is.EqualTo(new SupervisorAction.Failover(1, a.Reason)));
+        Assert.That(p.State, Is.EqualTo(ExitState.FailingOver));
+
+        a = p.OnSwitched(_clock.Monotonic, 1, succeeded: true);
+        Assert.Multiple(() =>
+        {
+            Assert.That(a, Is.InstanceOf<SupervisorAction.Wait>());
+            Assert.That(p.State, Is.EqualTo(ExitState.Up));
+            Assert.That(p.Current, Is.EqualTo(1));
+            Assert.That(p.Failovers, Is.EqualTo(1));
+            Assert.That(p.Reason, Does.Contain("failed over to server 2 of 3"));
+        });
+    }
+
+    [Test]
+    public void An_idle_exit_needs_two_unanswered_probes_before_a_new_handshake()
+    {
+        var p = Policy();
+        var a = Check(p, TimeSpan.FromSeconds(31));
+        Assert.That(a, Is.InstanceOf<SupervisorAction.Probe>());
+        a = p.OnProbe(_clock.Monotonic, false);
+        Assert.That(a, Is.InstanceOf<SupervisorAction.Probe>(), "one lost datagram is not a dead tunnel");
+        Assert.That(p.OnProbe(_clock.Monotonic, false), Is.InstanceOf<SupervisorAction.Rehandshake>());
+    }
+
+    [Test]
+    public void A_rehandshake_that_works_keeps_the_server()
+    {
+        var p = Policy(profiles: 2);
+        Assert.That(p.OnProbe(_clock.Monotonic, false), Is.InstanceOf<SupervisorAction.Probe>());
+        Assert.That(p.OnProbe(_clock.Monotonic, false), Is.InstanceOf<SupervisorAction.Rehandshake>());
+        Assert.That(p.OnRehandshake(_clock.Monotonic, succeeded: true), Is.InstanceOf<SupervisorAction.Wait>());
+        Assert.Multiple(() =>
+        {
+            Assert.That(p.State, Is.EqualTo(ExitState.Up));
+            Assert.That(p.Current, Is.Zero);
+            Assert.That(p.Failovers, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void A_resume_from_suspend_forces_a_new_handshake_at_once()
+    {
+        var p = Policy();
+        Assert.That(Check(p), Is.InstanceOf<SupervisorAction.Wait>());
+        _clock.Suspend(TimeSpan.FromMinutes(40));
+        var a = Check(p, TimeSpan.FromMilliseconds(10));
+        Assert.That(a, Is.InstanceOf<SupervisorAction.Rehandshake>());
+        Assert.That(a.Reason, Does.Contain("resumed after 2400 s of suspend"));
+    }
+
+    [Test]
+    public void A_stepped_wall_clock_forces_a_new_handshake_too()
+    {
+        var p = Policy();
+        Check(p);
+        _clock.StepWall(TimeSpan.FromHours(-2));
+        Assert.That(Check(p), Is.InstanceOf<SupervisorAction.Rehandshake>().With.Property("Reason").Contains("wall clock jumped"));
+    }
+
+    [Test]
+    public void A_stale_handshake_while_sending_is_probed()
+    {
+        var p = Policy();
+        _handshake = _clock.UtcNow - TimeSpan.FromMinutes(4);
+        _tx += 10;
+        _rx += 10;
+        Check(p);
+        _tx += 10;
+        _rx += 10;
+        Assert.That(Check(p), Is.InstanceOf<SupervisorAction.Probe>().With.Property("Reason").Contains("latest handshake"));
+    }
+
+    [Test]
+    public void Counters_that_start_over_after_the_peer_was_set_again_are_not_traffic()
+    {
+        var p = Policy();
+        _tx = 5000;
+        _rx = 9000;
+        Check(p);
+        _tx = 10;
+        _rx = 0;
+        for (var s = 0; s < 6; s++) Assert.That(Check(p), Is.InstanceOf<SupervisorAction.Wait>(), $"second {s}");
+    }
+
+    [Test]
+    public void Without_failover_a_dead_server_fails_the_exit_and_is_retried_later()
+    {
+        var settings = _settings with { Failover = false };
+        var p = Policy(profiles: 3, settings);
+        p.OnProbe(_clock.Monotonic, false);
+        p.OnProbe(_clock.Monotonic, false);
+        Assert.That(p.OnRehandshake(_clock.Monotonic, false), Is.InstanceOf<SupervisorAction.Wait>());
+        Assert.That(p.State, Is.EqualTo(ExitState.Failed));
+        Assert.That(p.Reason, Does.Contain("failover is off"));
+        Assert.That(Check(p, TimeSpan.FromSeconds(29)), Is.InstanceOf<SupervisorAction.Wait>());
+        Assert.That(Check(p, TimeSpan.FromSeconds(2)), Is.InstanceOf<SupervisorAction.Rehandshake>(), "tried again after 30 s");
+    }
+
+    [Test]
+    public void When_every_server_is_dead_each_is_tried_once_then_the_exit_fails_and_a_new_round_starts_later()
+    {
+        var p = Policy(profiles: 3);
+        p.OnProbe(_clock.Monotonic, false);
+        p.OnProbe(_clock.Monotonic, false);
+        var a = p.OnRehandshake(_clock.Monotonic, false);
+        var tried = new List<int>();
+        while (a is SupervisorAction.Failover f)
+        {
+            tried.Add(f.To);
+            a = p.OnSwitched(_clock.Monotonic, f.To, succeeded: false);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(tried, Is.EqualTo(new[] { 1, 2, 0 }), "the ranked order after the dead one, then the first choice again");
+            Assert.That(p.State, Is.EqualTo(ExitState.Failed));
+            Assert.That(p.Reason, Does.Contain("no server answered (tried 3)"));
+        });
+        var retry = Check(p, TimeSpan.FromSeconds(31));
+        Assert.That(retry, Is.InstanceOf<SupervisorAction.Failover>());
+        Assert.That(p.OnSwitched(_clock.Monotonic, ((SupervisorAction.Failover)retry).To, succeeded: true), Is.InstanceOf<SupervisorAction.Wait>());
+        Assert.That(p.State, Is.EqualTo(ExitState.Up));
+    }
+
+    [Test]
+    public void An_exit_with_nothing_to_probe_is_judged_by_unanswered_traffic_alone()
+    {
+        var p = Policy();
+        _tx += 10;
+        SupervisorAction a = SupervisorAction.None;
+        for (var s = 0; s < 10 && a is SupervisorAction.Wait; s++)
+        {
+            _tx += 10;
+            a = Check(p);
+        }
+        Assert.That(a, Is.InstanceOf<SupervisorAction.Probe>());
+        Assert.That(p.OnProbe(_clock.Monotonic, answered: null), Is.InstanceOf<SupervisorAction.Rehandshake>());
+    }
+
+    [Test]
+    public void Proxy_crashes_restart_it_with_a_back_off_and_the_third_within_a_minute_fails_the_exit()
+    {
+        var p = Policy();
+        var first = p.OnProxyExited(_clock.Monotonic, "killed");
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        var second = p.OnProxyExited(_clock.Monotonic, "killed");
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        var third = p.OnProxyExited(_clock.Monotonic, "out of memory");
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EqualTo(new SupervisorAction.RestartProxy(TimeSpan.Zero, first.Reason)));
+            Assert.That(second, Is.EqualTo(new SupervisorAction.RestartProxy(Second, second.Reason)));
+            Assert.That(third, Is.InstanceOf<SupervisorAction.Wait>());
+            Assert.That(p.State, Is.EqualTo(ExitState.Failed));
+            Assert.That(p.Reason, Does.Contain("crashed 3 times within 60 s").And.Contain("out of memory"));
+            Assert.That(p.ProxyGaveUp, Is.True);
+            Assert.That(Check(p), Is.InstanceOf<SupervisorAction.Wait>(), "a failed exit is left alone");
+        });
+    }
+
+    [Test]
+    public void Proxy_crashes_a_minute_apart_never_add_up()
+    {
+        var p = Policy();
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.That(p.OnProxyExited(_clock.Monotonic, null), Is.EqualTo(new SupervisorAction.RestartProxy(TimeSpan.Zero, "the proxy exited")));
+            _clock.Advance(TimeSpan.FromSeconds(61));
+        }
+        Assert.That(p.ProxyRestarts, Is.EqualTo(10));
+    }
+}
