@@ -387,15 +387,12 @@ public sealed class TunnelService : ITunnelService
             problems.Add($"{r.DataPlane} (pid {pid}) is not running");
         if (r.ProxyPid is { } proxyPid && !ProcessControl.IsRunning(proxyPid))
             problems.Add($"proxy (pid {proxyPid}) is not running");
-        if (problems.Count > 0 && r.Mode == TunnelModes.Direct && _killSwitch.IsActive)
-            problems.Add("the firewall blocks all traffic outside the tunnel while it is down (fail closed): " +
-                         $"connect again, or disconnect {r.Instance} to remove it");
 
         if (Supervisors?.Health(r.Instance, out var seen) is { } health)
         {
             // The supervisor read the interface within its last check: no process needed, at any number of exits.
             if (health.State == ExitStates.Name(ExitState.Failed)) problems.Add(health.Reason ?? "failed");
-            return ToInfo(r, seen, problems, [], health);
+            return ToInfo(r, seen, WithKillSwitchNote(r, problems), [], health);
         }
 
         var linkPresent = linkNs is not null || r.Namespace is null
@@ -413,7 +410,19 @@ public sealed class TunnelService : ITunnelService
             else problems.Add($"wg show {r.Interface} failed: {show.Summary}");
         }
 
-        return ToInfo(r, handshake, problems, []);
+        return ToInfo(r, handshake, WithKillSwitchNote(r, problems), []);
+    }
+
+    /// <summary>
+    /// A direct exit with any problem under the kill switch blocks the whole machine: say so, and how to end
+    /// it, after every problem is known (a dead interface is found last).
+    /// </summary>
+    private List<string> WithKillSwitchNote(TunnelRecord r, List<string> problems)
+    {
+        if (problems.Count > 0 && r.Mode == TunnelModes.Direct && _killSwitch.IsActive)
+            problems.Add("the firewall blocks all traffic outside the tunnel while it is down (fail closed): " +
+                         $"connect again, or disconnect {r.Instance} to remove it");
+        return problems;
     }
 
     private TunnelInfo ToInfo(TunnelRecord r, DateTimeOffset? handshake, List<string> problems, List<string> warnings, HealthDto? health = null) => new()
