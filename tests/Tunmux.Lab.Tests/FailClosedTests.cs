@@ -13,9 +13,16 @@ namespace Tunmux.LabTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class FailClosedTests : LabSession
+public sealed class FailClosedTests : ProviderLab
 {
     protected override string LabName => "tbe2eks";
+
+    /// <summary>Server 2's WireGuard is killed by one test; 1 and 3 offer the same country for the failover test.</summary>
+    protected override int Servers => 3;
+
+    /// <summary>The supervisor's short timers (config.toml's keys): a check every 250 ms, silence suspect after 1.5 s.</summary>
+    private const string FastSupervision =
+        "health_check_interval_ms = 250\nhealth_traffic_timeout_ms = 1500\nhealth_idle_probe_ms = 2000\nhealth_rehandshake_timeout_ms = 1500\n";
 
     private const string WhoamiName = "http://whoami.lab/";
 
@@ -206,6 +213,96 @@ public sealed class FailClosedTests : LabSession
         before.AssertRestored(tm, "after disconnect");
         Assert.That(_leaks.Fetch(Lab.WhoamiUrl), Is.EqualTo(Lab.DirectHostAddress), "the ordinary route works again");
         Assert.That(File.Exists(Path.Combine(tm.StateDir, "firewall.json")) || File.Exists(Path.Combine(tm.RuntimeDir, "firewall.json")), Is.False);
+    }
+
+    [Test]
+    public void A_supervised_failover_under_the_kill_switch_leaks_nothing_and_the_rules_follow_the_exit_to_the_next_server()
+    {
+        // Two lab servers answer the same request (Proton, country XL): server 3 ranks first, server 1 next.
+        var tm = StartWithFake(direct: true, session =>
+        {
+            var logicals = Path.Combine(session.WorkDir, "logicals.json");
+            File.WriteAllText(logicals, JsonSerializer.Serialize(new
+            {
+                Code = 1000,
+                LogicalServers = new[]
+                {
+                    ProtonLogical(3, ServerName("XL#3"), "XL", "Labtown", score: 1.0),
+                    ProtonLogical(1, ServerName("XL#1"), "XL", "Labtown", score: 2.0),
+                },
+            }));
+            return FakeApi.Start(session.Namespace, "Tunmux.Fakes.Proton",
+                ["--port", "18081", "--logicals", logicals, "--hook", "sh", WriteAddPeerHook(session, [1, 3]), "{pubkey}", "{address}"]);
+        }, session =>
+        {
+            session.Env["TUNMUX_PROTON_API_URL"] = "http://127.0.0.1:18081";
+            AssertOk(session.TunmuxWithInput("labpass\n", "proton", "login", "labuser", "--password-stdin"), "proton login");
+        });
+        Track(new Cleanup(() => tm.Tunmux("lockdown", "off")));
+        File.AppendAllText(Path.Combine(tm.ConfigDir, "config.toml"), FastSupervision);
+        var first = Lab.ExitAddress(3);
+        var next = Lab.ExitAddress(1);
+        var before = Saved.Of(tm);
+
+        AssertOk(tm.Tunmux("proton", "connect", "--country", "XL", "--kill-switch"), "proton connect --kill-switch");
+        Assert.That(_leaks.Fetch(Lab.WhoamiUrl), Is.EqualTo(first), "through the first server");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Nft(), Does.Contain($"ip daddr {first} udp dport 51820 accept"), "the first server's endpoint passes");
+            Assert.That(Nft(), Does.Not.Contain($"ip daddr {next} "), "the next one not yet");
+        });
+
+        AssertOk(Lab.Script("stop-server", "3"), "stop server 3");
+        try
+        {
+            _leaks.ResetCounter();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var seen = new List<string>();
+            // Right after the stop the supervisor cannot know yet (it waits 1.5 s of silence): these must fail, not leak.
+            seen.Add(_leaks.Fetch(Lab.WhoamiUrl, "-m", "1"));
+            Assert.That(seen[0], Does.StartWith("error"), "by address while the server is dead");
+            Assert.That(_leaks.Fetch(Lab.WhoamiUrl, "-m", "1", "--interface", "eth0"), Does.StartWith("error"), "the ordinary link");
+            Assert.That(_leaks.Dig(LeakPaths.LanResolver), Does.StartWith("error"), "the LAN's resolver");
+            // A client that keeps asking, by address and by name: the dead server's time is errors, then the next server.
+            while (seen[^1] != next && clock.Elapsed < TimeSpan.FromSeconds(45))
+            {
+                seen.Add(_leaks.Fetch(Lab.WhoamiUrl, "-m", "1"));
+                seen.Add(_leaks.Fetch(WhoamiName, "-m", "1"));
+                Thread.Sleep(200);
+            }
+            TestContext.Out.WriteLine($"failover seen after {clock.Elapsed.TotalSeconds:0.0} s; answers: {string.Join(" | ", seen)}");
+            Assert.That(seen[^1], Is.EqualTo(next), "after the failover, traffic leaves through the next server");
+            Assert.That(seen.Where(a => !a.StartsWith("error", StringComparison.Ordinal)), Has.All.EqualTo(next),
+                "never the stand-in's own address, never the dead server's");
+            var leaked = _leaks.Leaked();
+            TestContext.Out.WriteLine($"packets out by the ordinary route from the stop to the failover: {leaked}");
+            Assert.That(leaked, Is.Zero, "nothing left by the ordinary route during the outage");
+
+            var ruleset = Nft();
+            var connection = tm.Status().Single();
+            Assert.Multiple(() =>
+            {
+                Assert.That(ruleset, Does.Contain($"ip daddr {next} udp dport 51820 accept"), "the new endpoint passes");
+                Assert.That(ruleset, Does.Not.Contain($"ip daddr {first} "), "the old endpoint no longer does");
+                Assert.That(connection.GetProperty("failovers").GetInt32(), Is.EqualTo(1));
+                Assert.That(connection.GetProperty("server").GetString(), Is.EqualTo(ServerName("XL#1")));
+                Assert.That(_leaks.Fetch(Lab.WhoamiUrl, "--interface", "eth0"), Does.StartWith("error"), "the ordinary link stays closed");
+                Assert.That(_leaks.Dig(LeakPaths.LanResolver), Does.StartWith("error"), "and DNS outside the tunnel");
+            });
+            _leaks.ResetCounter();
+            Assert.That(_leaks.Fetch(WhoamiName), Is.EqualTo(next), "by name, through the new server's DNS");
+            Assert.That(_leaks.Leaked(), Is.Zero);
+        }
+        finally
+        {
+            Lab.Script("start-server", "3");
+        }
+
+        var down = tm.Tunmux("disconnect");
+        AssertOk(down, "disconnect");
+        Assert.That(down.Output, Does.Contain("kill switch removed"));
+        before.AssertRestored(tm, "after disconnect");
+        Assert.That(_leaks.Fetch(Lab.WhoamiUrl), Is.EqualTo(Lab.DirectHostAddress), "the ordinary route works again");
     }
 
     // --- helpers ---

@@ -21,46 +21,13 @@ public sealed partial class ProtonTests : ProviderLab
         File.WriteAllText(logicals, JsonSerializer.Serialize(new
         {
             Code = 1000,
-            LogicalServers = new[] { Logical(1, "NL", "Amsterdam"), Logical(2, "DE", "Frankfurt") },
+            LogicalServers = new[] { ProtonLogical(1, ServerName("NL#1"), "NL", "Amsterdam"), ProtonLogical(2, ServerName("DE#1"), "DE", "Frankfurt") },
         }));
         var fake = FakeApi.Start(tm.Namespace, "Tunmux.Fakes.Proton",
             ["--port", "18080", "--logicals", logicals, "--hook", "sh", WriteAddPeerHook(tm), "{pubkey}", "{address}"]);
         tm.Env["TUNMUX_PROTON_API_URL"] = fake.Url;
         return fake;
     }, tm => AssertOk(tm.TunmuxWithInput("labpass\n", "proton", "login", "labuser", "--password-stdin"), "proton login"));
-
-    private object Logical(int k, string country, string city) => new
-    {
-        Name = ServerName(country + "#1"),
-        EntryCountry = country,
-        ExitCountry = country,
-        Domain = $"node-{country.ToLowerInvariant()}-01.lab",
-        Tier = 2,
-        Features = 0,
-        Region = (string?)null,
-        City = city,
-        Score = 1.0 + k,
-        HostCountry = (string?)null,
-        ID = "lab" + k,
-        Location = new { Lat = 52.0, Long = 5.0 },
-        Status = 1,
-        Load = 10,
-        Servers = new[]
-        {
-            new
-            {
-                EntryIP = Lab.ExitAddress(k),
-                ExitIP = Lab.ExitAddress(k),
-                Domain = $"node-{country.ToLowerInvariant()}-01.lab",
-                ID = "lab" + k + "p",
-                Label = "0",
-                Generation = 0,
-                Status = 1,
-                ServicesDownReason = (string?)null,
-                X25519PublicKey = ServerPublicKey(k),
-            },
-        },
-    };
 
     [Test]
     public void Two_proxy_exits_by_country_through_the_fake_api()

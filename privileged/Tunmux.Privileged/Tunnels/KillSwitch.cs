@@ -168,6 +168,25 @@ internal sealed class KillSwitch(PrivilegedPaths paths, TunnelRecordStore record
         }
     }
 
+    /// <summary>
+    /// An exit's interface now sends to its new endpoint, which its record names: the endpoint it left stops passing,
+    /// and the rules take the tunnel's new addresses and DNS servers.
+    /// </summary>
+    public async Task EndpointSettledAsync(string instance, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            _next.Remove(instance);
+            var s = Load();
+            if (s.IsActive) await ApplyLockedAsync(s, exclude: null, ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>At daemon start: puts the table back as the state says (after a reboot lockdown must hold again), or removes a stale one.</summary>
     public Task RestoreAsync(CancellationToken ct) => RefreshAsync(null, ct);
 

@@ -292,6 +292,8 @@ public sealed class TunnelService : ITunnelService
         Supervisors = new ExitSupervisors(lease, log, SupervisorClock);
         // Before an exit sends to another server, the firewall (kill switch, lockdown) lets that server through.
         Supervisors.EndpointChanging += (change, ct) => UpdateAllowedEndpointAsync(change.Instance, change.To, ct);
+        // Once it sends there, the old server no longer passes (and the tunnel's new addresses and DNS are in the rules).
+        Supervisors.EndpointChanged += (change, ct) => _killSwitch.EndpointSettledAsync(change.Instance, ct);
         foreach (var record in _store.LoadAll())
         {
             if (!record.Complete || !record.Supervised) continue;

@@ -62,12 +62,14 @@ internal sealed class ExitControl : IExitControl, IDisposable
     private readonly IProxyLauncher _proxy;
     private readonly PrivilegedPaths _paths;
     private readonly Func<EndpointChange, CancellationToken, Task> _endpointChanging;
+    private readonly Func<EndpointChange, CancellationToken, Task> _endpointChanged;
     private readonly ConnectivityProbe _probe;
     private readonly NatPmpClient _natPmp;
     private string? _resolvedEndpoint;
 
     public ExitControl(TunnelRecord record, ExitPlan plan, SystemCommands commands, TunnelRecordStore store, IProxyLauncher proxy,
-        PrivilegedPaths paths, Func<EndpointChange, CancellationToken, Task> endpointChanging)
+        PrivilegedPaths paths, Func<EndpointChange, CancellationToken, Task> endpointChanging,
+        Func<EndpointChange, CancellationToken, Task> endpointChanged)
     {
         _record = record;
         _plan = plan;
@@ -76,6 +78,7 @@ internal sealed class ExitControl : IExitControl, IDisposable
         _proxy = proxy;
         _paths = paths;
         _endpointChanging = endpointChanging;
+        _endpointChanged = endpointChanged;
         _probe = new ConnectivityProbe(record.Namespace);
         _natPmp = new NatPmpClient(record.Namespace);
         // What the interface sends to now, when the record says it as an address (a name is resolved at the first change).
@@ -92,7 +95,9 @@ internal sealed class ExitControl : IExitControl, IDisposable
     {
         var peer = Profile.Peers[0];
         var endpoint = await ResolveAsync(peer.Endpoint, ct).ConfigureAwait(false);
-        await AnnounceAsync(endpoint, _record.Server?.Name ?? _record.Instance, ct).ConfigureAwait(false);
+        var previous = _resolvedEndpoint;
+        var server = _record.Server?.Name ?? _record.Instance;
+        await AnnounceAsync(endpoint, server, ct).ConfigureAwait(false);
         // Removing the peer drops its session; set again with a keepalive, it starts a handshake at once.
         await _commands.WgAsync(WgNamespace, ["set", _record.Interface, "peer", peer.PublicKey, "remove"], null, ct).ConfigureAwait(false);
         await SetPeerAsync(peer, endpoint, ct).ConfigureAwait(false);
@@ -101,6 +106,7 @@ internal sealed class ExitControl : IExitControl, IDisposable
             _record.Endpoint = endpoint;
             _store.Save(_record);
         }
+        if (previous != endpoint) await ChangedAsync(previous, endpoint, server, ct).ConfigureAwait(false);
     }
 
     public async Task SwitchAsync(int index, CancellationToken ct)
@@ -109,6 +115,7 @@ internal sealed class ExitControl : IExitControl, IDisposable
         var to = _plan.Profiles[index];
         var peer = to.Profile.Peers[0];
         var endpoint = await ResolveAsync(peer.Endpoint, ct).ConfigureAwait(false);
+        var previous = _resolvedEndpoint;
         await AnnounceAsync(endpoint, to.Server.Name, ct).ConfigureAwait(false);
 
         var r = _record;
@@ -146,6 +153,9 @@ internal sealed class ExitControl : IExitControl, IDisposable
             // The proxy read the old servers at start: start it again (same listeners) to use the new ones.
             if (HasProxy) await RestartProxyAsync(ct).ConfigureAwait(false);
         }
+        // The interface and the record now name the new server (endpoint, addresses, DNS): what followed the
+        // announced endpoint (the firewall) drops the old one.
+        await ChangedAsync(previous, endpoint, to.Server.Name, ct).ConfigureAwait(false);
     }
 
     public async Task SettleAsync(CancellationToken ct)
@@ -204,6 +214,9 @@ internal sealed class ExitControl : IExitControl, IDisposable
         await _commands.WgAsync(WgNamespace, set, peer.PresharedKey is null ? null : peer.PresharedKey + "\n", ct).ConfigureAwait(false);
         _resolvedEndpoint = endpoint;
     }
+
+    private Task ChangedAsync(string? from, string to, string server, CancellationToken ct) =>
+        _endpointChanged(new EndpointChange(_record.Instance, _record.Mode, _record.Interface, _record.Namespace, from, to, server), ct);
 
     private async Task AnnounceAsync(string endpoint, string server, CancellationToken ct)
     {

@@ -41,6 +41,12 @@ public sealed class ExitSupervisors : IAsyncDisposable
     /// <summary>Awaited before an exit's interface sends to a new endpoint (see remarks).</summary>
     public event Func<EndpointChange, CancellationToken, Task>? EndpointChanging;
 
+    /// <summary>
+    /// Awaited once an exit's interface and record name the new endpoint (and its addresses and DNS): whatever
+    /// followed <see cref="EndpointChanging"/> lets the old endpoint go.
+    /// </summary>
+    public event Func<EndpointChange, CancellationToken, Task>? EndpointChanged;
+
     private sealed record Entry(ExitSupervisor Supervisor, TunnelRecord Record);
 
     public int Count => _running.Count;
@@ -52,7 +58,8 @@ public sealed class ExitSupervisors : IAsyncDisposable
         PrivilegedPaths paths, ExitHooks hooks)
     {
         var log = new ExitLog(paths.ExitLogFile(record.Instance));
-        var control = new ExitControl(record, plan, commands, store, proxy, paths, RaiseEndpointChangingAsync);
+        var control = new ExitControl(record, plan, commands, store, proxy, paths,
+            (change, ct) => RaiseAsync(EndpointChanging, change, ct), (change, ct) => RaiseAsync(EndpointChanged, change, ct));
         var settings = SupervisionSettings.From(plan.Supervision);
         var events = new Events(record, plan, store, hooks, log);
         var forwards = plan.Profiles.Any(p => p.Profile.PortForwardGateway is not null);
@@ -85,9 +92,9 @@ public sealed class ExitSupervisors : IAsyncDisposable
         return _running.TryGetValue(instance, out var entry) ? entry.Supervisor.Health(out handshake) : null;
     }
 
-    private async Task RaiseEndpointChangingAsync(EndpointChange change, CancellationToken ct)
+    private static async Task RaiseAsync(Func<EndpointChange, CancellationToken, Task>? handlers, EndpointChange change, CancellationToken ct)
     {
-        if (EndpointChanging is not { } handlers) return;
+        if (handlers is null) return;
         foreach (var handler in handlers.GetInvocationList().Cast<Func<EndpointChange, CancellationToken, Task>>())
             await handler(change, ct).ConfigureAwait(false);
     }
