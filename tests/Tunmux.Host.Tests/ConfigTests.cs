@@ -135,4 +135,23 @@ public sealed class ConfigTests
             Assert.That(Connections.ConnectSettings.Supervision(new Contracts.ConnectOptions(), off).Failover, Is.False);
         });
     }
+
+    [Test]
+    public void NoKillSwitchOverridesConfigKillSwitchForOneConnect()
+    {
+        using var cli = new CliHarness("testgood");
+        cli.WriteConfig("[general]\nkill_switch = true\n");
+        var on = ConfigLoader.Load(cli.Paths.ConfigFile).General;
+        static bool KillSwitch(Contracts.ConnectOptions o, GeneralConfig g) => Connections.ConnectSettings.KillSwitch(o, g);
+        Assert.Multiple(() =>
+        {
+            Assert.That(on.KillSwitch, Is.True, "config kill_switch = true");
+            Assert.That(KillSwitch(new Contracts.ConnectOptions(), on), Is.True, "the config's kill switch holds by default");
+            Assert.That(KillSwitch(new Contracts.ConnectOptions { NoKillSwitch = true }, on), Is.False, "--no-kill-switch turns it off for this connect");
+            Assert.That(KillSwitch(new Contracts.ConnectOptions { KillSwitch = true }, new GeneralConfig()), Is.True, "--kill-switch without config");
+            Assert.That(KillSwitch(new Contracts.ConnectOptions { NoKillSwitch = true }, new GeneralConfig()), Is.False);
+            Assert.That(KillSwitch(new Contracts.ConnectOptions { Proxy = true }, on), Is.False, "never in proxy mode");
+            Assert.That(KillSwitch(new Contracts.ConnectOptions(), new GeneralConfig()), Is.False, "off by default");
+        });
+    }
 }

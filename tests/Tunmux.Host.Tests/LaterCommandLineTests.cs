@@ -68,6 +68,8 @@ public sealed class LaterCommandLineTests
     [TestCase("proton connect -c CH --kill-switch --allow-lan", "proton connect")]
     [TestCase("airvpn connect Castor --kill-switch --disable-ipv6", "airvpn connect")]
     [TestCase("connect wgconf -f ./my-tunnel.conf --disable-ipv6", "wgconf connect")]
+    [TestCase("proton connect -c CH --no-kill-switch", "proton connect")]
+    [TestCase("connect wgconf -f ./my-tunnel.conf --no-kill-switch --disable-ipv6", "wgconf connect")]
     [TestCase("lockdown on", "lockdown")]
     [TestCase("lockdown on --allow-lan", "lockdown")]
     [TestCase("lockdown off", "lockdown")]
@@ -137,6 +139,9 @@ public sealed class LaterCommandLineTests
     [TestCase("wgconf connect -f ./my-tunnel.conf --proxy --kill-switch", "are for direct mode")]
     [TestCase("wgconf connect -f ./my-tunnel.conf --proxy --disable-ipv6", "are for direct mode")]
     [TestCase("wgconf connect -f ./my-tunnel.conf --allow-lan", "--allow-lan goes with the kill switch")]
+    [TestCase("wgconf connect -f ./my-tunnel.conf --proxy --no-kill-switch", "are for direct mode")]
+    [TestCase("wgconf connect -f ./my-tunnel.conf --kill-switch --no-kill-switch", "contradict each other")]
+    [TestCase("wgconf connect -f ./my-tunnel.conf --no-kill-switch --allow-lan", "--allow-lan goes with the kill switch")]
     [TestCase("lockdown off --allow-lan", "--allow-lan goes with 'lockdown on'")]
     [TestCase("lockdown maybe", "argument <on|off> got 'maybe'; allowed: on, off")]
     public void FirewallFlagsThatMakeNoSenseAreOneUsageError(string line, string message)

@@ -197,14 +197,19 @@ public sealed class FailClosedTests : ProviderLab
         before.AssertRestored(tm, "after lockdown off");
     }
 
-    [Test]
-    public void Without_the_kill_switch_nothing_of_tunmux_remains_after_disconnect()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Without_the_kill_switch_nothing_of_tunmux_remains_after_disconnect(bool configTurnsItOn)
     {
         var tm = Session();
         var conf = WriteClientConf(tm, 1, LabName + "-plain");
+        // general.kill_switch = true, and --no-kill-switch turning it off for this one connect.
+        if (configTurnsItOn) File.AppendAllText(Path.Combine(tm.ConfigDir, "config.toml"), "kill_switch = true\n");
         var before = Saved.Of(tm);
 
-        AssertOk(tm.Tunmux("wgconf", "connect", "--file", conf), "connect");
+        var up = tm.Tunmux(["wgconf", "connect", "--file", conf, .. configTurnsItOn ? new[] { "--no-kill-switch" } : []]);
+        AssertOk(up, "connect");
+        Assert.That(up.Output, Does.Not.Contain("kill switch on"));
         Assert.That(_leaks.Fetch(Lab.WhoamiUrl), Is.EqualTo(Lab.ExitAddress(1)));
         Assert.That(Nft(), Does.Not.Contain("tunmux"), "no firewall table without the kill switch");
         Assert.That(tm.Tunmux("status").Output, Does.Contain("Kill switch: off. Lockdown: off."));

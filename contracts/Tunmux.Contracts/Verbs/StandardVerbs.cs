@@ -155,6 +155,10 @@ public class ConnectOptions
     [Option("kill-switch", HelpText = "direct mode: nothing leaves outside the tunnel until disconnect, even if the tunnel dies (config general.kill_switch)")]
     public bool KillSwitch { get; set; }
 
+    /// <summary>Direct mode: no kill switch for this connect, whatever <c>general.kill_switch</c> says.</summary>
+    [Option("no-kill-switch", HelpText = "direct mode: no kill switch for this connect even when config general.kill_switch = true")]
+    public bool NoKillSwitch { get; set; }
+
     /// <summary>With the kill switch: the subnets this machine is directly on stay reachable.</summary>
     [Option("allow-lan", HelpText = "with the kill switch: the local subnets this machine is on stay reachable")]
     public bool AllowLan { get; set; }

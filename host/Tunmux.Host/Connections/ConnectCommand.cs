@@ -26,9 +26,12 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         if (!proxy && options.Rootless)
             throw new UsageException("--rootless needs --proxy (direct mode changes the host's routes, which only root may do)",
                 "usage: tunmux " + provider.Name + " connect --proxy --rootless");
-        if (proxy && (options.KillSwitch || options.AllowLan || options.DisableIpv6))
-            throw new UsageException("--kill-switch, --allow-lan and --disable-ipv6 are for direct mode; a proxy exit needs none (its namespace has no route but the tunnel)",
-                "usage: tunmux " + provider.Name + " connect [--kill-switch [--allow-lan]] [--disable-ipv6]");
+        if (proxy && (options.KillSwitch || options.NoKillSwitch || options.AllowLan || options.DisableIpv6))
+            throw new UsageException("--kill-switch, --no-kill-switch, --allow-lan and --disable-ipv6 are for direct mode; a proxy exit needs none (its namespace has no route but the tunnel)",
+                "usage: tunmux " + provider.Name + " connect [--kill-switch [--allow-lan] | --no-kill-switch] [--disable-ipv6]");
+        if (options.KillSwitch && options.NoKillSwitch)
+            throw new UsageException("--kill-switch and --no-kill-switch contradict each other; give one",
+                "usage: tunmux " + provider.Name + " connect [--kill-switch [--allow-lan] | --no-kill-switch]");
         var killSwitch = ConnectSettings.KillSwitch(options, config.General);
         if (options.AllowLan && !killSwitch)
             throw new UsageException("--allow-lan goes with the kill switch: without it nothing is blocked",
@@ -225,8 +228,9 @@ internal static class ConnectSettings
         return ifup is null && ifdown is null ? null : new HookArgs { Ifup = ifup, Ifdown = ifdown, TimeoutMs = config.General.HookTimeoutMs };
     }
 
-    /// <summary>Direct mode only: <c>--kill-switch</c> or <c>general.kill_switch</c>.</summary>
-    public static bool KillSwitch(ConnectOptions options, GeneralConfig general) => !options.Proxy && (options.KillSwitch || general.KillSwitch);
+    /// <summary>Direct mode only: <c>--kill-switch</c>, else <c>general.kill_switch</c> unless <c>--no-kill-switch</c> turns it off for this connect.</summary>
+    public static bool KillSwitch(ConnectOptions options, GeneralConfig general) =>
+        !options.Proxy && (options.KillSwitch || (general.KillSwitch && !options.NoKillSwitch));
 
     /// <summary><c>--proxy-share</c>, else the provider section's <c>proxy_share</c>, else <c>[general]</c>'s.</summary>
     public static bool ProxyShare(ConnectOptions options, TunmuxConfig config, string provider) =>
