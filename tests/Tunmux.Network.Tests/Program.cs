@@ -55,6 +55,9 @@ public static class Program
                 "allow-endpoint" => await AllowEndpointAsync(service, argv[2], argv[3]),
                 // A client's firewall.allow_api, held until stdin closes (as the daemon holds it until the connection closes).
                 "allow-api" => await AllowApiAsync(service, uint.Parse(argv[2], System.Globalization.CultureInfo.InvariantCulture), argv[3..]),
+                // A client's firewall.rootless_exit (its uid is the caller's, which the daemon takes from the socket).
+                "rootless-exit" => await RootlessExitAsync(service, uint.Parse(argv[2], System.Globalization.CultureInfo.InvariantCulture), argv[3],
+                    argv.Length > 4 ? argv[4] : null),
                 // What the daemon does when it starts (after an idle stop, a crash or a reboot).
                 "restore" => await RestoreAsync(service),
                 "bench" => await BenchAsync(service, runner, argv[2], int.Parse(argv[3], System.Globalization.CultureInfo.InvariantCulture)),
@@ -84,6 +87,12 @@ public static class Program
         await Console.Out.FlushAsync();
         await Console.In.ReadToEndAsync();
         await service.ReleaseApiAsync(1);
+        return await service.FirewallStatusAsync(CancellationToken.None);
+    }
+
+    private static async Task<FirewallStatus> RootlessExitAsync(TunnelService service, uint uid, string instance, string? endpoint)
+    {
+        await service.RootlessExitAsync(uid, instance, endpoint, CancellationToken.None);
         return await service.FirewallStatusAsync(CancellationToken.None);
     }
 

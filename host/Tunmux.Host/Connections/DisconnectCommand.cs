@@ -77,7 +77,7 @@ internal sealed class DisconnectCommand(TunmuxPaths paths, IConsoleIO console, F
         // Rootless exits are the user's own processes: taken down here, without the daemon.
         foreach (var t in targets.Where(t => t.Backend == RootlessExits.Backend))
         {
-            await RootlessExits.Service().DownAsync(t.Instance, ct);
+            await RootlessExits.Service(general(), new RootlessFirewall(general(), console.Error.WriteLine)).DownAsync(t.Instance, ct);
             store.Delete(t.Instance);
             console.Out.WriteLine($"Disconnected {t.Instance} ({t.Provider} {t.Server})");
         }

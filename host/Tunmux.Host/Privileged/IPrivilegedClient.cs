@@ -37,6 +37,9 @@ public interface IPrivilegedClient : IAsyncDisposable
 
     /// <summary>While the firewall blocks: lets this user's TCP connections to these addresses through until this client disconnects.</summary>
     Task AllowApiAsync(IReadOnlyList<string> endpoints, CancellationToken ct);
+
+    /// <summary>While the firewall blocks: this user's rootless exit sends to <paramref name="endpoint"/> (null: it is gone).</summary>
+    Task RootlessExitAsync(string instance, string? endpoint, CancellationToken ct);
 }
 
 /// <summary>Codes of failures found on the client side, before or instead of a daemon answer.</summary>

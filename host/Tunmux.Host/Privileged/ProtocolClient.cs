@@ -87,6 +87,9 @@ internal sealed class ProtocolClient : IPrivilegedClient
     public Task AllowApiAsync(IReadOnlyList<string> endpoints, CancellationToken ct) =>
         CallAsync<JsonElement?>(Ops.FirewallAllowApi, new AllowApiArgs { Endpoints = endpoints }, ct);
 
+    public Task RootlessExitAsync(string instance, string? endpoint, CancellationToken ct) =>
+        CallAsync<JsonElement?>(Ops.FirewallRootlessExit, new RootlessExitArgs { Instance = instance, Endpoint = endpoint }, ct);
+
     /// <summary>Sends one request and returns its result, or throws the daemon's error as a <see cref="PrivilegedException"/>.</summary>
     public async Task<T?> CallAsync<T>(string op, object? args, CancellationToken ct)
     {

@@ -12,10 +12,13 @@ internal static class RootlessExits
 {
     public const string Backend = "rootless";
 
-    public static RootlessTunnelService Service(GeneralConfig? general = null) =>
+    /// <param name="general">The user's [general] settings.</param>
+    /// <param name="firewall">Tells the daemon about exits coming up and going while tunmux's firewall blocks (connect, disconnect).</param>
+    public static RootlessTunnelService Service(GeneralConfig? general = null, IRootlessFirewall? firewall = null) =>
         new(new RootlessPaths(TunmuxPaths.PrivateUserRuntimeDir()))
         {
             PreferredOutsideLink = general?.RootlessLink is "pasta" or "slirp4netns" ? general.RootlessLink : null,
+            Firewall = firewall,
         };
 
     /// <summary>

@@ -122,6 +122,16 @@ public sealed class RequestHandler(ITunnelService tunnels, ManagedProcessKiller 
                 return null;
             }
 
+            case Ops.FirewallRootlessExit:
+            {
+                var args = (RootlessExitArgs)request.Args!;
+                // Always the caller's own uid (its socket's peer credentials): a user can open this for its own pasta only.
+                var uid = peer?.Uid ?? 0;
+                log.Info($"firewall.rootless_exit by {Who(peer)}: {args.Instance} {(args.Endpoint is { } e ? "to " + e : "gone")}");
+                await tunnels.RootlessExitAsync(uid, args.Instance, args.Endpoint, ct).ConfigureAwait(false);
+                return null;
+            }
+
             case Ops.LeaseAcquire:
                 return new LeaseResult { LeaseId = lifecycle.AcquireLease(connectionId, ((LeaseArgs)request.Args!).LeaseId) };
 

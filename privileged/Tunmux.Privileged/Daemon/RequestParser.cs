@@ -95,6 +95,12 @@ public static class RequestParser
                 RequestValidator.Validate(a);
                 return a;
             }
+            case Ops.FirewallRootlessExit:
+            {
+                var a = Typed<RootlessExitArgs>(op, args);
+                RequestValidator.Validate(a);
+                return a;
+            }
             case Ops.LeaseAcquire:
             {
                 var a = OptionalTyped<LeaseArgs>(args) ?? new LeaseArgs();

@@ -163,6 +163,13 @@ public static partial class RequestValidator
             if (!IsAddressEndpoint(e)) throw Invalid($"endpoints: must be address:port or [IPv6]:port (got {Preview(e)})");
     }
 
+    public static void Validate(RootlessExitArgs args)
+    {
+        Instance(args.Instance);
+        if (args.Endpoint is { } e && !IsAddressEndpoint(e))
+            throw Invalid($"endpoint: must be address:port or [IPv6]:port (got {Preview(e)})");
+    }
+
     /// <summary>An endpoint whose host is an address, not a name (<c>1.2.3.4:443</c>, <c>[2001:db8::1]:443</c>).</summary>
     public static bool IsAddressEndpoint(string? value) =>
         IsEndpoint(value) && IsStrictIp(value!.StartsWith('[') ? value[1..value.IndexOf(']')] : value[..value.LastIndexOf(':')], out _);

@@ -31,6 +31,8 @@ public static class Ops
     public const string LockdownSet = "lockdown.set";
     public const string FirewallStatus = "firewall.status";
     public const string FirewallAllowApi = "firewall.allow_api";
+    /// <summary>A rootless exit of the caller's: let its pasta reach the exit's server through the firewall, or stop.</summary>
+    public const string FirewallRootlessExit = "firewall.rootless_exit";
 }
 
 public static class ErrorCodes
@@ -212,6 +214,20 @@ public sealed record AllowApiArgs
 {
     /// <summary><c>address:port</c> or <c>[IPv6]:port</c>, addresses only (names are resolved by the caller).</summary>
     [JsonPropertyName("endpoints")] public required IReadOnlyList<string> Endpoints { get; init; }
+}
+
+/// <summary>
+/// Intent, while the firewall blocks: a rootless exit of the caller's is up (<see cref="Endpoint"/> set) or gone
+/// (null). Its wireguard-go runs in the user's own namespace, so its encrypted UDP leaves from the user's pasta
+/// (or slirp4netns) process: the daemon lets the caller's own uid reach that one address and port, nothing else.
+/// The uid is always the caller's, from the socket's peer credentials; the request cannot name another.
+/// </summary>
+public sealed record RootlessExitArgs
+{
+    [JsonPropertyName("instance")] public required string Instance { get; init; }
+
+    /// <summary><c>address:port</c> or <c>[IPv6]:port</c> (never a name); null when the exit went down.</summary>
+    [JsonPropertyName("endpoint")] public string? Endpoint { get; init; }
 }
 
 /// <summary>
@@ -408,5 +424,6 @@ public static class ProtocolJson
 [JsonSerializable(typeof(WgShowResult))]
 [JsonSerializable(typeof(LockdownArgs))]
 [JsonSerializable(typeof(AllowApiArgs))]
+[JsonSerializable(typeof(RootlessExitArgs))]
 [JsonSerializable(typeof(FirewallStatus))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;

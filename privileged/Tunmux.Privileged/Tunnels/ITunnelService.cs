@@ -47,6 +47,13 @@ public interface ITunnelService
     Task AllowApiAsync(long connectionId, uint uid, IReadOnlyList<string> endpoints, CancellationToken cancellationToken) =>
         throw new PrivilegedException(ErrorCodes.NotImplemented, "this tunnel service has no firewall");
 
+    /// <summary>
+    /// A rootless exit of user <paramref name="uid"/> is up, sending to <paramref name="endpoint"/> (or gone, when null):
+    /// while the firewall blocks, that user's own sockets may reach that address and port by UDP.
+    /// </summary>
+    Task RootlessExitAsync(uint uid, string instance, string? endpoint, CancellationToken cancellationToken) =>
+        throw new PrivilegedException(ErrorCodes.NotImplemented, "this tunnel service has no firewall");
+
     /// <summary>Closes what <see cref="AllowApiAsync"/> opened for a client connection (called when it closes).</summary>
     Task ReleaseApiAsync(long connectionId) => Task.CompletedTask;
 

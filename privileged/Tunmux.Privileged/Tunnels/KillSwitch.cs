@@ -187,6 +187,36 @@ internal sealed class KillSwitch(PrivilegedPaths paths, TunnelRecordStore record
         }
     }
 
+    /// <summary>
+    /// User <paramref name="uid"/>'s rootless exit <paramref name="instance"/> is up and sends to <paramref name="endpoint"/>
+    /// (or went down, when null): while the table is in place, that user's UDP to that address and port passes. Kept
+    /// with the table's state (a restarted daemon keeps it) and gone with the table.
+    /// </summary>
+    public async Task SetRootlessExitAsync(uint uid, string instance, string? endpoint, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var s = Load();
+            if (endpoint is null)
+            {
+                if (!RootlessExitHoles.Remove(s.RootlessExits, uid, instance)) return;
+            }
+            else
+            {
+                // Nothing blocks: nothing to open, and nothing to keep (the state goes with the table).
+                if (!s.IsActive) return;
+                RootlessExitHoles.Set(s.RootlessExits, uid, instance, endpoint);
+            }
+            Save(s);
+            await ApplyLockedAsync(s, exclude: null, ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>At daemon start: puts the table back as the state says (after a reboot lockdown must hold again), or removes a stale one.</summary>
     public Task RestoreAsync(CancellationToken ct) => RefreshAsync(null, ct);
 
@@ -224,6 +254,7 @@ internal sealed class KillSwitch(PrivilegedPaths paths, TunnelRecordStore record
                 if (EndpointAddress.TryParse(endpoint, out var address, out var port))
                     exits.Add(ExitSocket.ByMark(address, port, mark));
         }
+        exits.AddRange(RootlessExitHoles.Sockets(s.RootlessExits));
         var direct = live.FirstOrDefault(r => r.Mode == TunnelModes.Direct);
         return new FirewallPolicy
         {
@@ -328,6 +359,8 @@ internal sealed class FirewallState
     [JsonPropertyName("kill_switch")] public KillSwitchHold? KillSwitch { get; set; }
     /// <summary>The subnets captured when LAN access was last asked for.</summary>
     [JsonPropertyName("lan_subnets")] public List<string> LanSubnets { get; set; } = [];
+    /// <summary>Users' rootless exits whose encrypted traffic passes (see <see cref="RootlessExitHoles"/>).</summary>
+    [JsonPropertyName("rootless_exits")] public List<RootlessExitHole> RootlessExits { get; set; } = [];
     /// <summary>The table was put in place and not yet removed.</summary>
     [JsonPropertyName("installed")] public bool Installed { get; set; }
 

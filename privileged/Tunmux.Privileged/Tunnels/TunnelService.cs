@@ -473,6 +473,9 @@ public sealed class TunnelService : ITunnelService
 
     public Task ReleaseApiAsync(long connectionId) => _killSwitch.ReleaseApiAsync(connectionId);
 
+    public Task RootlessExitAsync(uint uid, string instance, string? endpoint, CancellationToken cancellationToken) =>
+        _killSwitch.SetRootlessExitAsync(uid, instance, endpoint, cancellationToken);
+
     public Task RestoreFirewallAsync(CancellationToken cancellationToken) => _killSwitch.RestoreAsync(cancellationToken);
 
     /// <summary>

@@ -66,6 +66,12 @@ public class RequestHandlerPolicyTests
         };
         public Task<TunnelInfo> UpAsync(TunnelUpArgs args, CallerIdentity caller, CancellationToken ct) { Ups.Add(args); return Task.FromResult(Info); }
         public Task<bool> DownAsync(string instance, CancellationToken ct) { Downs++; return Task.FromResult(true); }
+        public List<(uint Uid, string Instance, string? Endpoint)> RootlessExits { get; } = [];
+        public Task RootlessExitAsync(uint uid, string instance, string? endpoint, CancellationToken ct)
+        {
+            RootlessExits.Add((uid, instance, endpoint));
+            return Task.CompletedTask;
+        }
         public Task<IReadOnlyList<TunnelInfo>> ListAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<TunnelInfo>>([Info]);
         public IReadOnlyList<TunnelInfo> ListRecorded() => [Info];
         public Task<TunnelInfo?> InspectAsync(string instance, CancellationToken ct) => Task.FromResult<TunnelInfo?>(Info);
@@ -117,5 +123,17 @@ public class RequestHandlerPolicyTests
         await handler.HandleAsync(down, 1, Peer(1000), CancellationToken.None);
         await handler.HandleAsync(down, 1, Peer(0), CancellationToken.None);
         Assert.That(tunnels.Downs, Is.EqualTo(2), "the owner and root may");
+    }
+
+    [Test]
+    public async Task A_rootless_exits_hole_is_always_for_the_callers_own_uid()
+    {
+        var (handler, tunnels, lifecycle) = Handler(1000);
+        using var _ = lifecycle;
+        // The request has no uid to name (the parser refuses one): the peer credentials decide whose pasta passes.
+        await handler.HandleAsync(new ParsedRequest(1, Ops.FirewallRootlessExit,
+            new RootlessExitArgs { Instance = "nl-1", Endpoint = "198.18.11.2:51820" }), 1, Peer(1001), CancellationToken.None);
+        await handler.HandleAsync(new ParsedRequest(2, Ops.FirewallRootlessExit, new RootlessExitArgs { Instance = "nl-1" }), 1, Peer(1001), CancellationToken.None);
+        Assert.That(tunnels.RootlessExits, Is.EqualTo(new[] { (1001u, "nl-1", (string?)"198.18.11.2:51820"), (1001u, "nl-1", (string?)null) }));
     }
 }

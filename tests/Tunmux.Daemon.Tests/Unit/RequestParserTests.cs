@@ -25,6 +25,12 @@ public class RequestParserTests
         Assert.That(Parse("""{"id":1,"op":"lease.acquire"}""").Args, Is.EqualTo(new LeaseArgs()));
         Assert.That(Parse("""{"id":1,"op":"lease.release","args":{"lease_id":"abc"}}""").Op, Is.EqualTo(Ops.LeaseRelease));
         Assert.That(Parse("""{"id":1,"op":"shutdown_if_idle"}""").Op, Is.EqualTo(Ops.ShutdownIfIdle));
+        Assert.That(Parse("""{"id":1,"op":"firewall.rootless_exit","args":{"instance":"nl-1","endpoint":"198.18.11.2:51820"}}""").Args,
+            Is.EqualTo(new RootlessExitArgs { Instance = "nl-1", Endpoint = "198.18.11.2:51820" }));
+        Assert.That(Parse("""{"id":1,"op":"firewall.rootless_exit","args":{"instance":"nl-1","endpoint":"[2001:db8::1]:443"}}""").Op,
+            Is.EqualTo(Ops.FirewallRootlessExit));
+        Assert.That(Parse("""{"id":1,"op":"firewall.rootless_exit","args":{"instance":"nl-1"}}""").Args,
+            Is.EqualTo(new RootlessExitArgs { Instance = "nl-1" }), "the exit is gone");
         var up = System.Text.Json.JsonSerializer.Serialize(new Request { Id = 3, Op = Ops.TunnelUp,
             Args = System.Text.Json.JsonSerializer.SerializeToElement(Samples.ProxyUp(), ProtocolJson.Options) }, ProtocolJson.Options);
         Assert.That(Parse(up).Args, Is.TypeOf<TunnelUpArgs>());
@@ -50,6 +56,13 @@ public class RequestParserTests
     [TestCase("""{"id":5,"op":"tunnel.list","args":{"checked":false}}""", ErrorCodes.InvalidArgument, 5)]
     [TestCase("""{"id":5,"op":"tunnel.down","args":{}}""", ErrorCodes.InvalidArgument, 5)]
     [TestCase("""{"id":5,"op":"tunnel.down","args":{"instance":null}}""", ErrorCodes.InvalidArgument, 5)]
+    [TestCase("""{"id":5,"op":"firewall.rootless_exit","args":{"instance":"nl-1","endpoint":"198.18.11.2:51820","uid":0}}""", ErrorCodes.InvalidArgument, 5)]
+    [TestCase("""{"id":5,"op":"firewall.rootless_exit","args":{"instance":"nl-1","endpoint":"vpn.example.com:51820"}}""", ErrorCodes.InvalidArgument, 5)]
+    [TestCase("""{"id":5,"op":"firewall.rootless_exit","args":{"instance":"nl-1","endpoint":"198.18.11.2"}}""", ErrorCodes.InvalidArgument, 5)]
+    [TestCase("""{"id":5,"op":"firewall.rootless_exit","args":{"instance":"nl-1","endpoint":"198.18.11.2:0"}}""", ErrorCodes.InvalidArgument, 5)]
+    [TestCase("""{"id":5,"op":"firewall.rootless_exit","args":{"instance":"../x","endpoint":"198.18.11.2:51820"}}""", ErrorCodes.InvalidArgument, 5)]
+    [TestCase("""{"id":5,"op":"firewall.rootless_exit","args":{"endpoint":"198.18.11.2:51820"}}""", ErrorCodes.InvalidArgument, 5)]
+    [TestCase("""{"id":5,"op":"firewall.rootless_exit","args":{"instance":"nl-1","endpoint":["198.18.11.2:51820","198.18.12.2:51820"]}}""", ErrorCodes.InvalidArgument, 5)]
     [TestCase("""{"id":5,"op":null}""", ErrorCodes.BadFrame, 5)]
     [TestCase("""{"id":"5","op":"ping"}""", ErrorCodes.BadFrame, 0)]
     [TestCase("""[1,2]""", ErrorCodes.BadFrame, 0)]

@@ -375,6 +375,47 @@ public sealed class KillSwitchTests : LabFixture
     }
 
     [Test]
+    public void UnderLockdownARootlessExitsOwnerReachesItsEndpointByUdpAndNothingElseUntilTheExitGoes()
+    {
+        const string user = "65534";
+        var before = Saved.Of(this);
+        _driver.Lockdown(true);
+        // The internet's resolver stands in for a rootless exit's server: UDP to one address and port, sent by a
+        // process of the exit's owner (its pasta), as the daemon is told when the exit comes up.
+        var endpoint = InternetResolver + ":53";
+        Assert.That(DigAs(user, InternetResolver), Does.StartWith("error"), "closed before");
+        var r = _driver.Run(["rootless-exit", user, "rl-1", endpoint]);
+        Assert.That(r.Ok, Is.True, r.ToString());
+        Assert.Multiple(() =>
+        {
+            Assert.That(Nft(), Does.Contain($"meta skuid {user} ip daddr {InternetResolver} udp dport 53 accept"));
+            Assert.That(DigAs(user, InternetResolver), Is.EqualTo(Lab.WhoamiIp), "the exit's owner, to its endpoint");
+            Assert.That(Dig(InternetResolver), Does.StartWith("error"), "another user (root), to the same endpoint");
+            Assert.That(DigAs(user, InternetResolver, "+tcp"), Does.StartWith("error"), "the owner, by TCP");
+            Assert.That(DigAs(user, LanResolver), Does.StartWith("error"), "the owner, to another address");
+            Assert.That(FetchAs(user, Lab.WhoamiUrl), Does.StartWith("error"), "the owner, anything else");
+        });
+        Assert.That(_driver.Run(["rootless-exit", user, "rl-1"]).Ok, Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(DigAs(user, InternetResolver), Does.StartWith("error"), "closed when the exit is gone");
+            Assert.That(Nft(), Does.Not.Contain("skuid"));
+        });
+
+        // Lockdown off ends the table, and what it let through with it: nothing of it comes back with the next lockdown.
+        Assert.That(_driver.Run(["rootless-exit", user, "rl-1", endpoint]).Ok, Is.True);
+        _driver.Lockdown(false);
+        before.AssertRestored(this, "after lockdown off");
+        _driver.Lockdown(true);
+        Assert.That(Nft(), Does.Not.Contain("skuid"));
+        _driver.Lockdown(false);
+        // And with no table, nothing is opened or kept.
+        Assert.That(_driver.Run(["rootless-exit", user, "rl-1", endpoint]).Ok, Is.True);
+        Assert.That(File.Exists(Path.Combine(_driver.StateDir, "firewall.json")), Is.False);
+        before.AssertRestored(this, "with no table");
+    }
+
+    [Test]
     public void TheRulesFollowAnExitToItsNextServer()
     {
         var before = Saved.Of(this);
@@ -416,6 +457,14 @@ public sealed class KillSwitchTests : LabFixture
     {
         var r = Lab.InNamespace(Dhost, "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "curl", "-sS", "-m", "3", url);
         return r.Ok ? r.Output.Trim() : "error: " + r.Error.Trim();
+    }
+
+    private string DigAs(string uid, string server, string transport = "+notcp")
+    {
+        var r = Lab.InNamespace(Dhost, "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups",
+            "dig", "+short", "+time=2", "+tries=1", transport, "@" + server, "whoami.lab");
+        var answer = r.Output.Trim();
+        return r.Ok && System.Net.IPAddress.TryParse(answer, out _) ? answer : "error: " + (answer + " " + r.Error).Trim();
     }
 
     private string Whoami6() => _leaks.Whoami6();

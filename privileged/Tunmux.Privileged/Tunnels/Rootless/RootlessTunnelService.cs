@@ -35,6 +35,9 @@ public sealed class RootlessTunnelService
     /// <summary><c>pasta</c>, <c>slirp4netns</c>, or null for pasta when installed, else slirp4netns.</summary>
     public string? PreferredOutsideLink { get; init; }
 
+    /// <summary>Lets the exit's encrypted traffic through tunmux's firewall while one blocks; null: nothing to tell.</summary>
+    public IRootlessFirewall? Firewall { get; init; }
+
     /// <summary>How long the namespaces and the outside link have to come up.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -98,17 +101,27 @@ public sealed class RootlessTunnelService
 
         if (_store.Load(args.Instance) is not null)
             throw new PrivilegedException(ErrorCodes.Conflict, $"instance {args.Instance} is already up; disconnect it first");
-        await steps[0].Do(context, cancellationToken);
+        // The firewall first: the handshake at the end must already pass.
+        if (Firewall is not null) await Firewall.AllowAsync(args.Instance, endpoint, cancellationToken);
         try
         {
-            await StepSequence.RunAsync(steps, 1, context, FailBeforeStep, cancellationToken);
+            await steps[0].Do(context, cancellationToken);
+            try
+            {
+                await StepSequence.RunAsync(steps, 1, context, FailBeforeStep, cancellationToken);
+            }
+            catch (StepFailedException e)
+            {
+                RemoveEmptyState();
+                var message = e.InnerException is PrivilegedException pe ? pe.Message : e.Message;
+                throw new PrivilegedException(ErrorCodes.Failed,
+                    $"bringing up rootless exit {args.Instance} failed at step {e.Step}: {message}; everything was rolled back");
+            }
         }
-        catch (StepFailedException e)
+        catch when (Firewall is not null)
         {
-            RemoveEmptyState();
-            var message = e.InnerException is PrivilegedException pe ? pe.Message : e.Message;
-            throw new PrivilegedException(ErrorCodes.Failed,
-                $"bringing up rootless exit {args.Instance} failed at step {e.Step}: {message}; everything was rolled back");
+            await Firewall.ReleaseAsync(args.Instance, CancellationToken.None);
+            throw;
         }
         record.Complete = true;
         context.Save();
@@ -126,6 +139,7 @@ public sealed class RootlessTunnelService
         var context = NewContext(record, null, tools);
         await StepSequence.UndoAsync(context, Plan(new RootlessSetup { Tools = tools, Paths = _paths }).Reverse());
         RemoveEmptyState();
+        if (Firewall is not null) await Firewall.ReleaseAsync(instance, cancellationToken);
 
         var left = new List<string>();
         if (record.NetnsId is { } netns && NamespaceProcesses.InNamespace(netns).Count is > 0 and var n) left.Add($"{n} process(es) in its namespace");
