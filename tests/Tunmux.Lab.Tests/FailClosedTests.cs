@@ -330,11 +330,6 @@ public sealed class FailClosedTests : ProviderLab
         return doc.RootElement.GetProperty("firewall").Clone();
     }
 
-    private sealed class Cleanup(Action action) : IDisposable
-    {
-        public void Dispose() => action();
-    }
-
     /// <summary>Everything of the stand-in a connect may change, saved to compare after disconnect or lockdown off.</summary>
     private sealed record Saved(string Network, string Ruleset, byte[] ResolvConf)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using NUnit.Framework;
 using Tunmux.LabTests.Support;
 using Tunmux.TestSupport;
@@ -59,6 +60,12 @@ public abstract class LabSession
         return item;
     }
 
+    /// <summary>Runs <paramref name="action"/> when disposed (with <see cref="Track"/>: after the test, whatever happened).</summary>
+    protected sealed class Cleanup(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+
     protected TunmuxSession NewSession(bool direct = false) => Track(new TunmuxSession(Lab, direct));
 
     /// <summary>Writes <c>lab.sh client-conf k</c> to <c>&lt;dir&gt;/&lt;name&gt;.conf</c>; wgconf names the instance after the file.</summary>
@@ -68,6 +75,23 @@ public abstract class LabSession
         var text = Lab.ClientConf(k);
         File.WriteAllText(path, edit is null ? text : edit(text));
         return path;
+    }
+
+    /// <summary>
+    /// The session's daemon, started as root in the host stand-in; its environment names the session's runtime
+    /// folder, so the session ends it by PID after disconnecting everything.
+    /// </summary>
+    protected void StartDaemon(TunmuxSession tm, string? group = null)
+    {
+        var command = new List<string>
+        {
+            "env", "TUNMUX_RUNTIME_DIR=" + tm.RuntimeDir, "TUNMUX_STATE_DIR=" + tm.StateDir, Dist.Executable, "privileged", "--serve",
+        };
+        if (group is not null) command.AddRange(["--authorized-group", group]);
+        // Its output goes to a file: nobody reads a pipe that could fill and stop it.
+        var line = "exec " + string.Join(' ', command.Select(a => "'" + a + "'")) + $" >'{tm.WorkDir}/daemon.out' 2>&1";
+        using var p = Process.Start(new ProcessStartInfo("nsenter", ["--net=/run/netns/" + Lab.HostNamespace, "sh", "-c", line]) { UseShellExecute = false })!;
+        LeakPaths.WaitFor(() => File.Exists(Path.Combine(tm.RuntimeDir, "ctl.sock")), "the daemon's socket", TimeSpan.FromSeconds(20));
     }
 
     /// <summary>Namespaces of instances of this lab (tunmux_&lt;lab&gt;...).</summary>

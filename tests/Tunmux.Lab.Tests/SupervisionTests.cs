@@ -319,23 +319,6 @@ public sealed class SupervisionTests : LabSession
         },
     };
 
-    /// <summary>
-    /// The session's daemon, started as root in the host stand-in; its environment names the session's runtime
-    /// folder, so the session ends it by PID after disconnecting everything.
-    /// </summary>
-    private void StartDaemon(TunmuxSession tm, string? group = null)
-    {
-        var command = new List<string>
-        {
-            "env", "TUNMUX_RUNTIME_DIR=" + tm.RuntimeDir, "TUNMUX_STATE_DIR=" + tm.StateDir, Dist.Executable, "privileged", "--serve",
-        };
-        if (group is not null) command.AddRange(["--authorized-group", group]);
-        // Its output goes to a file: nobody reads a pipe that could fill and stop it.
-        var line = "exec " + string.Join(' ', command.Select(a => "'" + a + "'")) + $" >'{tm.WorkDir}/daemon.out' 2>&1";
-        using var p = Process.Start(new ProcessStartInfo("nsenter", ["--net=/run/netns/" + Lab.HostNamespace, "sh", "-c", line]) { UseShellExecute = false })!;
-        WaitUntil(() => File.Exists(Path.Combine(tm.RuntimeDir, "ctl.sock")), TimeSpan.FromSeconds(20));
-    }
-
     /// <summary>Takes an exit brought up through the protocol down after the test (the session only knows the CLI's), and shows its log.</summary>
     private void DownAfterTest(TunmuxSession tm, string instance) => Track(new Cleanup(() =>
     {
@@ -348,11 +331,6 @@ public sealed class SupervisionTests : LabSession
         try { client.TunnelDownAsync(instance, CancellationToken.None).GetAwaiter().GetResult(); }
         finally { client.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
     }));
-
-    private sealed class Cleanup(Action action) : IDisposable
-    {
-        public void Dispose() => action();
-    }
 
     private static Task<IPrivilegedClient> Client(TunmuxSession tm) =>
         PrivilegedClient.ConnectAsync(new PrivilegedClientOptions { Autostart = false, Paths = new PrivilegedPaths(tm.RuntimeDir, tm.StateDir) },
