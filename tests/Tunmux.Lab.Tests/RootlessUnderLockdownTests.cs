@@ -25,9 +25,7 @@ public sealed class RootlessUnderLockdownTests : LabSession
     [OneTimeSetUp]
     public void CreateUser()
     {
-        if (LocalUsers.Unavailable() is { } why) Assert.Ignore(why);
-        Requires.Command("pasta", "passt");
-        Requires.Command("wireguard-go", "wireguard-go");
+        _tun = RootlessPrerequisites.Require();
         Requires.Command("nft", "nftables");
         // A user whose own group is the daemon's authorized group, so it may ask the daemon (and nothing more).
         _local = LocalUser.Create("tmxk");
@@ -35,7 +33,6 @@ public sealed class RootlessUnderLockdownTests : LabSession
         Directory.CreateDirectory(_user.Home);
         LocalUsers.Run("chown", $"{_user.Uid}:{_user.Gid}", _user.Home);
         File.SetUnixFileMode(_user.Home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        _tun = LocalUsers.TunMode(LocalUsers.StockTunMode);
     }
 
     [OneTimeTearDown]

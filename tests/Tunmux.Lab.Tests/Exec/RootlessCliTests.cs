@@ -26,11 +26,8 @@ public sealed class RootlessCliTests : LabSession
     [OneTimeSetUp]
     public void CreateUser()
     {
-        if (LocalUsers.Unavailable() is { } why) Assert.Ignore(why);
-        Requires.Command("pasta", "passt");
-        Requires.Command("wireguard-go", "wireguard-go");
+        _tun = RootlessPrerequisites.Require();
         _user = LocalUsers.Add("tmxc" + Suffix);
-        _tun = LocalUsers.TunMode(LocalUsers.StockTunMode);
     }
 
     [OneTimeTearDown]
