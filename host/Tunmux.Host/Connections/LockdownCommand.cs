@@ -24,7 +24,7 @@ internal sealed class LockdownCommand(IConsoleIO console, GeneralConfig general)
             await using var daemon = await DaemonAccess.ConnectAsync(general, ct);
             firewall = await daemon.SetLockdownAsync(new LockdownArgs { Enabled = state == "on", AllowLan = allowLan }, ct);
             // This user's rootless exits that are up keep their way to their servers (other users' exits are theirs to announce).
-            if (firewall.Lockdown) await Rootless.RootlessFirewall.AnnounceRunningAsync(daemon, ct);
+            if (firewall.Lockdown) await Rootless.RootlessFirewall.AnnounceRunningAsync(daemon, console.Error.WriteLine, ct);
         }
 
         if (json)

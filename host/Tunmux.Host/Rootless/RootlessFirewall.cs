@@ -49,12 +49,22 @@ internal sealed class RootlessFirewall(GeneralConfig general, Action<string> war
 
     /// <summary>
     /// The user's running rootless exits, told to the daemon once its firewall blocks (after <c>lockdown on</c> or a
-    /// direct connect with the kill switch), so exits that were up before keep working.
+    /// direct connect with the kill switch), so exits that were up before keep working. What the daemon refuses is a
+    /// warning: the command that turned the firewall on has done its part.
     /// </summary>
-    public static async Task AnnounceRunningAsync(IPrivilegedClient daemon, CancellationToken ct)
+    public static async Task AnnounceRunningAsync(IPrivilegedClient daemon, Action<string> warn, CancellationToken ct)
     {
         foreach (var exit in RootlessExits.Recorded())
-            if (exit.Endpoint is { } endpoint && RootlessExits.Problems(exit.Instance).Count == 0)
+        {
+            if (exit.Endpoint is not { } endpoint || RootlessExits.Problems(exit.Instance).Count > 0) continue;
+            try
+            {
                 await daemon.RootlessExitAsync(exit.Instance, endpoint, ct).ConfigureAwait(false);
+            }
+            catch (PrivilegedException e)
+            {
+                warn($"warning: rootless exit {exit.Instance} cannot reach its server while the firewall blocks: {e.Message}");
+            }
+        }
     }
 }
