@@ -1,5 +1,5 @@
-using Tunmux.Contracts;
 using Tunmux.Host.Config;
+using Tunmux.Host.Exec;
 using Tunmux.Host.Rootless;
 using Tunmux.Host.State;
 
@@ -8,35 +8,44 @@ namespace Tunmux.Host.Connections;
 /// <summary>
 /// <c>tunmux exec &lt;instance&gt; [--] &lt;command&gt; [args...]</c>: runs a program inside a proxy exit's
 /// namespace as the calling user, so all its traffic and its DNS go through that exit. A rootless exit is
-/// entered directly (the user's own namespaces); a root-mode exit asks the daemon, which starts the program
-/// as the caller.
+/// entered directly (the user's own namespaces; this process becomes the program); a root-mode exit asks the
+/// daemon, which starts the program as the caller (<see cref="DaemonExec"/>). The exit code is the program's.
 /// </summary>
-internal sealed class ExecCommand(TunmuxPaths paths, IConsoleIO console, Func<GeneralConfig> general)
+internal sealed class ExecCommand(TunmuxPaths paths, Func<GeneralConfig> general)
 {
-    public Task<int> RunAsync(string instance, IReadOnlyList<string> command, CancellationToken ct)
+    public async Task<int> RunAsync(string instance, IReadOnlyList<string> command, CancellationToken ct)
     {
-        if (command.Count == 0)
-            throw new UsageException("exec needs a command to run", "usage: tunmux exec <instance> [--] <command> [args...]");
         var state = new ConnectionStore(paths).List().FirstOrDefault(s => s.Instance == instance) ?? throw NotFound(instance);
         if (!state.IsProxy)
             throw new InvalidOperationException(
                 $"{instance} is a direct connection: every program already goes through it; exec runs a program inside a proxy exit");
+        var file = ResolveProgram(command[0]);
 
         if (state.Backend == RootlessExits.Backend)
         {
-            var (file, argv) = RootlessExits.Service(general()).ExecCommand(
-                instance, command, Environment.CurrentDirectory, Native.GetUid(), Native.GetGid());
-            ProcessImage.Replace(file, argv);
+            var (nsenter, argv) = RootlessExits.Service(general()).ExecCommand(
+                instance, [file, .. command.Skip(1)], Environment.CurrentDirectory, Native.GetUid(), Native.GetGid());
+            ProcessImage.Replace(nsenter, argv);
         }
-        _ = console;
-        _ = ct;
-        throw new InvalidOperationException($"exec into {instance}: running a program in a root-mode exit is not supported in this version yet; use its proxies, or a rootless exit (connect --proxy --rootless)");
+        return await DaemonExec.RunAsync(instance, file, [.. command.Skip(1)], general(), ct);
     }
 
-    private InvalidOperationException NotFound(string instance)
+    /// <summary>
+    /// The program as the caller's shell would find it: a name with a slash relative to the working folder, else
+    /// the first executable file of that name in the caller's PATH. The daemon runs only what is named by absolute path.
+    /// </summary>
+    private static string ResolveProgram(string name)
     {
-        var known = new ConnectionStore(paths).List().Where(s => s.IsProxy).Select(s => s.Instance).ToList();
-        return new InvalidOperationException(
-            $"no proxy exit named '{instance}'; {(known.Count == 0 ? "there are none" : "active: " + string.Join(", ", known))}");
-    }
-}
+        if (name.Contains('/'))
+        {
+            var full = Path.GetFullPath(name);
+            return File.Exists(full) ? full : throw new InvalidOperationException($"cannot run {name}: no such file");
+        }
+        var path = Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } p ? p : "/usr/local/bin:/usr/bin:/bin";
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
+                return Path.GetFullPath(candidate);
+        }
+        throw new InvalidOperationException($"cannot run {name}: command not found in PATH");

@@ -169,6 +169,25 @@ public static partial class RequestValidator
 
     public static void Validate(InstanceArgs args) => Instance(args.Instance);
 
+    /// <summary>Bounds of what <c>exec</c> carries: the program's words and the caller's few variables.</summary>
+    private const int MaxExecArguments = 4096, MaxExecWordLength = 128 * 1024, MaxExecVariables = 64;
+
+    public static void Validate(ExecArgs args)
+    {
+        Instance(args.Instance);
+        if (args.File is not { Length: > 1 and <= 4096 } file || file[0] != '/' || file.Contains('\0'))
+            throw Invalid($"file: must be an absolute path (got {Preview(args.File)})");
+        if (args.Arguments.Count > MaxExecArguments) throw Invalid($"arguments: at most {MaxExecArguments}");
+        foreach (var a in args.Arguments)
+            if (a is null || a.Length > MaxExecWordLength || a.Contains('\0')) throw Invalid("arguments: each a string without NUL, at most 128 KiB");
+        if (args.Environment.Count > MaxExecVariables) throw Invalid($"environment: at most {MaxExecVariables} variables");
+        foreach (var (k, v) in args.Environment)
+            if (k.Length is 0 or > 64 || k.Contains('=') || k.Contains('\0') || v is null || v.Length > 4096 || v.Contains('\0'))
+                throw Invalid($"environment: a variable name without '=' or NUL and a value under 4 KiB (got {Preview(k)})");
+        if (args.Terminal is { } t && (t.Rows is < 0 or > 10_000 || t.Columns is < 0 or > 10_000))
+            throw Invalid("terminal: rows and columns from 0 to 10000");
+    }
+
     public static void Validate(KillPidArgs args)
     {
         // PID 1 and below are never a process the daemon started (and 0/-1 would signal groups).

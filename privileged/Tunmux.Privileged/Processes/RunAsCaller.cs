@@ -52,6 +52,12 @@ public static class RunAsCaller
 
         /// <summary>Child descriptor number → daemon descriptor. Missing 0 means /dev/null.</summary>
         public IReadOnlyDictionary<int, int> Descriptors { get; init; } = new Dictionary<int, int>();
+
+        /// <summary>
+        /// A terminal (<c>/dev/pts/N</c>, the caller's own) that becomes the program's controlling terminal and its
+        /// stdin, stdout and stderr (<c>tunmux exec</c> at a terminal); null for none. Excludes descriptors 0 to 2.
+        /// </summary>
+        public string? Terminal { get; init; }
     }
 
     private const string DefaultPath = "/usr/local/bin:/usr/bin:/bin";
@@ -114,7 +120,7 @@ public static class RunAsCaller
         var argv = CommandLine(request);
         var env = request.Environment.Select(kv => kv.Key + "=" + kv.Value).ToList();
         var home = request.Environment.TryGetValue("HOME", out var h) && Directory.Exists(h) ? h : "/";
-        return NativeSpawn.Spawn(argv[0], argv, env, request.Descriptors, workingDirectory: home);
+        return NativeSpawn.Spawn(argv[0], argv, env, request.Descriptors, workingDirectory: home, controllingTerminal: request.Terminal);
     }
 
     /// <summary>Waits for the child to end and reaps it; returns its exit code (128 + signal when a signal ended it).</summary>

@@ -31,6 +31,8 @@ public static class Ops
     public const string LockdownSet = "lockdown.set";
     public const string FirewallStatus = "firewall.status";
     public const string FirewallAllowApi = "firewall.allow_api";
+    /// <summary>Runs a program in an exit as the caller; takes over its connection (see <see cref="ExecArgs"/>).</summary>
+    public const string Exec = "exec";
 }
 
 public static class ErrorCodes
@@ -410,3 +412,36 @@ public static class ProtocolJson
 [JsonSerializable(typeof(AllowApiArgs))]
 [JsonSerializable(typeof(FirewallStatus))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Intent: run <see cref="File"/> inside <see cref="Instance"/>'s namespace as the caller. The connection then belongs
+/// to the program: the daemon answers once (<see cref="ExecResult.Ready"/>), then either receives the caller's
+/// stdin, stdout and stderr (one byte <c>F</c> carrying three descriptors as <c>SCM_RIGHTS</c>) or, with
+/// <see cref="Terminal"/>, sends the master side of a new terminal (one byte <c>T</c> carrying one descriptor);
+/// its second answer is the program's exit status. If the connection closes first, the program is ended.
+/// </summary>
+public sealed record ExecArgs
+{
+    [JsonPropertyName("instance")] public required string Instance { get; init; }
+    /// <summary>Absolute path of the program, as the caller's PATH resolved it.</summary>
+    [JsonPropertyName("file")] public required string File { get; init; }
+    [JsonPropertyName("arguments")] public IReadOnlyList<string> Arguments { get; init; } = [];
+    /// <summary>The caller's terminal and locale variables; the daemon keeps only those it knows as harmless.</summary>
+    [JsonPropertyName("environment")] public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    /// <summary>A terminal of the program's own, at the caller's window size; null to use the caller's streams as they are.</summary>
+    [JsonPropertyName("terminal")] public ExecTerminal? Terminal { get; init; }
+}
+
+public sealed record ExecTerminal
+{
+    [JsonPropertyName("rows")] public int Rows { get; init; }
+    [JsonPropertyName("columns")] public int Columns { get; init; }
+}
+
+public sealed record ExecResult
+{
+    /// <summary>First answer: the descriptors may be exchanged now.</summary>
+    [JsonPropertyName("ready")] public bool Ready { get; init; }
+    /// <summary>Second answer: the exit code, 128 + N when signal N ended the program.</summary>
+    [JsonPropertyName("exit_code")] public int? ExitCode { get; init; }
+}
