@@ -19,20 +19,20 @@ internal sealed class ExecCommand(TunmuxPaths paths, Func<GeneralConfig> general
         if (!state.IsProxy)
             throw new InvalidOperationException(
                 $"{instance} is a direct connection: every program already goes through it; exec runs a program inside a proxy exit");
-        var file = ResolveProgram(command[0]);
 
         if (state.Backend == RootlessExits.Backend)
         {
             var (nsenter, argv) = RootlessExits.Service(general()).ExecCommand(
-                instance, [file, .. command.Skip(1)], Environment.CurrentDirectory, Native.GetUid(), Native.GetGid());
+                instance, command, Environment.CurrentDirectory, Native.GetUid(), Native.GetGid());
             ProcessImage.Replace(nsenter, argv);
         }
-        return await DaemonExec.RunAsync(instance, file, [.. command.Skip(1)], general(), ct);
+        return await DaemonExec.RunAsync(instance, ResolveProgram(command[0]), [.. command.Skip(1)], general(), ct);
     }
 
     /// <summary>
     /// The program as the caller's shell would find it: a name with a slash relative to the working folder, else
-    /// the first executable file of that name in the caller's PATH. The daemon runs only what is named by absolute path.
+    /// the first executable file of that name in the caller's PATH. The daemon runs only what is named by absolute
+    /// path, and the program is executed as the caller, so the caller's own permissions decide whether it may run.
     /// </summary>
     private static string ResolveProgram(string name)
     {
@@ -49,3 +49,12 @@ internal sealed class ExecCommand(TunmuxPaths paths, Func<GeneralConfig> general
                 return Path.GetFullPath(candidate);
         }
         throw new InvalidOperationException($"cannot run {name}: command not found in PATH");
+    }
+
+    private InvalidOperationException NotFound(string instance)
+    {
+        var known = new ConnectionStore(paths).List().Where(s => s.IsProxy).Select(s => s.Instance).ToList();
+        return new InvalidOperationException(
+            $"no proxy exit named '{instance}'; {(known.Count == 0 ? "there are none" : "active: " + string.Join(", ", known))}");
+    }
+}
