@@ -15,7 +15,14 @@ internal sealed class ExecCommand(TunmuxPaths paths, Func<GeneralConfig> general
 {
     public async Task<int> RunAsync(string instance, IReadOnlyList<string> command, CancellationToken ct)
     {
-        var state = new ConnectionStore(paths).List().FirstOrDefault(s => s.Instance == instance) ?? throw NotFound(instance);
+        var state = new ConnectionStore(paths).List().FirstOrDefault(s => s.Instance == instance);
+        if (state is null)
+        {
+            // Not one of this user's: root may run programs in anyone's root-mode exit, and anyone else is told by the
+            // daemon whether it exists and whose it is. Without a running daemon it is simply unknown.
+            if (!File.Exists(DaemonAccess.Options(general()).Paths.SocketPath)) throw NotFound(instance);
+            return await DaemonExec.RunAsync(instance, ResolveProgram(command[0]), [.. command.Skip(1)], general(), ct);
+        }
         if (!state.IsProxy)
             throw new InvalidOperationException(
                 $"{instance} is a direct connection: every program already goes through it; exec runs a program inside a proxy exit");

@@ -31,7 +31,7 @@ public sealed class ExecSession(ITunnelService tunnels, DaemonLog log)
             throw new PrivilegedException(ErrorCodes.NotImplemented,
                 "exec needs the daemon's socket (descriptors cannot pass over a pipe); set privileged_transport = \"socket\"");
         var info = tunnels.ListRecorded().FirstOrDefault(i => i.Instance == args.Instance)
-                   ?? throw new PrivilegedException(ErrorCodes.NotFound, $"no instance {args.Instance}; see tunmux status");
+                   ?? throw new PrivilegedException(ErrorCodes.NotFound, $"no exit named '{args.Instance}'; see tunmux status");
         if (!RequestHandler.MayManage(info, peer.Uid))
             throw new PrivilegedException(ErrorCodes.Unauthorized,
                 $"instance {info.Instance} belongs to another user; only they or root may run a program in it");

@@ -77,7 +77,10 @@ public sealed class RootModeExecTests : LabSession
     [TearDown]
     public void ShowDaemonOutput() => TestContext.Out.WriteLine("--- daemon output:\n" + DaemonOutput());
 
-    private string DaemonOutput() => File.Exists(DaemonOut) ? File.ReadAllText(DaemonOut) : "(none)";
+    private string DaemonLog => _daemonDir!.Combine("state/daemon.log");
+
+    private string DaemonOutput() =>
+        (File.Exists(DaemonOut) ? File.ReadAllText(DaemonOut) : "") + (File.Exists(DaemonLog) ? File.ReadAllText(DaemonLog) : "");
 
     private UserSession NewUserSession(TestUser user)
     {
@@ -152,6 +155,8 @@ public sealed class RootModeExecTests : LabSession
             Assert.That(refused.Error.Trim(), Does.Contain("belongs to another user").And.Not.Contain("\n"), "one clear line: " + refused);
             Assert.That(refused.Output, Is.Empty, refused.ToString());
             Assert.That(_other!.Processes(), Is.Empty, "nothing ran for the other user");
+            var unknown = other.Tunmux("exec", LabName + "-none", "true");
+            Assert.That((unknown.ExitCode, unknown.Error.Trim()), Is.EqualTo((1, $"error: no exit named '{LabName}-none'; see tunmux status")), unknown.ToString());
         });
 
         Assert.That(WaitUntil(() => DaemonDescriptors().Count <= baseline.Count), Is.True,
