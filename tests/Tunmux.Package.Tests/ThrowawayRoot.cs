@@ -45,8 +45,9 @@ public sealed class ThrowawayRoot : IDisposable
 
     public void Dispose()
     {
-        EndDaemon();
+        // Everything inside, the daemon included; the lock file the daemon holds is readable only after that.
         EndProcessesInside();
+        EndDaemon();
         _dir.Dispose();
     }
 
@@ -93,10 +94,9 @@ public sealed class ThrowawayRoot : IDisposable
     private void EndDaemon()
     {
         var lockFile = _dir.Combine("run", "tunmux", "daemon.lock");
-        if (!File.Exists(lockFile)) return;
-        if (!int.TryParse(File.ReadLines(lockFile).FirstOrDefault(), out var pid)) return;
         try
         {
+            if (!File.Exists(lockFile) || !int.TryParse(File.ReadLines(lockFile).FirstOrDefault(), out var pid)) return;
             var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
             if (!cmdline.Contains("privileged\0--serve", StringComparison.Ordinal)) return;
             using var process = System.Diagnostics.Process.GetProcessById(pid);
@@ -105,7 +105,7 @@ public sealed class ThrowawayRoot : IDisposable
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException)
         {
-            // Already gone.
+            // Already gone, or its lock file still held: then it was ended with the rest above.
         }
     }
 }

@@ -53,8 +53,14 @@ public sealed class UpgradeAdoptionTests
     public void CleanUp()
     {
         // The root first: its processes (daemon, wireguard-go, proxies) end before the servers they talk to.
-        _root?.Dispose();
-        _lab?.Dispose();
+        try
+        {
+            _root?.Dispose();
+        }
+        finally
+        {
+            _lab?.Dispose();
+        }
     }
 
     [Test]
