@@ -9,19 +9,26 @@ namespace Tunmux.Fakes.Kit;
 /// <summary>
 /// Runs a provider in-process the way the host would: config from a dictionary, a credential store
 /// in memory (it counts writes), the console and the log captured (log lines with registered
-/// secrets masked, as the host masks them), and a private cache folder removed on dispose.
+/// secrets masked, as the host masks them, unless a test asks for the raw lines), and a private
+/// cache folder removed on dispose.
 /// </summary>
 public sealed class PluginTestContext : IProviderContext, IDisposable
 {
-    public PluginTestContext(IDictionary<string, object>? config = null)
+    /// <param name="config">The provider's config section.</param>
+    /// <param name="maskSecretsInLog">
+    /// False keeps log lines as the plugin wrote them, for tests that assert a registered secret is never
+    /// logged at all (with masking on, such a line would be hidden and the assertion could not fail).
+    /// </param>
+    public PluginTestContext(IDictionary<string, object>? config = null, bool maskSecretsInLog = true)
     {
+        Logger = new CapturingLog { MasksSecrets = maskSecretsInLog };
         ConfigValues = new Dictionary<string, object>(config ?? new Dictionary<string, object>());
         CacheDirectory = Directory.CreateTempSubdirectory("tunmux-plugin-cache-").FullName;
     }
 
     public Dictionary<string, object> ConfigValues { get; }
     public MemoryStore Store { get; } = new();
-    public MaskingLog Logger { get; } = new();
+    public CapturingLog Logger { get; }
     public ScriptedConsole Terminal { get; } = new();
     public TimeSpan HttpTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -44,7 +51,8 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
         catch (IOException) { }
     }
 
-    private sealed class DictionaryConfig(Dictionary<string, object> values) : IConfigSection
+    /// <summary>A config section from a dictionary.</summary>
+    public sealed class DictionaryConfig(Dictionary<string, object> values) : IConfigSection
     {
         public string SourceFile => "config.toml (test)";
         public IReadOnlyCollection<string> Keys => values.Keys;
@@ -77,8 +85,10 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
             new(handler ?? new SocketsHttpHandler(), disposeHandler: true) { Timeout = owner.HttpTimeout };
     }
 
-    public sealed class MaskingLog : IPluginLogger
+    /// <summary>Keeps log lines and the secrets registered; masks those secrets in the lines as the host does, unless told not to.</summary>
+    public sealed class CapturingLog : IPluginLogger
     {
+        public bool MasksSecrets { get; init; } = true;
         private readonly ConcurrentBag<string> _secrets = [];
         public ConcurrentQueue<string> Lines { get; } = new();
         public IReadOnlyCollection<string> Secrets => _secrets;
@@ -92,7 +102,8 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
         {
             var i = 0;
             var text = Regex.Replace(template, @"\{[A-Za-z0-9_]+\}", _ => i < args.Length ? args[i++]?.ToString() ?? "null" : "?");
-            foreach (var secret in _secrets.Where(s => s.Length > 0)) text = text.Replace(secret, "***", StringComparison.Ordinal);
+            if (MasksSecrets)
+                foreach (var secret in _secrets.Where(s => s.Length > 0)) text = text.Replace(secret, "***", StringComparison.Ordinal);
             Lines.Enqueue($"{level} {text}");
         }
     }
@@ -105,6 +116,9 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
         public Queue<string?> Answers { get; } = new();
         public List<string> Prompts { get; } = [];
         public string? StdinLine { get; set; }
+
+        /// <summary>When set, answers prompts instead of <see cref="Answers"/> (a test acting as the person at the terminal).</summary>
+        public Func<string, string?>? OnPrompt { get; set; }
         public TextWriter Out => OutWriter;
         public TextWriter Error => ErrorWriter;
         public bool IsInteractive { get; set; }
@@ -125,6 +139,7 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
         private string? Answer(string prompt)
         {
             Prompts.Add(prompt);
+            if (OnPrompt is { } answer) return answer(prompt);
             return Answers.Count > 0 ? Answers.Dequeue() : null;
         }
     }

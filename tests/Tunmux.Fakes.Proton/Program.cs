@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Tunmux.Fakes.Kit;
 using Tunmux.Contracts;
 using Tunmux.Fakes.Proton;
 using Tunmux.Plugins.Proton;
@@ -114,7 +115,7 @@ internal static class Commands
         if (manifest is null) throw new ArgumentException("--manifest FILE is required");
 
         // No network: a closed loopback port as API; the copied manifest is fresh, so it is used as the cache.
-        using var context = new InMemoryProviderContext(new Dictionary<string, object> { ["api_url"] = "http://127.0.0.1:9/" });
+        using var context = new PluginTestContext(new Dictionary<string, object> { ["api_url"] = "http://127.0.0.1:9/" }, maskSecretsInLog: false);
         var cached = Path.Combine(context.CacheDirectory, "manifest.json");
         File.Copy(manifest, cached);
         File.SetLastWriteTimeUtc(cached, DateTime.UtcNow);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tunmux.Fakes.Kit;
 using Tunmux.Contracts;
 using Tunmux.Plugins.Proton.Cli;
 using Tunmux.TestSupport;
@@ -103,7 +104,7 @@ public sealed class CertificateTests : ProtonFixture
     public async Task Certificates_lists_every_device_and_marks_this_one()
     {
         // Another machine of the same account.
-        using var other = new InMemoryProviderContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "laptop" });
+        using var other = new PluginTestContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "laptop" }, maskSecretsInLog: false);
         var otherProvider = NewProviderOn(other);
         await otherProvider.LoginAsync(new LoginRequest { Username = _account.Username, Password = _account.Password, Options = VerbLines.Options<ProtonLoginOptions>(_account.Username) }, CancellationToken.None);
         await LoginAsync();
@@ -121,7 +122,7 @@ public sealed class CertificateTests : ProtonFixture
     [Test]
     public async Task Certificates_revoke_removes_one_and_refuses_an_unknown_serial()
     {
-        using var other = new InMemoryProviderContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "laptop" });
+        using var other = new PluginTestContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "laptop" }, maskSecretsInLog: false);
         await NewProviderOn(other).LoginAsync(new LoginRequest { Username = _account.Username, Password = _account.Password, Options = VerbLines.Options<ProtonLoginOptions>(_account.Username) }, CancellationToken.None);
         await LoginAsync();
         var laptop = Api.PersistentCertificates(_account.Username).Single(c => c.DeviceName == "laptop").SerialNumber;

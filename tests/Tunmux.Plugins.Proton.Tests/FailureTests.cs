@@ -1,3 +1,4 @@
+using Tunmux.Fakes.Kit;
 using Tunmux.Contracts;
 using Tunmux.Plugins.Proton.Cli;
 using Tunmux.TestSupport;
@@ -19,7 +20,7 @@ public sealed class FailureTests : ProtonFixture
     [Test]
     public void Timeout_during_login_is_clear_and_writes_nothing()
     {
-        Context.HttpFactory.Timeout = TimeSpan.FromMilliseconds(500);
+        Context.HttpTimeout = TimeSpan.FromMilliseconds(500);
         Provider = NewProviderOn(Context);
         // A timeout is sent once more; the second one is the end.
         Api.InjectFault("/vpn/v1/certificate", 200, TimeSpan.FromSeconds(3), times: 2);
@@ -68,17 +69,17 @@ public sealed class FailureTests : ProtonFixture
     [TestCase("http://[::1]:5/", "http://[::1]:5/")]
     public void Api_url_accepts_https_and_loopback_http(string url, string expected)
     {
-        var config = new Fakes.Proton.InMemoryProviderContext.DictionaryConfig(new() { ["api_url"] = url });
+        var config = new Fakes.Kit.PluginTestContext.DictionaryConfig(new() { ["api_url"] = url });
         Assert.That(ApiBase.Resolve(config, null).ToString(), Is.EqualTo(expected));
     }
 
     [Test]
     public void Api_url_refuses_plain_http_elsewhere_and_env_wins()
     {
-        var config = new Fakes.Proton.InMemoryProviderContext.DictionaryConfig(new() { ["api_url"] = "http://198.18.0.1/" });
+        var config = new Fakes.Kit.PluginTestContext.DictionaryConfig(new() { ["api_url"] = "http://198.18.0.1/" });
         var ex = Assert.Throws<ProviderException>(() => ApiBase.Resolve(config, null));
         Assert.That(ex!.Message, Does.Contain("only https is allowed except on loopback"));
         Assert.That(ApiBase.Resolve(config, "https://example.test").Host, Is.EqualTo("example.test"));
-        Assert.That(ApiBase.Resolve(new Fakes.Proton.InMemoryProviderContext.DictionaryConfig(new()), null).ToString(), Is.EqualTo(ApiBase.Default));
+        Assert.That(ApiBase.Resolve(new Fakes.Kit.PluginTestContext.DictionaryConfig(new()), null).ToString(), Is.EqualTo(ApiBase.Default));
     }
 }

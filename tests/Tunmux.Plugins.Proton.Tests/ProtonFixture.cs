@@ -1,4 +1,5 @@
 using System.Text;
+using Tunmux.Fakes.Kit;
 using Tunmux.Contracts;
 using Tunmux.Plugins.Proton.Cli;
 using Tunmux.TestSupport;
@@ -22,7 +23,7 @@ public abstract class ProtonFixture
     protected static readonly FakeAccount Free = new("carol", "carol-pass", MaxTier: 0);
 
     protected FakeProtonApi Api = null!;
-    protected InMemoryProviderContext Context = null!;
+    protected PluginTestContext Context = null!;
     protected ProtonProvider Provider = null!;
     internal ManualTime Clock = null!;
 
@@ -46,8 +47,8 @@ public abstract class ProtonFixture
     public void NewProvider()
     {
         Api.LogicalsJson = Encoding.UTF8.GetBytes(TestLogicals.Json);
-        Context = new InMemoryProviderContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "test-device" });
-        Context.HttpFactory.Timeout = TimeSpan.FromSeconds(10);
+        Context = new PluginTestContext(new Dictionary<string, object> { ["api_url"] = Api.Url!.ToString(), ["device_name"] = "test-device" }, maskSecretsInLog: false);
+        Context.HttpTimeout = TimeSpan.FromSeconds(10);
         Clock = new ManualTime();
         Waits = [];
         Provider = NewProviderOn(Context);
@@ -57,7 +58,7 @@ public abstract class ProtonFixture
     [TearDown]
     public void DisposeContext() => Context.Dispose();
 
-    internal ProtonProvider NewProviderOn(InMemoryProviderContext context)
+    internal ProtonProvider NewProviderOn(PluginTestContext context)
     {
         var waits = Waits;
         var provider = new ProtonProvider

@@ -82,7 +82,7 @@ public sealed class RetryTests : ProtonFixture
     [Test]
     public async Task A_timeout_is_sent_once_more()
     {
-        Context.HttpFactory.Timeout = TimeSpan.FromMilliseconds(700);
+        Context.HttpTimeout = TimeSpan.FromMilliseconds(700);
         Provider = NewProviderOn(Context);
         await LoginAsync(Plain);
         while (Api.Requests.TryDequeue(out _)) { }

@@ -134,7 +134,7 @@ public sealed class ConcurrentRefreshTests : ProtonFixture
         var fresh = Context.Store.Items["session.json"];
 
         // ...while this one still holds the spent refresh token: it must use the stored tokens.
-        var client = new Api.ProtonApiClient(Context.HttpFactory.Create(), Api.Url!, Context.Logger);
+        var client = new Api.ProtonApiClient(Context.Http.Create(), Api.Url!, Context.Logger);
         var staleSession = System.Text.Json.JsonDocument.Parse(stale).RootElement;
         client.Tokens = new Api.ApiTokens(staleSession.GetProperty("Uid").GetString()!, staleSession.GetProperty("AccessToken").GetString()!, staleSession.GetProperty("RefreshToken").GetString()!);
         var freshSession = System.Text.Json.JsonDocument.Parse(fresh).RootElement;

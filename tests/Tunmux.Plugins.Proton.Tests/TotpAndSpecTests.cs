@@ -1,4 +1,5 @@
 using OtpNet;
+using Tunmux.Fakes.Kit;
 using Tunmux.Contracts;
 using Tunmux.Fakes.Proton;
 using Tunmux.Plugins.Common;
@@ -9,7 +10,7 @@ namespace Tunmux.Plugins.Proton.Tests;
 
 public sealed class TotpAndSpecTests
 {
-    private readonly InMemoryProviderContext.CapturingLog _log = new();
+    private readonly PluginTestContext.CapturingLog _log = new() { MasksSecrets = false };
 
     [Test]
     public void Secret_file_with_a_plain_base32_secret_gives_the_rfc6238_code()
