@@ -156,7 +156,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
 
         if (options.Json)
         {
-            WriteJson(state, info, choice);
+            console.WriteJson(StatusCommand.EntryJson(state, info));
             foreach (var warning in info.Warnings) console.Error.WriteLine("warning: " + warning);
             return 0;
         }
@@ -180,34 +180,6 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         foreach (var warning in info.Warnings) console.Error.WriteLine("warning: " + warning);
         return 0;
     }
-
-    /// <summary>The new exit for programs: status's field names for what it shares with a status entry.</summary>
-    private void WriteJson(ConnectionState state, TunnelInfo info, RootlessChoice? choice) => console.WriteJson(new
-    {
-        instance = state.Instance,
-        provider = state.Provider,
-        server = state.Server,
-        country = state.Country,
-        mode = state.Mode,
-        backend = state.Backend,
-        backend_reason = state.BackendReason,
-        @interface = state.Interface,
-        @namespace = state.Namespace,
-        endpoint = state.Endpoint,
-        socks_port = state.SocksPort,
-        http_port = state.HttpPort,
-        proxy_pid = state.ProxyPid,
-        proxy_share = state.IsProxy ? state.ProxyShare : (bool?)null,
-        proxy_allow = state.IsProxy ? state.ProxyAllow ?? [] : null,
-        rootless = choice?.Rootless ?? false,
-        how = choice?.Why,
-        kill_switch = info.KillSwitch,
-        connected_at = state.ConnectedAt,
-        latest_handshake = info.LatestHandshake,
-        supervised = info.Health?.Supervised == true,
-        forwarded_port = info.Health?.ForwardedPort,
-        warnings = info.Warnings,
-    });
 
     /// <summary>The SOCKS5 password: from the environment for scripts, else asked without echo; never from argv.</summary>
     private string ReadProxyPassword()
