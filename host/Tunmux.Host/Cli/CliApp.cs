@@ -190,7 +190,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
             LastParsed = $"exec {words[0]} [{string.Join(' ', command)}]";
             return 0;
         }
-        return await new ExecCommand(paths, console, () => LoadConfig().General).RunAsync(words[0], command, ct);
+        return await new ExecCommand(paths, () => LoadConfig().General).RunAsync(words[0], command, ct);
     }
 
     private async Task<int> RunProviderAsync(string name, string[] args, CancellationToken ct)

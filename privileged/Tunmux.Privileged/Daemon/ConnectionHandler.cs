@@ -28,10 +28,14 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
     /// <summary>How long the body of a frame may take to arrive once its header has: a stalled frame must not hold its buffer.</summary>
     public TimeSpan FrameReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Runs <c>exec</c> requests, which take their connection over; null where exec is not offered.</summary>
+    public ExecSession? Exec { get; init; }
+
     /// <summary>Requests refused as malformed or invalid since start (for the log at exit).</summary>
     public long MalformedCount => Interlocked.Read(ref _malformed);
 
-    public async Task ServeAsync(Stream input, Stream output, long connectionId, PeerCredentials? peer, bool authorized)
+    /// <param name="socket">The client's socket when it is one (descriptors can pass over it), else null.</param>
+    public async Task ServeAsync(Stream input, Stream output, long connectionId, PeerCredentials? peer, bool authorized, System.Net.Sockets.Socket? socket = null)
     {
         lifecycle.ConnectionOpened();
         try
@@ -41,7 +45,7 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
                 await DenyAsync(input, output, peer).ConfigureAwait(false);
                 return;
             }
-            await LoopAsync(input, output, connectionId, peer).ConfigureAwait(false);
+            await LoopAsync(input, output, connectionId, peer, socket).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
         {
@@ -66,7 +70,7 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
         }
     }
 
-    private async Task LoopAsync(Stream input, Stream output, long connectionId, PeerCredentials? peer)
+    private async Task LoopAsync(Stream input, Stream output, long connectionId, PeerCredentials? peer, System.Net.Sockets.Socket? socket)
     {
         var stopping = lifecycle.Stopping;
         while (!stopping.IsCancellationRequested)
@@ -95,9 +99,11 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
             lifecycle.RequestStarted();
             try
             {
-                Response response;
+                Response? response;
                 using (frame)
-                    response = await AnswerAsync(frame, connectionId, peer).ConfigureAwait(false);
+                    response = await AnswerAsync(frame, connectionId, peer, socket, output).ConfigureAwait(false);
+                // An exec request owned the connection: answered there, and the connection ends with it.
+                if (response is null) return;
                 await WriteAsync(output, response, CancellationToken.None).ConfigureAwait(false);
             }
             finally
@@ -107,7 +113,7 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
         }
     }
 
-    private async Task<Response> AnswerAsync(Frame frame, long connectionId, PeerCredentials? peer)
+    private async Task<Response?> AnswerAsync(Frame frame, long connectionId, PeerCredentials? peer, System.Net.Sockets.Socket? socket, Stream output)
     {
         ParsedRequest request;
         try
@@ -129,6 +135,7 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
             return Error(0, ErrorCodes.BadFrame, "malformed message");
         }
 
+        if (request.Op == Ops.Exec) return await ExecAsync(request, peer, socket, output).ConfigureAwait(false);
         try
         {
             var result = await handler.HandleAsync(request, connectionId, peer, CancellationToken.None).ConfigureAwait(false);
@@ -144,6 +151,27 @@ public sealed class ConnectionHandler(RequestHandler handler, DaemonLifecycle li
             log.Error($"{request.Op} by {Who(peer)} failed: {e.GetType().Name}: {OneLine(e.Message)}");
             return Error(request.Id, ErrorCodes.Failed, $"{request.Op} failed: {e.Message}");
         }
+    }
+
+    /// <summary>Runs an exec request to its end; an error is answered, then the connection ends either way.</summary>
+    private async Task<Response?> ExecAsync(ParsedRequest request, PeerCredentials? peer, System.Net.Sockets.Socket? socket, Stream output)
+    {
+        if (Exec is null) return Error(request.Id, ErrorCodes.NotImplemented, "this daemon does not run programs in exits");
+        try
+        {
+            await Exec.RunAsync(request.Id, (ExecArgs)request.Args!, peer, socket, output, lifecycle.Stopping).ConfigureAwait(false);
+        }
+        catch (PrivilegedException e)
+        {
+            _failed.Warn($"{request.Op} by {Who(peer)} failed: {e.Code}: {OneLine(e.Message)}");
+            await TryWriteAsync(output, Error(request.Id, e.Code, e.Message)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException)
+        {
+            log.Error($"{request.Op} by {Who(peer)} failed: {e.GetType().Name}: {OneLine(e.Message)}");
+            await TryWriteAsync(output, Error(request.Id, ErrorCodes.Failed, $"exec failed: {e.Message}")).ConfigureAwait(false);
+        }
+        return null;
     }
 
     private async Task DenyAsync(Stream input, Stream output, PeerCredentials? peer)

@@ -44,7 +44,8 @@ public sealed class PrivilegedDaemon
         _lifecycle = new DaemonLifecycle(shutdownAllowed: options.Autostarted, options.IdleTimeoutMs);
         var killer = new ManagedProcessKiller(new ManagedPids(options.Paths.ManagedPidsDir));
         _connections = new ConnectionHandler(
-            new RequestHandler(tunnels, killer, _lifecycle, log, new MutationLock(options.Paths.MutationLockFile)), _lifecycle, log);
+            new RequestHandler(tunnels, killer, _lifecycle, log, new MutationLock(options.Paths.MutationLockFile)), _lifecycle, log)
+        { Exec = new ExecSession(tunnels, log) };
         _authorizer = new Authorizer(options.AuthorizedGroup);
         _tunnels = tunnels;
         _overloaded = new LogBudget(log, "too-many-clients");
@@ -52,7 +53,7 @@ public sealed class PrivilegedDaemon
         {
             // For tests of the timeouts (root's own environment only; sudo resets the caller's).
             _connections = new ConnectionHandler(_connections.Handler, _lifecycle, log)
-            { IdleReadTimeout = TimeSpan.FromMilliseconds(ms), FrameReadTimeout = TimeSpan.FromMilliseconds(ms) };
+            { IdleReadTimeout = TimeSpan.FromMilliseconds(ms), FrameReadTimeout = TimeSpan.FromMilliseconds(ms), Exec = _connections.Exec };
         }
     }
 
@@ -225,7 +226,7 @@ public sealed class PrivilegedDaemon
             var authorized = _authorizer.IsAuthorized(peer);
             await using var stream = new NetworkStream(client, ownsSocket: false);
             using var stopRegistration = _lifecycle.Stopping.Register(() => client.Dispose());
-            await _connections.ServeAsync(stream, stream, Interlocked.Increment(ref _nextConnectionId), peer, authorized).ConfigureAwait(false);
+            await _connections.ServeAsync(stream, stream, Interlocked.Increment(ref _nextConnectionId), peer, authorized, client).ConfigureAwait(false);
         }
     }
 

@@ -83,6 +83,12 @@ public static class RequestParser
                 RequestValidator.Validate(a);
                 return a;
             }
+            case Ops.Exec:
+            {
+                var a = Typed<ExecArgs>(op, args);
+                RequestValidator.Validate(a);
+                return a;
+            }
             case Ops.LockdownSet:
             {
                 var a = Typed<LockdownArgs>(op, args);

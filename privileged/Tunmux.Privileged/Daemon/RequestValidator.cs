@@ -169,6 +169,41 @@ public static partial class RequestValidator
 
     public static void Validate(InstanceArgs args) => Instance(args.Instance);
 
+    /// <summary>Bounds of what <c>exec</c> carries: the program's words (as execve would take them) and a few variables.</summary>
+    public const int MaxExecArguments = 4096, MaxExecWordBytes = 128 * 1024, MaxExecArgumentBytes = 512 * 1024, MaxExecPathBytes = 4095;
+
+    /// <summary>
+    /// Checks an <c>exec</c> request before anything is looked up: the instance name's format, the program as an
+    /// absolute path without NUL, at most <see cref="MaxExecArguments"/> arguments without NUL (each at most 128 KiB,
+    /// all together at most 512 KiB, as the kernel bounds one argument and the frame bounds the whole), and only the
+    /// variables <see cref="ExecEnvironment"/> accepts. The program path is never opened by the daemon: it is
+    /// executed after the drop to the caller, so the caller's own permissions decide.
+    /// </summary>
+    public static void Validate(ExecArgs args)
+    {
+        Instance(args.Instance);
+        if (args.File is not { Length: > 1 } file || file[0] != '/' || file.Contains('\0') || Encoding.UTF8.GetByteCount(file) > MaxExecPathBytes
+            || file.EndsWith('/'))
+            throw Invalid($"file: must be the absolute path of a program (got {Preview(args.File)})");
+        if (args.Arguments is null || args.Arguments.Count > MaxExecArguments) throw Invalid($"arguments: at most {MaxExecArguments}");
+        long total = 0;
+        foreach (var a in args.Arguments)
+        {
+            if (a is null || a.Contains('\0')) throw Invalid("arguments: each must be a string without NUL");
+            var bytes = Encoding.UTF8.GetByteCount(a);
+            if (bytes > MaxExecWordBytes) throw Invalid("arguments: each at most 128 KiB");
+            total += bytes + 1;
+        }
+        if (total > MaxExecArgumentBytes) throw Invalid("arguments: at most 512 KiB in all");
+        if (args.Environment is null || args.Environment.Count > ExecEnvironment.MaxVariables)
+            throw Invalid($"environment: at most {ExecEnvironment.MaxVariables} variables");
+        foreach (var (k, v) in args.Environment)
+            if (!ExecEnvironment.IsPassed(k, v))
+                throw Invalid($"environment: only terminal, locale and time zone variables with plain values (got {Preview(k)})");
+        if (args.Terminal is { } t && (t.Rows is < 0 or > ushort.MaxValue || t.Columns is < 0 or > ushort.MaxValue))
+            throw Invalid("terminal: rows and columns from 0 to 65535");
+    }
+
     public static void Validate(KillPidArgs args)
     {
         // PID 1 and below are never a process the daemon started (and 0/-1 would signal groups).

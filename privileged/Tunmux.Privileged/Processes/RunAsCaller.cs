@@ -7,7 +7,7 @@ namespace Tunmux.Privileged.Processes;
 
 /// <summary>
 /// The one way the root daemon starts a program on a caller's behalf (an exit's <c>ifup</c>/<c>ifdown</c>
-/// hooks today; <c>tunmux exec</c> later): as that caller, never as root unless root is the caller.
+/// hooks and <c>tunmux exec</c> on a root-mode exit): as that caller, never as root unless root is the caller.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -21,8 +21,8 @@ namespace Tunmux.Privileged.Processes;
 /// <para>
 /// Nothing of the daemon reaches the child: its environment is exactly <see cref="Request.Environment"/>
 /// (start from <see cref="BaseEnvironment"/>), its descriptors exactly <see cref="Request.Descriptors"/>
-/// (stdin /dev/null unless given; every other descriptor closed), its working folder the caller's home when
-/// that exists. It gets a session (and process group) of its own, so it can be ended as a whole by
+/// (stdin /dev/null unless given; every other descriptor closed), its working folder the one the caller handed
+/// over (<see cref="Request.WorkingDirectory"/>), else the caller's home when that exists. It gets a session (and process group) of its own, so it can be ended as a whole by
 /// <see cref="KillGroup"/>, and a terminal's signals to the daemon never reach it.
 /// </para>
 /// <para>
@@ -52,6 +52,18 @@ public static class RunAsCaller
 
         /// <summary>Child descriptor number → daemon descriptor. Missing 0 means /dev/null.</summary>
         public IReadOnlyDictionary<int, int> Descriptors { get; init; } = new Dictionary<int, int>();
+
+        /// <summary>
+        /// A terminal (<c>/dev/pts/N</c>, the caller's own) that becomes the program's controlling terminal and its
+        /// stdin, stdout and stderr (<c>tunmux exec</c> at a terminal); null for none. Excludes descriptors 0 to 2.
+        /// </summary>
+        public string? Terminal { get; init; }
+
+        /// <summary>
+        /// An open folder of the caller's (a descriptor it handed over) to start in; null for the caller's home.
+        /// Entered by descriptor, so no path the caller controls is followed with the daemon's rights.
+        /// </summary>
+        public int? WorkingDirectory { get; init; }
     }
 
     private const string DefaultPath = "/usr/local/bin:/usr/bin:/bin";
@@ -114,7 +126,8 @@ public static class RunAsCaller
         var argv = CommandLine(request);
         var env = request.Environment.Select(kv => kv.Key + "=" + kv.Value).ToList();
         var home = request.Environment.TryGetValue("HOME", out var h) && Directory.Exists(h) ? h : "/";
-        return NativeSpawn.Spawn(argv[0], argv, env, request.Descriptors, workingDirectory: home);
+        return NativeSpawn.Spawn(argv[0], argv, env, request.Descriptors, workingDirectory: home, controllingTerminal: request.Terminal,
+            workingDirectoryFd: request.WorkingDirectory);
     }
 
     /// <summary>Waits for the child to end and reaps it; returns its exit code (128 + signal when a signal ended it).</summary>
@@ -125,6 +138,36 @@ public static class RunAsCaller
     public static void KillGroup(int pid)
     {
         if (pid > 1) Libc.Kill(-pid, Libc.SIGKILL);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the child's process group and to every other process still in its session
+    /// (a shell's jobs get process groups of their own): what the child started goes with it.
+    /// </summary>
+    public static void SignalSession(int pid, int signal)
+    {
+        if (pid <= 1) return;
+        Libc.Kill(-pid, signal);
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var other) || other <= 1) continue;
+            if (SessionOf(other) == pid) Libc.Kill(other, signal);
+        }
+    }
+
+    /// <summary>The session id in <c>/proc/PID/stat</c> (the sixth field, after the command name in parentheses).</summary>
+    private static int? SessionOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 3 && int.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var sid) ? sid : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
     }
 
     private static unsafe int Reap(int pid)

@@ -31,6 +31,8 @@ public static class Ops
     public const string LockdownSet = "lockdown.set";
     public const string FirewallStatus = "firewall.status";
     public const string FirewallAllowApi = "firewall.allow_api";
+    /// <summary>Runs a program in an exit as the caller; takes over its connection (see <see cref="ExecArgs"/>).</summary>
+    public const string Exec = "exec";
 }
 
 public static class ErrorCodes
@@ -409,4 +411,40 @@ public static class ProtocolJson
 [JsonSerializable(typeof(LockdownArgs))]
 [JsonSerializable(typeof(AllowApiArgs))]
 [JsonSerializable(typeof(FirewallStatus))]
+[JsonSerializable(typeof(ExecArgs))]
+[JsonSerializable(typeof(ExecResult))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Intent: run <see cref="File"/> inside <see cref="Instance"/>'s namespace as the caller. The connection then belongs
+/// to the program. The daemon answers once (<see cref="ExecResult.Ready"/>); the client then sends one byte with
+/// descriptors attached as <c>SCM_RIGHTS</c>: <c>F</c> with its stdin, stdout, stderr and working folder (an
+/// <c>O_PATH</c> descriptor), or, with <see cref="Terminal"/>, <c>T</c> with its working folder only, and the daemon
+/// sends back <c>T</c> with the master side of a new terminal (or <c>E</c> without descriptors, then an error
+/// answer). The second answer is the program's exit status. If the connection closes first, the program is ended.
+/// </summary>
+public sealed record ExecArgs
+{
+    [JsonPropertyName("instance")] public required string Instance { get; init; }
+    /// <summary>Absolute path of the program, as the caller's PATH resolved it (executed as the caller).</summary>
+    [JsonPropertyName("file")] public required string File { get; init; }
+    [JsonPropertyName("arguments")] public IReadOnlyList<string> Arguments { get; init; } = [];
+    /// <summary>The caller's terminal and locale variables (<see cref="Daemon.ExecEnvironment"/>: only those, checked).</summary>
+    [JsonPropertyName("environment")] public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    /// <summary>A terminal of the program's own, at the caller's window size; null to use the caller's streams as they are.</summary>
+    [JsonPropertyName("terminal")] public ExecTerminal? Terminal { get; init; }
+}
+
+public sealed record ExecTerminal
+{
+    [JsonPropertyName("rows")] public int Rows { get; init; }
+    [JsonPropertyName("columns")] public int Columns { get; init; }
+}
+
+public sealed record ExecResult
+{
+    /// <summary>First answer: the descriptors may be exchanged now.</summary>
+    [JsonPropertyName("ready")] public bool Ready { get; init; }
+    /// <summary>Second answer: the exit code, 128 + N when signal N ended the program (as a shell reports it).</summary>
+    [JsonPropertyName("exit_code")] public int? ExitCode { get; init; }
+}

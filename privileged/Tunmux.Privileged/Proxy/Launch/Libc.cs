@@ -7,7 +7,7 @@ internal static unsafe partial class Libc
 {
     public const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1, F_DUPFD_CLOEXEC = 1030;
     public const int O_RDONLY = 0, O_WRONLY = 1, O_CLOEXEC = 0x80000;
-    public const int SIGKILL = 9, SIGTERM = 15;
+    public const int SIGHUP = 1, SIGKILL = 9, SIGTERM = 15;
     public const int WNOHANG = 1;
     public const int PR_SET_DUMPABLE = 4;
     public const short POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSID = 0x80;
@@ -38,6 +38,10 @@ internal static unsafe partial class Libc
     /// <summary>glibc 2.29 and later: the child changes to <paramref name="path"/> before it executes the program.</summary>
     [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addchdir_np", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int FileActionsAddChdir(void* actions, string path);
+
+    /// <summary>glibc 2.29 and later: the child changes to the folder open as <paramref name="fd"/> (no path is followed).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addfchdir_np")]
+    public static partial int FileActionsAddFchdir(void* actions, int fd);
 
     [LibraryImport("libc", EntryPoint = "posix_spawnattr_init")]
     public static partial int SpawnAttrInit(void* attr);

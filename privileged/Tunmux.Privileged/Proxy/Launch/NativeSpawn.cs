@@ -14,16 +14,29 @@ internal static unsafe class NativeSpawn
 {
     /// <summary>
     /// Spawns <paramref name="file"/>; <paramref name="fds"/> maps child descriptor numbers to parent descriptors.
-    /// <paramref name="workingDirectory"/>, when given, is the child's working folder (else the daemon's).
+    /// <paramref name="workingDirectory"/>, when given, is the child's working folder (else the daemon's);
+    /// <paramref name="workingDirectoryFd"/>, when given, is an open folder the child changes to instead (a folder a
+    /// caller handed over: entered by descriptor, so no path a caller controls is followed as root).
+    /// <paramref name="controllingTerminal"/>, when given, is a terminal (<c>/dev/pts/N</c>) the child opens as its
+    /// stdin, stdout and stderr right after starting its session: opened without <c>O_NOCTTY</c> by a session leader
+    /// with no terminal, it becomes that session's controlling terminal (glibc runs the file actions after setsid).
     /// </summary>
     public static int Spawn(string file, IReadOnlyList<string> argv, IReadOnlyList<string> env, IReadOnlyDictionary<int, int> fds,
-        string? workingDirectory = null)
+        string? workingDirectory = null, string? controllingTerminal = null, int? workingDirectoryFd = null)
     {
+        if (controllingTerminal is not null && fds.Keys.Any(k => k <= 2))
+            throw new ArgumentException("a controlling terminal takes descriptors 0 to 2");
         // Move sources out of the way of the targets first (targets are small numbers; a source at
         // one of them could be overwritten by an earlier dup2 in the child).
         var high = new Dictionary<int, int>();
+        var folder = -1;
         try
         {
+            if (workingDirectoryFd is { } wd)
+            {
+                folder = Libc.Fcntl(wd, Libc.F_DUPFD_CLOEXEC, 100);
+                if (folder < 0) throw new IOException($"cannot duplicate descriptor {wd} (errno {Libc.LastError})");
+            }
             foreach (var (target, source) in fds)
             {
                 var dup = Libc.Fcntl(source, Libc.F_DUPFD_CLOEXEC, 100);
@@ -40,12 +53,20 @@ internal static unsafe class NativeSpawn
             var envPtrs = new IntPtr[env.Count + 1];
             try
             {
-                if (!fds.ContainsKey(0)) Check(Libc.FileActionsAddOpen(actions, 0, "/dev/null", Libc.O_RDONLY, 0), "addopen");
+                if (controllingTerminal is not null)
+                {
+                    Check(Libc.FileActionsAddOpen(actions, 0, controllingTerminal, ORdwr, 0), "addopen");
+                    Check(Libc.FileActionsAddDup2(actions, 0, 1), "adddup2");
+                    Check(Libc.FileActionsAddDup2(actions, 0, 2), "adddup2");
+                }
+                else if (!fds.ContainsKey(0)) Check(Libc.FileActionsAddOpen(actions, 0, "/dev/null", Libc.O_RDONLY, 0), "addopen");
                 foreach (var (target, source) in high) Check(Libc.FileActionsAddDup2(actions, source, target), "adddup2");
-                if (workingDirectory is not null) Check(Libc.FileActionsAddChdir(actions, workingDirectory), "addchdir");
+                if (folder >= 0) Check(Libc.FileActionsAddFchdir(actions, folder), "addfchdir");
+                else if (workingDirectory is not null) Check(Libc.FileActionsAddChdir(actions, workingDirectory), "addchdir");
                 // Descriptors the daemon itself inherited without close-on-exec (from sudo, a shell, a test
                 // runner) must not follow into the child: close everything above the placed ones.
-                try { Check(Libc.FileActionsAddCloseFrom(actions, fds.Keys.Max() + 1), "addclosefrom"); }
+                var highest = Math.Max(fds.Count == 0 ? 0 : fds.Keys.Max(), controllingTerminal is null ? 0 : 2);
+                try { Check(Libc.FileActionsAddCloseFrom(actions, highest + 1), "addclosefrom"); }
                 catch (EntryPointNotFoundException) { /* glibc older than 2.34: best effort */ }
 
                 // A fresh session, an empty signal mask and default dispositions (the runtime ignores SIGPIPE).
@@ -76,8 +97,11 @@ internal static unsafe class NativeSpawn
         finally
         {
             foreach (var d in high.Values) Libc.Close(d);
+            if (folder >= 0) Libc.Close(folder);
         }
     }
+
+    private const int ORdwr = 2;
 
     private static void Check(int rc, string what)
     {
