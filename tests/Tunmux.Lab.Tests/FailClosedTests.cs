@@ -22,7 +22,7 @@ public sealed class FailClosedTests : ProviderLab
 
     /// <summary>The supervisor's short timers (config.toml's keys): a check every 250 ms, silence suspect after 1.5 s.</summary>
     private const string FastSupervision =
-        "health_check_interval_ms = 250\nhealth_traffic_timeout_ms = 1500\nhealth_idle_probe_ms = 2000\nhealth_rehandshake_timeout_ms = 1500\n";
+        "health_check_interval_ms = 250\nhealth_idle_check_interval_ms = 250\nhealth_traffic_timeout_ms = 1500\nhealth_idle_probe_ms = 2000\nhealth_rehandshake_timeout_ms = 1500\n";
 
     private const string WhoamiName = "http://whoami.lab/";
 

@@ -157,6 +157,9 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         // The provider renewed what was due for this connect; its other exits share the credential.
         if (plan.RenewAfter is not null) RefreshCommand.Record(store, provider.Name, plan.RenewAfter);
 
+        // The kill switch now blocks: this user's rootless exits that were up before keep their way to their servers.
+        if (info.KillSwitch && daemon is not null) await RootlessFirewall.AnnounceRunningAsync(daemon, console.Error.WriteLine, ct);
+
         if (options.Json)
         {
             console.WriteJson(StatusCommand.EntryJson(state, info));
@@ -177,8 +180,6 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                          + (options.DisableIpv6 ? ", IPv6 blocked" : "");
             console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, direct mode, backend {state.Backend}{extras}); all traffic goes through the tunnel");
         }
-        // The kill switch now blocks: this user's rootless exits that were up before keep their way to their servers.
-        if (info.KillSwitch && daemon is not null) await RootlessFirewall.AnnounceRunningAsync(daemon, console.Error.WriteLine, ct);
         if (info.Health?.ForwardedPort is { } forwarded) console.Out.WriteLine($"  Forwarded port  {forwarded} (TCP and UDP)");
         if (info.Health is { Supervised: false, Reason: { } why }) console.Out.WriteLine($"  Note: {why}");
         // What went wrong without undoing the connect (a failing ifup hook, a port that could not be forwarded).
