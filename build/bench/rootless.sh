@@ -12,23 +12,17 @@
 #   sudo build/bench/rootless.sh        RUNS=5 BULK_RUNS=3 BULK_MB=200 by default; TUNMUX_BENCH_DIST=DIR to use a published folder
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=build/bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 RUNS="${RUNS:-5}"
 BULK_RUNS="${BULK_RUNS:-3}"
 BULK_MB="${BULK_MB:-200}"
-export TUNMUX_LAB_NAME="${TUNMUX_LAB_NAME:-labrlb}"
-export TUNMUX_LAB_DIR="${TUNMUX_LAB_DIR:-/tmp/tunmux-$TUNMUX_LAB_NAME}"
-LAB="$ROOT/build/lab/lab.sh"
-HOST_NS="$TUNMUX_LAB_NAME-host"
-INET_NS="$TUNMUX_LAB_NAME-inet"
-URL=http://198.18.100.1/
+bench_lab labrlb
 BULK_URL="http://198.18.100.1:8080/bulk"
 TUN=/dev/net/tun
 
-[[ $EUID -eq 0 ]] || { echo "bench: needs root (uses the lab, creates a user)" >&2; exit 1; }
-for c in curl wireguard-go wg pasta dotnet useradd setpriv nsenter python3; do
-    command -v "$c" >/dev/null || { echo "bench: '$c' not found" >&2; exit 1; }
-done
+bench_needs_root "uses the lab, creates a user"
+bench_needs_tools curl wireguard-go wg pasta dotnet useradd setpriv nsenter python3
 
 BENCH_USER="tmxbench$$"
 WORK="$(mktemp -d /tmp/tunmux-rootless-bench.XXXXXX)"
@@ -77,7 +71,6 @@ printf '%s\n' "$CONF" >"$WORK/root/bench.conf"
 printf '%s\n' "$CONF" >"$UHOME/bench.conf"
 chown "$BENCH_USER:" "$UHOME/bench.conf"
 
-in_host() { nsenter --net="/run/netns/$HOST_NS" "$@"; }
 as_root() { in_host env TUNMUX_CONFIG_DIR="$WORK/root/config" TUNMUX_RUNTIME_DIR="$DAEMON_RUN" TUNMUX_STATE_DIR="$WORK/root/state" "$TUNMUX" "$@"; }
 as_user() {
     in_host setpriv --reuid="$BENCH_USER" --regid="$(id -g "$BENCH_USER")" --init-groups --inh-caps=-all \
@@ -85,14 +78,11 @@ as_user() {
         TUNMUX_CONFIG_DIR="$UHOME/config" TUNMUX_USER_RUNTIME_DIR="$UHOME/run" "$@"
 }
 rootless() { as_user "$TUNMUX" "$@"; }
-now_ms() { date +%s%3N; }
 first_request() { until in_host curl -s -m 1 -o /dev/null --socks5-hostname "127.0.0.1:$1" "$URL"; do :; done; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 root_pids() {   # the root-mode exit's proxy (from status) and its wireguard-go (by its interface)
     as_root status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"][0]["proxy_pid"])'
     pgrep -u 0 -f "wireguard-go .*wg-bench" || true
 }
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
 # ---- 1. connect to first request ----------------------------------------------------------------
 as_root wgconf connect --proxy --file "$WORK/root/bench.conf" >/dev/null; as_root disconnect --all >/dev/null   # the daemon stays resident

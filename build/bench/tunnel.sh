@@ -11,21 +11,17 @@
 #   build/bench/tunnel.sh            RUNS=5 IPERF_RUNS=3 IPERF_SECONDS=5 by default
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=build/bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 RUNS="${RUNS:-5}"
 IPERF_RUNS="${IPERF_RUNS:-3}"
 IPERF_SECONDS="${IPERF_SECONDS:-5}"
-export TUNMUX_LAB_NAME="${TUNMUX_LAB_NAME:-labbench}"
-export TUNMUX_LAB_DIR="${TUNMUX_LAB_DIR:-/tmp/tunmux-$TUNMUX_LAB_NAME}"
-LAB="$ROOT/build/lab/lab.sh"
-HOST_NS="$TUNMUX_LAB_NAME-host"
-INET_NS="$TUNMUX_LAB_NAME-inet"
-URL=http://198.18.100.1/
+bench_lab labbench
 PROJECT="$ROOT/tests/Tunmux.Network.Tests/Tunmux.Network.Tests.csproj"
 OUT="$ROOT/tests/Tunmux.Network.Tests/bin/Release/net10.0"
 
-[[ $EUID -eq 0 ]] || { echo "bench: needs root (uses the lab)" >&2; exit 1; }
-for c in iperf3 curl wireguard-go wg dotnet; do command -v "$c" >/dev/null || { echo "bench: '$c' not found" >&2; exit 1; }; done
+bench_needs_root "uses the lab"
+bench_needs_tools iperf3 curl wireguard-go wg dotnet
 
 IPERF_PID=""
 cleanup() {
@@ -44,8 +40,6 @@ field() { awk -v k="$1" '$1 == k { print $3 }' <<<"$CONF"; }
 SPUB="$(field PublicKey)"; ENDPOINT="$(field Endpoint)"; ADDR="$(field Address)"
 KEYFILE="$TUNMUX_LAB_DIR/keys/client1.key"
 STATE="$TUNMUX_LAB_DIR/bench-state"
-now_ms() { date +%s%3N; }
-in_host() { nsenter --net="/run/netns/$HOST_NS" "$@"; }
 first_request() { until ip netns exec "$1" curl -s -m 1 -o /dev/null "$URL"; do :; done; }
 
 # ---- by hand: the same steps TunnelService takes, as a plain script --------------------------
@@ -80,8 +74,6 @@ EOF
 tunnel() { TUNMUX_STATE_DIR="$STATE" TUNMUX_RUNTIME_DIR="$STATE/run" in_host dotnet "$OUT/Tunmux.Network.Tests.dll" tunnel "$@"; }
 tm_up() { tunnel up <<<"$UP_JSON" >/dev/null; }
 tm_down() { tunnel down "$TM_INSTANCE" >/dev/null; sleep 0.2; }
-
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 hand_times=(); tm_times=()
 for ((i = 1; i <= RUNS; i++)); do
@@ -133,7 +125,6 @@ hand_down; tm_down
 HAND_BW=$(printf '%s\n' "${hand_bw[@]}" | median)
 TM_BW=$(printf '%s\n' "${tm_bw[@]}" | median)
 
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 cat <<EOF
 | measure | by hand | TunnelService | ratio | target |
 |---|---|---|---|---|

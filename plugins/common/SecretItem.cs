@@ -58,6 +58,28 @@ internal abstract class SecretItem<T>(ICredentialStore credentials, IPluginLogge
         }
     }
 
+    /// <summary>
+    /// The stored value for a logout, or null after telling <paramref name="output"/> why there is none: a
+    /// damaged value is deleted (<paramref name="damagedNote"/> says so, and what may be left on the
+    /// provider's side), a missing one means not logged in. <c>Removed</c> is whether a value was deleted.
+    /// </summary>
+    public async Task<(T? Value, bool Removed)> LoadForLogoutAsync(TextWriter output, string damagedNote, CancellationToken ct)
+    {
+        T? value;
+        try
+        {
+            value = await LoadAsync(ct).ConfigureAwait(false);
+        }
+        catch (ProviderException)
+        {
+            await DeleteAsync(ct).ConfigureAwait(false);
+            output.WriteLine(damagedNote);
+            return (null, true);
+        }
+        if (value is null) output.WriteLine($"Not logged in to {provider}");
+        return (value, false);
+    }
+
     public Task SaveAsync(T value, CancellationToken ct)
     {
         Register(value);

@@ -78,22 +78,8 @@ internal sealed class IvpnService
 
     public async Task<bool> LogoutAsync(CancellationToken ct)
     {
-        IvpnSession? session;
-        try
-        {
-            session = await _sessions.LoadAsync(ct).ConfigureAwait(false);
-        }
-        catch (ProviderException)
-        {
-            await _sessions.DeleteAsync(ct).ConfigureAwait(false);
-            _context.Console.Out.WriteLine("Removed a damaged IVPN session");
-            return true;
-        }
-        if (session is null)
-        {
-            _context.Console.Out.WriteLine("Not logged in to IVPN");
-            return false;
-        }
+        var (session, removed) = await _sessions.LoadForLogoutAsync(_context.Console.Out, "Removed a damaged IVPN session", ct).ConfigureAwait(false);
+        if (session is null) return removed;
         try
         {
             await Api().DeleteSessionAsync(session.SessionToken, ct).ConfigureAwait(false);

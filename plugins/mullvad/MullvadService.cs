@@ -100,22 +100,9 @@ internal sealed class MullvadService
 
     public async Task<bool> LogoutAsync(CancellationToken ct)
     {
-        MullvadSession? session;
-        try
-        {
-            session = await _sessions.LoadAsync(ct).ConfigureAwait(false);
-        }
-        catch (ProviderException)
-        {
-            await _sessions.DeleteAsync(ct).ConfigureAwait(false);
-            _context.Console.Out.WriteLine("Removed a damaged Mullvad session; the device may still be on the account (see " + MullvadErrors.DevicesPage + ")");
-            return true;
-        }
-        if (session is null)
-        {
-            _context.Console.Out.WriteLine("Not logged in to Mullvad");
-            return false;
-        }
+        var (session, removed) = await _sessions.LoadForLogoutAsync(_context.Console.Out,
+            "Removed a damaged Mullvad session; the device may still be on the account (see " + MullvadErrors.DevicesPage + ")", ct).ConfigureAwait(false);
+        if (session is null) return removed;
 
         var api = Api(session);
         try

@@ -4,17 +4,11 @@ using Tunmux.Fakes.Kit;
 namespace Tunmux.Plugins.Ivpn.Tests;
 
 /// <summary>A fake IVPN API per test, a plugin context pointed at it, and the service under test.</summary>
-public abstract class IvpnFixture
+public abstract class IvpnFixture : FakeApiFixture<FakeIvpnApi>
 {
     protected const string Account = "i-ABCD-EFGH-JKLM";
     protected const string Other = "i-NPQR-STUV-WXYZ";
-    protected static readonly string KeyA = Convert.ToBase64String(Enumerable.Repeat((byte)1, 32).ToArray());
-    protected static readonly string KeyB = Convert.ToBase64String(Enumerable.Repeat((byte)2, 32).ToArray());
-    protected static readonly string KeyC = Convert.ToBase64String(Enumerable.Repeat((byte)3, 32).ToArray());
 
-    protected FakeIvpnApi Fake { get; private set; } = null!;
-    protected PluginTestContext Context { get; private set; } = null!;
-    protected Dictionary<string, string> Environment { get; } = [];
     internal FakeTime Clock { get; } = new();
     private IvpnService? _service;
 
@@ -22,24 +16,20 @@ public abstract class IvpnFixture
 
     internal IvpnService NewService() => new(Context, Clock, name => Environment.GetValueOrDefault(name));
 
-    [SetUp]
-    public async Task StartFake()
+    protected override FakeIvpnApi NewFake()
     {
-        Fake = new FakeIvpnApi { ServersJson = Servers().Build() };
-        Fake.AddAccount(Account);
-        Fake.AddAccount(Other);
-        var url = await Fake.StartAsync();
-        Context = new PluginTestContext(new Dictionary<string, object> { ["api_url"] = url.ToString(), ["web_url"] = url.ToString() });
-        Environment.Clear();
-        Clock.Now = DateTimeOffset.UtcNow;
-        _service = null;
+        var fake = new FakeIvpnApi { ServersJson = Servers().Build() };
+        fake.AddAccount(Account);
+        fake.AddAccount(Other);
+        return fake;
     }
 
-    [TearDown]
-    public async Task StopFake()
+    protected override Dictionary<string, object> Config(Uri url) => new() { ["api_url"] = url.ToString(), ["web_url"] = url.ToString() };
+
+    protected override void Reset()
     {
-        await Fake.DisposeAsync();
-        Context.Dispose();
+        Clock.Now = DateTimeOffset.UtcNow;
+        _service = null;
     }
 
     /// <summary>Two Dutch hosts (one busier), one German, one Swiss.</summary>
@@ -52,9 +42,6 @@ public abstract class IvpnFixture
 
     internal Task<Account.IvpnLoginOutcome> LoginAsync(string id = Account, bool force = false, string? totp = null, string? totpFile = null) =>
         Service.LoginAsync(id, force, totp, totpFile, CancellationToken.None);
-
-    protected string Out => Context.Terminal.OutWriter.ToString();
-    protected string Err => Context.Terminal.ErrorWriter.ToString();
 
     protected void AssertIdNotShown(string id = Account) => Assert.That(Context.AllOutput, Does.Not.Contain(id));
 }

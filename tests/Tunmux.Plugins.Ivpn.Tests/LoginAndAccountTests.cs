@@ -159,4 +159,13 @@ public sealed class LoginAndAccountTests : IvpnFixture
         Assert.That(await Service.LogoutAsync(CancellationToken.None), Is.False);
         Assert.That(Out, Does.Contain("Not logged in to IVPN"));
     }
+
+    [Test]
+    public async Task Logout_removes_a_damaged_session()
+    {
+        Context.Store.Items["session.json"] = "{ not json";
+        Assert.That(await Service.LogoutAsync(CancellationToken.None), Is.True);
+        Assert.That(Context.Store.Items, Is.Empty);
+        Assert.That(Out, Does.Contain("Removed a damaged IVPN session"));
+    }
 }

@@ -17,25 +17,13 @@ public sealed class ProviderTests : IvpnFixture
         return provider;
     }
 
-    private static LoginRequest Login(params string[] words)
-    {
-        var options = VerbLines.Options<IvpnLoginOptions>(words);
-        return new LoginRequest { Username = options.Username, Options = options };
-    }
+    private static LoginRequest Login(params string[] words) => VerbLines.Login<IvpnLoginOptions>(words);
 
     /// <summary>The request the host builds from <c>ivpn connect WORDS</c>.</summary>
-    private static ConnectRequest Connect(params string[] words)
-    {
-        var o = VerbLines.Options<IvpnConnectOptions>(words);
-        return new ConnectRequest { ServerName = o.Server, Country = o.Country, ProxyMode = o.Proxy, Sort = o.Sort, Options = o };
-    }
+    private static ConnectRequest Connect(params string[] words) => VerbLines.Connect<IvpnConnectOptions>(words);
 
     /// <summary>The request the host builds from <c>ivpn servers WORDS</c>.</summary>
-    private static ServerQuery Servers(params string[] words)
-    {
-        var o = VerbLines.Options<IvpnServersOptions>(words);
-        return new ServerQuery { Country = o.Country, Refresh = o.Refresh, Sort = o.Sort, Options = o };
-    }
+    private static ServerQuery Servers(params string[] words) => VerbLines.Servers<IvpnServersOptions>(words);
 
     [Test]
     public void The_command_line_is_declared_as_option_classes()

@@ -155,6 +155,15 @@ public sealed class LoginTests : MullvadFixture
     }
 
     [Test]
+    public async Task Logout_removes_a_damaged_session()
+    {
+        Context.Store.Items["session.json"] = "{ not json";
+        Assert.That(await Service.LogoutAsync(CancellationToken.None), Is.True);
+        Assert.That(Context.Store.Items, Is.Empty);
+        Assert.That(Out, Does.Contain("Removed a damaged Mullvad session; the device may still be on the account"));
+    }
+
+    [Test]
     public async Task Logout_when_the_api_fails_still_removes_the_local_session_and_says_where_to_remove_the_device()
     {
         await LoginAsync();

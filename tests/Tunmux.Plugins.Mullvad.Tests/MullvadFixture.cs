@@ -5,42 +5,29 @@ using Tunmux.Plugins.Mullvad;
 namespace Tunmux.Plugins.Mullvad.Tests;
 
 /// <summary>A fake Mullvad API per test, a plugin context pointed at it, and the service under test.</summary>
-public abstract class MullvadFixture
+public abstract class MullvadFixture : FakeApiFixture<FakeMullvadApi>
 {
     protected const string Account = "1234567890123456";
     protected const string Other = "6543210987654321";
-    protected static readonly string KeyA = Convert.ToBase64String(Enumerable.Repeat((byte)1, 32).ToArray());
-    protected static readonly string KeyB = Convert.ToBase64String(Enumerable.Repeat((byte)2, 32).ToArray());
-    protected static readonly string KeyC = Convert.ToBase64String(Enumerable.Repeat((byte)3, 32).ToArray());
-    protected static readonly string KeyD = Convert.ToBase64String(Enumerable.Repeat((byte)4, 32).ToArray());
+    protected static readonly string KeyD = Key(4);
 
-    protected FakeMullvadApi Fake { get; private set; } = null!;
-    protected PluginTestContext Context { get; private set; } = null!;
-    protected Dictionary<string, string> Environment { get; } = [];
     private MullvadService? _service;
 
     internal MullvadService Service => _service ??= NewService();
 
     internal MullvadService NewService() => new(Context, TimeProvider.System, name => Environment.GetValueOrDefault(name), new Random(7));
 
-    [SetUp]
-    public async Task StartFake()
+    protected override FakeMullvadApi NewFake()
     {
-        Fake = new FakeMullvadApi { RelaysJson = Relays().Build() };
-        Fake.AddAccount(Account);
-        Fake.AddAccount(Other);
-        var url = await Fake.StartAsync();
-        Context = new PluginTestContext(new Dictionary<string, object> { ["api_url"] = url.ToString() });
-        Environment.Clear();
-        _service = null;
+        var fake = new FakeMullvadApi { RelaysJson = Relays().Build() };
+        fake.AddAccount(Account);
+        fake.AddAccount(Other);
+        return fake;
     }
 
-    [TearDown]
-    public async Task StopFake()
-    {
-        await Fake.DisposeAsync();
-        Context.Dispose();
-    }
+    protected override Dictionary<string, object> Config(Uri url) => new() { ["api_url"] = url.ToString() };
+
+    protected override void Reset() => _service = null;
 
     /// <summary>Two Swedish relays in Gothenburg, one in Stockholm, one Dutch, one inactive, one kept out of country-wide choices.</summary>
     protected static RelayListBuilder Relays() => new RelayListBuilder()
@@ -56,9 +43,6 @@ public abstract class MullvadFixture
 
     internal Task<Account.LoginOutcome> LoginAsync(string number = Account, bool force = false, string? replace = null) =>
         Service.LoginAsync(number, force, replace, CancellationToken.None);
-
-    protected string Out => Context.Terminal.OutWriter.ToString();
-    protected string Err => Context.Terminal.ErrorWriter.ToString();
 
     /// <summary>The account number appears nowhere the user or a log could see it, whole or grouped.</summary>
     protected void AssertNumberNotShown(string number = Account)

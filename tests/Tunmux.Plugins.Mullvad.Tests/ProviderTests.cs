@@ -16,25 +16,13 @@ public sealed class ProviderTests : MullvadFixture
         return provider;
     }
 
-    private static LoginRequest Login(params string[] words)
-    {
-        var options = VerbLines.Options<MullvadLoginOptions>(words);
-        return new LoginRequest { Username = options.Username, Options = options };
-    }
+    private static LoginRequest Login(params string[] words) => VerbLines.Login<MullvadLoginOptions>(words);
 
     /// <summary>The request the host builds from <c>mullvad connect WORDS</c>.</summary>
-    private static ConnectRequest Connect(params string[] words)
-    {
-        var o = VerbLines.Options<MullvadConnectOptions>(words);
-        return new ConnectRequest { ServerName = o.Server, Country = o.Country, ProxyMode = o.Proxy, Sort = o.Sort, Options = o };
-    }
+    private static ConnectRequest Connect(params string[] words) => VerbLines.Connect<MullvadConnectOptions>(words);
 
     /// <summary>The request the host builds from <c>mullvad servers WORDS</c>.</summary>
-    private static ServerQuery Servers(params string[] words)
-    {
-        var o = VerbLines.Options<MullvadServersOptions>(words);
-        return new ServerQuery { Country = o.Country, Refresh = o.Refresh, Sort = o.Sort, Options = o };
-    }
+    private static ServerQuery Servers(params string[] words) => VerbLines.Servers<MullvadServersOptions>(words);
 
     private static ScriptedLatency Probe(params (string Host, int Ms)[] answers) =>
         new(answers.ToDictionary(a => a.Host, a => TimeSpan.FromMilliseconds(a.Ms)));

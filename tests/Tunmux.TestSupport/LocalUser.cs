@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using NUnit.Framework;
+using Tunmux.TestSupport.Users;
 
 namespace Tunmux.TestSupport;
 
@@ -14,8 +14,8 @@ public sealed class LocalUser : IDisposable
     {
         Name = name;
         Group = group;
-        Uid = uint.Parse(Run("id", "-u", name).Trim(), CultureInfo.InvariantCulture);
-        Gid = uint.Parse(Run("id", "-g", name).Trim(), CultureInfo.InvariantCulture);
+        Uid = UserAdmin.Uid(name);
+        Gid = UserAdmin.Gid(name);
     }
 
     public string Name { get; }
@@ -32,14 +32,14 @@ public sealed class LocalUser : IDisposable
         var suffix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
         var name = prefix + suffix;
         var group = name + "g";
-        Run("groupadd", group);
+        UserAdmin.Run("groupadd", group);
         try
         {
-            Run("useradd", "-M", "-N", "-d", "/nonexistent", "-s", "/usr/sbin/nologin", "-g", group, name);
+            UserAdmin.AddUser(name, "-g", group);
         }
         catch
         {
-            TryRun("groupdel", group);
+            UserAdmin.TryRun("groupdel", group);
             throw;
         }
         return new LocalUser(name, group);
@@ -51,26 +51,7 @@ public sealed class LocalUser : IDisposable
 
     public void Dispose()
     {
-        TryRun("pkill", "-KILL", "-u", Name);
-        TryRun("userdel", "-f", Name);
-        TryRun("groupdel", Group);
-    }
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEnd();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {stderr.Trim()}");
-        return stdout;
-    }
-
-    private static void TryRun(string file, params string[] args)
-    {
-        try { Run(file, args); }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+        UserAdmin.RemoveUser(Name);
+        UserAdmin.TryRun("groupdel", Group);
     }
 }

@@ -15,6 +15,27 @@ public static class VerbLines
     /// <summary>The options class <typeparamref name="T"/> parsed from <paramref name="words"/> (flags and arguments).</summary>
     public static T Options<T>(params string[] words) where T : class => (T)Parse(typeof(T), words);
 
+    /// <summary>The request the host builds from the words of <c>login</c>.</summary>
+    public static LoginRequest Login<T>(params string[] words) where T : LoginOptions
+    {
+        var options = Options<T>(words);
+        return new LoginRequest { Username = options.Username, Options = options };
+    }
+
+    /// <summary>The request the host builds from the words of <c>connect</c>.</summary>
+    public static ConnectRequest Connect<T>(params string[] words) where T : ConnectOptions
+    {
+        var o = Options<T>(words);
+        return new ConnectRequest { ServerName = o.Server, Country = o.Country, ProxyMode = o.Proxy, Sort = o.Sort, Options = o };
+    }
+
+    /// <summary>The request the host builds from the words of <c>servers</c>.</summary>
+    public static ServerQuery Servers<T>(params string[] words) where T : ServersOptions
+    {
+        var o = Options<T>(words);
+        return new ServerQuery { Country = o.Country, Refresh = o.Refresh, Sort = o.Sort, Options = o };
+    }
+
     /// <summary>
     /// The invocation of a provider verb: <paramref name="path"/> (<c>"ports add"</c>) walked through the provider's
     /// declared verbs and groups, the words parsed into the class reached.

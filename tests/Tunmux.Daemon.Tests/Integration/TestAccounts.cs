@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using NUnit.Framework;
 using Tunmux.TestSupport;
+using Tunmux.TestSupport.Users;
 
 namespace Tunmux.Daemon.Tests.Integration;
 
@@ -83,21 +83,20 @@ public sealed class TestAccounts
         RevokeSudo();
         foreach (var (user, uid) in CreatedUsers)
         {
-            TryRun("pkill", "-KILL", "-u", user);
-            TryRun("userdel", "-f", user);
+            UserAdmin.RemoveUser(user);
             // The per-user autostart lock folder.
             TryDelete($"/tmp/tunmux-{uid}");
         }
-        if (_groupCreated) TryRun("groupdel", Group);
+        if (_groupCreated) UserAdmin.TryRun("groupdel", Group);
     }
 
-    public static uint Uid(string user) => uint.Parse(Run("id", "-u", user).Trim());
+    public static uint Uid(string user) => UserAdmin.Uid(user);
 
     public static string PrimaryGroupName(string user) => Run("id", "-gn", user).Trim();
 
     private static void AddUser(string name, params string[] extra)
     {
-        Run("useradd", ["-M", "-N", "-d", "/nonexistent", "-s", "/usr/sbin/nologin", .. extra, name]);
+        UserAdmin.AddUser(name, extra);
         CreatedUsers.Add((name, Uid(name)));
     }
 
@@ -106,20 +105,5 @@ public sealed class TestAccounts
         try { Directory.Delete(dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    internal static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEnd();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {stderr.Trim()}");
-        return stdout;
-    }
-
-    private static void TryRun(string file, params string[] args)
-    {
-        try { Run(file, args); } catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
-    }
+    internal static string Run(string file, params string[] args) => UserAdmin.Run(file, args);
 }

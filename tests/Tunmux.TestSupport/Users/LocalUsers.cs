@@ -77,11 +77,8 @@ public static class LocalUsers
     /// <summary>A new user <paramref name="name"/> (at most 32 characters), optionally with supplementary groups.</summary>
     public static TestUser Add(string name, params string[] groups)
     {
-        var args = new List<string> { "-M", "-N", "-d", "/nonexistent", "-s", "/usr/sbin/nologin" };
-        if (groups.Length > 0) args.AddRange(["-G", string.Join(',', groups)]);
-        Run("useradd", [.. args, name]);
-        var user = new TestUser(name, uint.Parse(Run("id", "-u", name).Trim(), CultureInfo.InvariantCulture),
-            uint.Parse(Run("id", "-g", name).Trim(), CultureInfo.InvariantCulture));
+        UserAdmin.AddUser(name, groups.Length > 0 ? ["-G", string.Join(',', groups)] : []);
+        var user = new TestUser(name, UserAdmin.Uid(name), UserAdmin.Gid(name));
         lock (Created) Created.Add(user);
         Directory.CreateDirectory(user.Home);
         Run("chown", $"{user.Uid}:{user.Gid}", user.Home);
@@ -92,8 +89,7 @@ public static class LocalUsers
     /// <summary>Ends every process of the user, removes it and its folder.</summary>
     public static void Remove(TestUser user)
     {
-        TryRun("pkill", "-KILL", "-u", user.Name);
-        TryRun("userdel", "-f", user.Name);
+        UserAdmin.RemoveUser(user.Name);
         try { Directory.Delete(user.Home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         lock (Created) Created.Remove(user);
     }
@@ -110,22 +106,8 @@ public static class LocalUsers
     public const UnixFileMode StockTunMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead
                                             | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
 
-    public static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {stderr.Trim()}");
-        return stdout.Result;
-    }
-
-    private static void TryRun(string file, params string[] args)
-    {
-        try { Run(file, args); } catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
-    }
+    /// <summary>Runs a command as <see cref="UserAdmin.Run"/> does (ownership and modes of the users' files).</summary>
+    public static string Run(string file, params string[] args) => UserAdmin.Run(file, args);
 
     private sealed class Restore(Action action) : IDisposable
     {
