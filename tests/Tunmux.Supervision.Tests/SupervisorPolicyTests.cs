@@ -51,6 +51,55 @@ public class SupervisorPolicyTests
     }
 
     [Test]
+    public void An_exit_whose_counters_stand_still_counts_as_quiet_and_traffic_ends_that_at_once()
+    {
+        var p = Policy();
+        Check(p);
+        Assert.That(p.Quiet, Is.False, "one check proves nothing yet");
+        for (var i = 1; i < _settings.QuietChecks; i++) Check(p);
+        Assert.That(p.Quiet, Is.False, $"quiet after {_settings.QuietChecks} unchanged checks, not before");
+        Check(p);
+        Assert.That(p.Quiet, Is.True);
+        _tx += 100;
+        _rx += 300;
+        Check(p, _settings.IdleCheckInterval);
+        Assert.That(p.Quiet, Is.False, "traffic, even answered, brings back the short interval");
+    }
+
+    [Test]
+    public void Traffic_first_seen_after_an_idle_wait_is_dated_back_so_a_dead_server_is_found_as_soon_as_on_a_busy_exit()
+    {
+        var p = Policy();
+        for (var i = 0; i <= _settings.QuietChecks; i++) Check(p);
+        Assert.That(p.Quiet, Is.True);
+        // The traffic may have begun right after the previous read, IdleCheckInterval - CheckInterval before this one.
+        _tx += 100;
+        Assert.That(Check(p, _settings.IdleCheckInterval), Is.InstanceOf<SupervisorAction.Wait>());
+        Assert.That(p.Quiet, Is.False);
+        var seen = 0;
+        var dated = _settings.IdleCheckInterval - _settings.CheckInterval;
+        while (Check(p) is SupervisorAction.Wait) seen++;
+        Assert.That(TimeSpan.FromSeconds(seen + 1) + dated, Is.EqualTo(_settings.TrafficTimeout),
+            "probed TrafficTimeout after the earliest moment the traffic could have started");
+    }
+
+    [Test]
+    public void A_late_check_on_a_busy_exit_is_not_dated_back()
+    {
+        var p = Policy();
+        _tx += 100;
+        _rx += 100;
+        Check(p);
+        Assert.That(p.Quiet, Is.False);
+        // A check delayed (a busy machine, a probe in between) while traffic flowed: the silence starts when seen.
+        _tx += 100;
+        Check(p, TimeSpan.FromSeconds(4));
+        var seen = 0;
+        while (Check(p) is SupervisorAction.Wait) seen++;
+        Assert.That(TimeSpan.FromSeconds(seen + 1), Is.EqualTo(_settings.TrafficTimeout));
+    }
+
+    [Test]
     public void Traffic_answered_keeps_the_exit_up_without_a_single_probe()
     {
         var p = Policy();

@@ -17,7 +17,7 @@ public static partial class ConfigLoader
         "backend", "credential_store", "proxy_access_log", "privileged_transport", "privileged_autostart",
         "privileged_autostart_timeout_ms", "privileged_authorized_group", "privileged_autostop_mode",
         "privileged_autostop_timeout_ms", "userspace_implementation", "handshake_timeout_ms", "kill_switch", "proxy_share",
-        "failover", "health_check_interval_ms", "health_traffic_timeout_ms", "health_idle_probe_ms", "health_rehandshake_timeout_ms",
+        "failover", "health_check_interval_ms", "health_idle_check_interval_ms", "health_traffic_timeout_ms", "health_idle_probe_ms", "health_rehandshake_timeout_ms",
         "health_retry_ms", "port_forward_renew_ms", "ifup", "ifdown", "hook_timeout_ms", "check_url",
         "rootless", "rootless_link",
     ];
@@ -98,6 +98,7 @@ public static partial class ConfigLoader
             HandshakeTimeoutMs = r.Int("handshake_timeout_ms", 500, 120_000) ?? defaults.HandshakeTimeoutMs,
             Failover = r.Bool("failover") ?? defaults.Failover,
             HealthCheckIntervalMs = r.Int("health_check_interval_ms", 50, 60_000),
+            HealthIdleCheckIntervalMs = r.Int("health_idle_check_interval_ms", 50, 60_000),
             HealthTrafficTimeoutMs = r.Int("health_traffic_timeout_ms", 100, 600_000),
             HealthIdleProbeMs = r.Int("health_idle_probe_ms", 100, 3_600_000),
             HealthRehandshakeTimeoutMs = r.Int("health_rehandshake_timeout_ms", 100, 120_000),

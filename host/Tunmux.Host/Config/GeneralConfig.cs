@@ -46,6 +46,7 @@ public sealed record GeneralConfig
 
     /// <summary>The supervisor's timers; null keeps the daemon's defaults (see docs/supervision.md).</summary>
     public int? HealthCheckIntervalMs { get; init; }
+    public int? HealthIdleCheckIntervalMs { get; init; }
     public int? HealthTrafficTimeoutMs { get; init; }
     public int? HealthIdleProbeMs { get; init; }
     public int? HealthRehandshakeTimeoutMs { get; init; }

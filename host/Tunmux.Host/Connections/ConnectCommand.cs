@@ -209,6 +209,7 @@ internal static class ConnectSettings
     {
         Failover = general.Failover && !options.NoFailover,
         CheckIntervalMs = general.HealthCheckIntervalMs,
+        IdleCheckIntervalMs = general.HealthIdleCheckIntervalMs,
         TrafficTimeoutMs = general.HealthTrafficTimeoutMs,
         IdleProbeMs = general.HealthIdleProbeMs,
         RehandshakeTimeoutMs = general.HealthRehandshakeTimeoutMs,

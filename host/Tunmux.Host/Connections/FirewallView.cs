@@ -13,6 +13,8 @@ internal static class FirewallView
 {
     public static FirewallStatus? Read(PrivilegedPaths paths)
     {
+        // Usually there is none (no kill switch or lockdown ever set): a missing file is no exception to throw and catch.
+        if (!File.Exists(paths.FirewallStatusFile)) return null;
         try
         {
             return JsonSerializer.Deserialize<FirewallStatus>(File.ReadAllText(paths.FirewallStatusFile), ProtocolJson.Options);

@@ -37,7 +37,10 @@ public static class PluginHost
         try
         {
             // Not unloadable: a plugin lives as long as the command that loaded it.
-            var loader = PluginLoader.CreateFromAssemblyFile(Path.GetFullPath(candidate.AssemblyPath), SharedTypes);
+            // Lazily: the shared assemblies' own references join the shared set when first asked for, instead of the
+            // whole closure being loaded up front. CommandLineParser targets netstandard2.0, whose facade references
+            // about a hundred framework assemblies: loading them all cost more than anything else in a plugin's start.
+            var loader = PluginLoader.CreateFromAssemblyFile(Path.GetFullPath(candidate.AssemblyPath), SharedTypes, config => config.IsLazyLoaded = true);
             assembly = loader.LoadDefaultAssembly();
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or IOException or InvalidOperationException)

@@ -38,6 +38,9 @@ public static class PrivilegedClient
     /// </summary>
     internal static async Task<IPrivilegedClient?> TryConnectAsync(PrivilegedClientOptions options, CancellationToken ct)
     {
+        // No socket file, no daemon: say so without a failed connect, whose exception (rethrown across the await) makes
+        // the runtime read this program's debug symbols for its stack trace, a cost every `status` without a daemon paid.
+        if (!File.Exists(options.Paths.SocketPath)) return null;
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {

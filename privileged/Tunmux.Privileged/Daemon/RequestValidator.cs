@@ -110,6 +110,7 @@ public static partial class RequestValidator
         if (args.Supervision is { } s)
         {
             Timer("supervision.check_interval_ms", s.CheckIntervalMs);
+            Timer("supervision.idle_check_interval_ms", s.IdleCheckIntervalMs);
             Timer("supervision.traffic_timeout_ms", s.TrafficTimeoutMs);
             Timer("supervision.idle_probe_ms", s.IdleProbeMs);
             Timer("supervision.rehandshake_timeout_ms", s.RehandshakeTimeoutMs);

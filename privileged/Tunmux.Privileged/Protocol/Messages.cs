@@ -125,6 +125,7 @@ public sealed record SupervisionArgs
     /// <remarks>Settable, not init-only: the source-generated reader gives a missing init-only property its type's default, not this one.</remarks>
     [JsonPropertyName("failover")] public bool Failover { get; set; } = true;
     [JsonPropertyName("check_interval_ms")] public int? CheckIntervalMs { get; init; }
+    [JsonPropertyName("idle_check_interval_ms")] public int? IdleCheckIntervalMs { get; init; }
     [JsonPropertyName("traffic_timeout_ms")] public int? TrafficTimeoutMs { get; init; }
     [JsonPropertyName("idle_probe_ms")] public int? IdleProbeMs { get; init; }
     [JsonPropertyName("rehandshake_timeout_ms")] public int? RehandshakeTimeoutMs { get; init; }

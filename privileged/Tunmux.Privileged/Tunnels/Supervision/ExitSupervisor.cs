@@ -100,7 +100,9 @@ public sealed class ExitSupervisor : IAsyncDisposable
         {
             try
             {
-                await _clock.Delay(_settings.CheckInterval, ct).ConfigureAwait(false);
+                // An idle exit is read less often (see SupervisionSettings.IdleCheckInterval); anything else every interval.
+                var quiet = Decide(p => p.Quiet);
+                await _clock.Delay(quiet ? _settings.IdleCheckInterval : _settings.CheckInterval, ct).ConfigureAwait(false);
                 await CheckAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -82,6 +82,7 @@ public sealed class SupervisorPolicy
     private bool _confirming;
     private TimeSpan? _retryAt;
     private bool _proxyFailed;
+    private int _quietChecks;
 
     /// <param name="profiles">How many ranked profiles the exit has (1 when the provider gave no alternatives).</param>
     /// <param name="current">The profile in use.</param>
@@ -109,6 +110,13 @@ public sealed class SupervisorPolicy
 
     public int ProxyRestarts { get; private set; }
 
+    /// <summary>
+    /// True when the exit is up and idle (its counters unchanged for <see cref="SupervisionSettings.QuietChecks"/>
+    /// checks, nothing unanswered): the mechanism may then read it every
+    /// <see cref="SupervisionSettings.IdleCheckInterval"/> instead of every <see cref="SupervisionSettings.CheckInterval"/>.
+    /// </summary>
+    public bool Quiet => State == ExitState.Up && _unansweredSince is null && _quietChecks >= _settings.QuietChecks;
+
     /// <summary>Set whenever <see cref="State"/> or <see cref="Reason"/> changes, for the mechanism to log.</summary>
     public event Action<ExitState, string?>? Changed;
 
@@ -116,6 +124,7 @@ public sealed class SupervisorPolicy
     public SupervisorAction OnCheck(TimeSpan mono, TimeSpan boot, DateTimeOffset wall, InterfaceSnapshot? snapshot)
     {
         var previous = _lastTick;
+        var wasQuiet = Quiet;
         _lastTick = (mono, boot, wall);
         if (_proxyFailed) return SupervisorAction.None;
 
@@ -127,7 +136,13 @@ public sealed class SupervisorPolicy
             return new SupervisorAction.Rehandshake(jump);
         }
 
-        var sent = snapshot is not null && Count(mono, snapshot);
+        // Traffic first seen after an idle (longer) wait may have started any time since the previous read, not just
+        // now: date it back by what the wait exceeded the usual interval, so an idle exit is no slower to heal.
+        var late = wasQuiet && previous is { } before && mono - before.Mono > _settings.CheckInterval
+            ? Min(mono - before.Mono - _settings.CheckInterval, _settings.IdleCheckInterval - _settings.CheckInterval)
+            : TimeSpan.Zero;
+        var sent = snapshot is not null && Count(mono, snapshot, late);
+        if (snapshot is null) _quietChecks = 0;
 
         if (State == ExitState.Failed)
         {
@@ -274,16 +289,18 @@ public sealed class SupervisorPolicy
     }
 
     /// <summary>Takes in the counters; true when something was sent since the last check.</summary>
-    private bool Count(TimeSpan mono, InterfaceSnapshot s)
+    private bool Count(TimeSpan mono, InterfaceSnapshot s, TimeSpan late)
     {
         // A peer set anew starts its counters from zero: take the new numbers as the baseline.
         if (_rx is null || s.RxBytes < _rx || s.TxBytes < _tx)
         {
             _rx = s.RxBytes;
             _tx = s.TxBytes;
+            _quietChecks = 0;
             return false;
         }
         var sent = s.TxBytes > _tx;
+        _quietChecks = sent || s.RxBytes > _rx ? 0 : _quietChecks + 1;
         if (s.RxBytes > _rx)
         {
             _lastReceived = mono;
@@ -293,7 +310,7 @@ public sealed class SupervisorPolicy
         }
         else if (sent && _unansweredSince is null)
         {
-            _unansweredSince = mono;
+            _unansweredSince = mono - late;
         }
         _rx = s.RxBytes;
         _tx = s.TxBytes;
@@ -344,6 +361,8 @@ public sealed class SupervisorPolicy
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.#} s";
 }
