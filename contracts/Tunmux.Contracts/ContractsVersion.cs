@@ -10,5 +10,5 @@ public static class ContractsVersion
     public const int Major = 2;
 
     /// <summary>Additive-change counter of the plugin API.</summary>
-    public const int Minor = 1;
+    public const int Minor = 2;
 }

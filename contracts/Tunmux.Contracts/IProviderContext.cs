@@ -26,6 +26,32 @@ public interface IProviderContext
 
     /// <summary>Cancelled when the user interrupts the command (Ctrl-C).</summary>
     CancellationToken Cancellation { get; }
+
+    /// <summary>
+    /// Tells the user what the command waits for now (<c>fetching the server list</c>, <c>registering the device
+    /// key</c>): on a terminal one line rewritten in place, elsewhere a line on standard error, nothing with
+    /// <c>--json</c>. Since plugin API 2.2; hosts before it give a reporter that shows nothing.
+    /// </summary>
+    IStepReporter Steps => NoStepReporter.Instance;
+}
+
+/// <summary>Shows the steps of a command that waits (see <see cref="IProviderContext.Steps"/>).</summary>
+public interface IStepReporter
+{
+    /// <summary>The command now does <paramref name="text"/> (a short phrase, lower case, no final period).</summary>
+    void Step(string text);
+}
+
+/// <summary>A reporter that shows nothing: for tests of a provider, and what a host without step lines hands out.</summary>
+public sealed class NoStepReporter : IStepReporter
+{
+    /// <summary>The one instance.</summary>
+    public static NoStepReporter Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public void Step(string text)
+    {
+    }
 }
 
 /// <summary>One section of config.toml, as read by the host.</summary>

@@ -142,6 +142,7 @@ public sealed class AirVpnProvider : IVpnProvider
     {
         var account = Account();
         var session = await account.Store.RequireAsync(cancellationToken);
+        _context.Steps.Step("reading AirVPN's server manifest");
         var manifest = await account.ManifestAsync(session, refresh: false, cancellationToken);
         var port = ProfileBuilder.Port((request.Options as AirConnectOptions)?.Port);
 
@@ -169,6 +170,7 @@ public sealed class AirVpnProvider : IVpnProvider
                     : $"airvpn: every server in '{country}' is closed; pick another country");
         }
 
+        _context.Steps.Step("choosing the device key");
         (session, var key) = await account.KeyAsync(session, (request.Options as AirConnectOptions)?.Key, cancellationToken);
         var mode = ProfileBuilder.WireGuardMode(manifest, port);
         if (!named && request.Sort == ServerSort.Latency)

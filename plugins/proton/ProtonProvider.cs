@@ -262,6 +262,7 @@ public sealed class ProtonProvider : IVpnProvider
         _context.Log.RegisterSecret(keys.WireGuardPrivateKeyBase64);
         var portForward = request.Options is ProtonConnectOptions { PortForward: true };
 
+        _context.Steps.Step("fetching Proton's server list");
         var list = await _catalog.GetAsync(api, refresh: false, cancellationToken).ConfigureAwait(false);
         LogicalServer server;
         IReadOnlyList<ConnectAlternative> alternatives;
@@ -285,13 +286,17 @@ public sealed class ProtonProvider : IVpnProvider
             var usable = ServerSelector.Usable(all, filter, session.MaxTier, Order(request.Sort));
             if (usable.Count == 0) ServerSelector.ChooseBest(all, filter, session.MaxTier); // throws, naming what is close
             if (request.Sort == ServerSort.Latency)
+            {
+                _context.Steps.Step($"measuring the round trip to {usable.Count} servers");
                 usable = await LatencyRanking.OrderAsync(_context.Latency, usable, s => s.Name, Entry, cancellationToken).ConfigureAwait(false);
+            }
             server = usable[0];
             alternatives = usable.Skip(1)
                 .Select(s => s.BestPhysical is { } p && ProfileBuilder.TryProfile(s, p, keys) is { } profile ? new ConnectAlternative(profile, ProfileBuilder.Identity(s)) : null)
                 .OfType<ConnectAlternative>().Take(RankedChoice.MaxAlternatives).ToList();
         }
 
+        _context.Steps.Step("checking the device key's certificate");
         var certificates = Certificates(api);
         var changed = await certificates.EnsureFreshAsync(session, keys, DeviceName(), cancellationToken).ConfigureAwait(false);
         if (portForward) changed |= await TurnOnPortForwardingAsync(certificates, session, keys, cancellationToken).ConfigureAwait(false);

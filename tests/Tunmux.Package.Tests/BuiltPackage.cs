@@ -59,6 +59,22 @@ public sealed class BuiltPackage
     /// <summary>The package's control field <paramref name="name"/> (dpkg-deb -f).</summary>
     public static string Field(string name) => Lab.Check(Lab.Run("dpkg-deb", ["-f", Deb, name])).Trim();
 
+    /// <summary>
+    /// The same package under another version, for a real upgrade, written to <paramref name="folder"/>; cheap
+    /// compression, since it is read once. Returns its file name.
+    /// </summary>
+    public static string RepackAs(string version, string folder)
+    {
+        var tree = Path.Combine(Scratch, "repack-" + version);
+        Lab.Check(Lab.Run("cp", ["-a", Unpacked, tree]));
+        var control = Path.Combine(tree, "DEBIAN", "control");
+        File.WriteAllText(control, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(control), "(?m)^Version: .*$", "Version: " + version));
+        var name = $"tunmux_{version}_upgrade.deb";
+        Lab.Check(Lab.Run("dpkg-deb", ["--root-owner-group", "-Zgzip", "-z1", "--build", tree, Path.Combine(folder, name)], timeoutMs: 5 * 60_000));
+        Directory.Delete(tree, recursive: true);
+        return name;
+    }
+
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -165,7 +165,7 @@ public sealed partial class InstalledPackageTests
     [Test, Order(7)]
     public void An_upgrade_hands_the_running_daemon_over_to_the_new_version()
     {
-        var upgraded = RepackAs(BuiltPackage.Version + "+upgrade1");
+        var upgraded = BuiltPackage.RepackAs(BuiltPackage.Version + "+upgrade1", Root.Packages);
         var result = Root.Run($$"""
             set -e
             setsid -f /usr/bin/tunmux privileged --serve --autostarted --authorized-group tunmux </dev/null >/dev/null 2>&1
@@ -269,18 +269,5 @@ public sealed partial class InstalledPackageTests
                 fix.ValueKind == JsonValueKind.String ? fix.GetString() : null);
         }
         throw new AssertionException($"no check '{name}' in: {json}");
-    }
-
-    /// <summary>The same package under another version, for a real upgrade; cheap compression, since it is read once.</summary>
-    private string RepackAs(string version)
-    {
-        var tree = Path.Combine(BuiltPackage.Scratch, "repack-" + version);
-        Lab.Check(Lab.Run("cp", ["-a", BuiltPackage.Unpacked, tree]));
-        var control = Path.Combine(tree, "DEBIAN", "control");
-        File.WriteAllText(control, Regex.Replace(File.ReadAllText(control), "(?m)^Version: .*$", "Version: " + version));
-        var name = $"tunmux_{version}_upgrade.deb";
-        Lab.Check(Lab.Run("dpkg-deb", ["--root-owner-group", "-Zgzip", "-z1", "--build", tree, Path.Combine(Root.Packages, name)], timeoutMs: 5 * 60_000));
-        Directory.Delete(tree, recursive: true);
-        return name;
     }
 }

@@ -162,6 +162,10 @@ public class ConnectOptions
     /// <summary>Direct mode: IPv6 blocked for the duration even when the profile has an IPv6 address.</summary>
     [Option("disable-ipv6", HelpText = "direct mode: block IPv6 while connected even when the server offers it")]
     public bool DisableIpv6 { get; set; }
+
+    /// <summary><c>--json</c>: the connection as JSON on standard output and no progress on standard error (since plugin API 2.2).</summary>
+    [Option("json", HelpText = "print the connection as JSON (instance, ports, backend), with no progress lines")]
+    public bool Json { get; set; }
 }
 
 /// <summary><c>disconnect [instance] [-a]</c> below a provider; handled by the host alone.</summary>

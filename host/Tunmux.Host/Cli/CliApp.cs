@@ -4,6 +4,7 @@ using Tunmux.Host.Connections;
 using Tunmux.Host.Doctor;
 using Tunmux.Host.Logging;
 using Tunmux.Host.Manual;
+using Tunmux.Host.Output;
 using Tunmux.Host.Plugins;
 using Tunmux.Host.Privileged;
 using Tunmux.Host.Shell;
@@ -217,15 +218,24 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         VerbParser.WarmUp(args);
         var plugin = await loading;
         var provider = plugin.Provider;
-        var context = new ProviderContext(name, config, paths, console, ct);
-        await using var hole = context.Hole;
-        provider.Initialize(context);
-        var commands = ProviderVerbs.Of(provider);
-        WarnUnknownKeys(config, name, commands.Declared);
-        var command = new ProviderCommand(provider, commands, config, paths, console) { ParseOnly = ParseOnly };
-        var code = await command.RunAsync(args, ct);
-        if (ParseOnly) LastParsed = command.LastParsed;
-        return code;
+        // What the command waits for, shown from its first step on (nothing is looked at before).
+        var steps = StepLine.ForProcess(console);
+        try
+        {
+            var context = new ProviderContext(name, config, paths, console, ct, steps);
+            await using var hole = context.Hole;
+            provider.Initialize(context);
+            var commands = ProviderVerbs.Of(provider);
+            WarnUnknownKeys(config, name, commands.Declared);
+            var command = new ProviderCommand(provider, commands, config, paths, console, steps) { ParseOnly = ParseOnly };
+            var code = await command.RunAsync(args, ct);
+            if (ParseOnly) LastParsed = command.LastParsed;
+            return code;
+        }
+        finally
+        {
+            steps.Done();
+        }
     }
 
     private int Complete(string[] words)

@@ -12,7 +12,8 @@ namespace Tunmux.Host.Cli;
 /// verb classes (groups such as <c>ports</c> lead to their subverbs); the verb reached is parsed by
 /// CommandLineParser into its typed options, which go to the standard verbs' methods or to RunVerbAsync.
 /// </summary>
-internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console)
+internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console,
+    StepLine? steps = null)
 {
     internal bool ParseOnly { get; init; }
     internal string? LastParsed { get; private set; }
@@ -62,6 +63,9 @@ internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs
             LastParsed = string.Join(' ', path.Skip(1));
             return 0;
         }
+        // JSON output is for programs: nothing but the JSON, no progress on standard error either.
+        var step = steps ?? NoSteps;
+        if (steps is not null && options is JsonVerbOptions { Json: true } or ConnectOptions { Json: true }) steps.Quiet = true;
 
         // What must outlive one command (Proton's certificate) is renewed by any command of the provider when due.
         if (options is not (RefreshVerb or LogoutOptions))
@@ -89,6 +93,7 @@ internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs
                 Render.Account(console, info, infoOptions.Json);
                 return 0;
             case ServersOptions query:
+                step.Step($"fetching {provider.DisplayName}'s server list");
                 var servers = await provider.ListServersAsync(new ServerQuery
                 {
                     Country = query.Country,
@@ -96,15 +101,22 @@ internal sealed class ProviderCommand(IVpnProvider provider, ProviderVerbs verbs
                     Sort = query.Sort,
                     Options = query,
                 }, ct);
-                if (query.Sort == ServerSort.Latency) servers = await ServerLatency.OrderAsync(new LatencyProbe(), servers, ct);
+                if (query.Sort == ServerSort.Latency)
+                {
+                    step.Step($"measuring the round trip to {servers.Count} servers");
+                    servers = await ServerLatency.OrderAsync(new LatencyProbe(), servers, ct);
+                }
+                steps?.Clear();
                 Render.Servers(console, servers, query.Json);
                 return 0;
             case ConnectOptions connect:
-                return await new ConnectCommand(provider, config, paths, console).RunAsync(connect, ct);
+                return await new ConnectCommand(provider, config, paths, console, step).RunAsync(connect, ct);
             default:
                 return await provider.RunVerbAsync(new VerbInvocation { Path = path.Skip(2).ToList(), Options = options }, ct);
         }
     }
+
+    private static readonly IStepReporter NoSteps = NoStepReporter.Instance;
 
     /// <summary>The password from <c>--password-stdin</c> or <c>TUNMUX_&lt;PROVIDER&gt;_PASSWORD</c>; null lets the provider prompt.</summary>
     private string? ReadPassword(string name, LoginOptions options)

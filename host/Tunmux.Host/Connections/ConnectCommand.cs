@@ -14,8 +14,10 @@ namespace Tunmux.Host.Connections;
 /// <c>connect</c> for every provider: the plugin picks the server and hands back a profile;
 /// the host names the instance, assigns ports, asks the daemon to bring it up and records it.
 /// </summary>
-internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console)
+internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console, IStepReporter? steps = null)
 {
+    private readonly IStepReporter _steps = steps ?? NoStepReporter.Instance;
+
     public async Task<int> RunAsync(ConnectOptions options, CancellationToken ct)
     {
         var proxy = options.Proxy;
@@ -39,6 +41,8 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         var proxyUser = options.ProxyUser;
         var proxyPassword = proxyUser is null ? null : ReadProxyPassword();
 
+        // The steps a person waits through; the provider adds its own (its server list, its key) in between.
+        _steps.Step(options.Server is { Length: > 0 } named ? $"resolving {named} with {provider.DisplayName}" : $"choosing a server with {provider.DisplayName}");
         var plan = await provider.PrepareConnectAsync(new ConnectRequest
         {
             ServerName = options.Server,
@@ -66,6 +70,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                 $"a direct connection is already active ({active.Provider} {active.Server}); disconnect it first with 'tunmux disconnect {InstanceNames.Direct}' or use --proxy");
 
         // Proxy exits are rootless or the daemon's, and the output says which and why.
+        _steps.Step("reaching the tunmux daemon");
         var choice = proxy ? await RootlessChoice.ChooseAsync(options.Rootless, general, ct) : null;
         await using var daemon = choice is { Rootless: true } ? null : choice?.Daemon ?? await DaemonAccess.ConnectAsync(general, ct);
         // Names and ports in use: the records suffice, checking every instance would cost processes per instance.
@@ -115,9 +120,14 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                 }
                 : null,
         };
+        // The daemon answers once the exit is up (interface, routes, DNS, proxy, first handshake): it reports no steps of its own.
+        _steps.Step(proxy
+            ? $"bringing {instance} up: tunnel to {plan.Server.Name}, proxy, waiting for the handshake"
+            : $"bringing the tunnel to {plan.Server.Name} up, waiting for the handshake");
         var info = daemon is null
             ? await RootlessExits.Service(general).UpAsync(up, ct)
             : await daemon.TunnelUpAsync(up, ct);
+        if (proxy) _steps.Step($"proxy ready on 127.0.0.1:{info.SocksPort ?? ports?.Socks} (SOCKS5) and 127.0.0.1:{info.HttpPort ?? ports?.Http} (HTTP)");
 
         var state = new ConnectionState
         {
@@ -144,6 +154,12 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
         // The provider renewed what was due for this connect; its other exits share the credential.
         if (plan.RenewAfter is not null) RefreshCommand.Record(store, provider.Name, plan.RenewAfter);
 
+        if (options.Json)
+        {
+            console.WriteJson(StatusCommand.EntryJson(state, info));
+            foreach (var warning in info.Warnings) console.Error.WriteLine("warning: " + warning);
+            return 0;
+        }
         if (proxy)
         {
             console.Out.WriteLine($"Connected {instance} ({provider.Name} {plan.Server.Name}, proxy mode, backend {state.Backend})");

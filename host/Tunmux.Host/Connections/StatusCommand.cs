@@ -177,6 +177,10 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console,
         }
     }
 
+    /// <summary>One exit just brought up, as <c>status --json</c> lists it (<c>connect --json</c>).</summary>
+    internal static object EntryJson(ConnectionState state, TunnelInfo info) =>
+        new StatusRow(state, [], info, new DaemonView(new Dictionary<string, TunnelInfo>(StringComparer.Ordinal) { [state.Instance] = info }, null)).ToJson();
+
     private sealed record StatusRow(ConnectionState State, IReadOnlyList<string> Problems, TunnelInfo? Info, DaemonView View)
     {
         /// <summary>What <c>--check</c> found: the exit address, or why there is none; null without <c>--check</c>.</summary>

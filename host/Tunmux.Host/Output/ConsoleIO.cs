@@ -9,8 +9,9 @@ namespace Tunmux.Host.Output;
 /// <summary>The terminal: prompts (with and without echo), aligned tables and JSON with snake_case names.</summary>
 public sealed class ConsoleIO(TextWriter output, TextWriter error, TextReader input, bool interactive) : IConsoleIO
 {
+    /// <summary>The process's console; what is written to it first clears a command's step line (<see cref="StepLine"/>).</summary>
     public static ConsoleIO System() =>
-        new(Console.Out, Console.Error, Console.In, !Console.IsInputRedirected && Native.IsATty(0) == 1);
+        new(new StepAwareWriter(Console.Out), new StepAwareWriter(Console.Error), Console.In, !Console.IsInputRedirected && Native.IsATty(0) == 1);
 
     // Built on first use: most commands print no JSON, and loading System.Text.Json costs start-up time.
     private static readonly Lazy<JsonSerializerOptions> LazyJsonOptions = new(() => new JsonSerializerOptions

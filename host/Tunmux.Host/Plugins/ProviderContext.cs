@@ -19,8 +19,10 @@ internal sealed class ProviderContext : IProviderContext
     private readonly Lazy<IPluginLogger> _log;
     private readonly string _cacheDir;
 
-    public ProviderContext(string provider, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console, CancellationToken cancellation)
+    public ProviderContext(string provider, TunmuxConfig config, TunmuxPaths paths, IConsoleIO console, CancellationToken cancellation,
+        IStepReporter? steps = null)
     {
+        Steps = steps ?? NoStepReporter.Instance;
         Hole = new ApiFirewallHole(ct => DaemonAccess.ConnectAsync(config.General, ct));
         Http = new HttpClientProvider(new ApiConnector(new ApiAddressBook(paths.ApiAddressesFile), () => FirewallBlocksApi(paths), Hole.AllowAsync));
         Config = config.Section(provider);
@@ -42,6 +44,7 @@ internal sealed class ProviderContext : IProviderContext
     public ILatencyProbe Latency { get; } = new Tunmux.Host.Latency.LatencyProbe();
     public IConsoleIO Console { get; }
     public CancellationToken Cancellation { get; }
+    public IStepReporter Steps { get; }
 
     public string CacheDirectory
     {

@@ -64,7 +64,9 @@ internal static class DaemonAutostart
         {
             if (!DaemonLauncher.HasTty())
                 throw new PrivilegedException(ClientErrorCodes.SudoPassword, ClientMessages.SudoPasswordNoTty);
-            // The password prompt is the user's time, not the daemon's startup time.
+            // The password prompt is the user's time, not the daemon's startup time. sudo writes it to the
+            // terminal itself, so a step line showing there is cleared first.
+            Output.StepLine.Active?.Clear();
             if (!await DaemonLauncher.ValidateSudoInteractivelyAsync(ct).ConfigureAwait(false))
                 throw new PrivilegedException(ClientErrorCodes.SudoPassword, "sudo did not accept the password; the privileged daemon was not started");
             (code, stderr) = await DaemonLauncher.StartBackgroundAsync(options, Positive(left()), ct).ConfigureAwait(false);

@@ -28,18 +28,22 @@ internal sealed class GenerateVerb(AirAccount account, IProviderContext context)
         var format = ConfigArchive.Choose(o.Format, output);
 
         var session = await account.Store.RequireAsync(ct);
+        context.Steps.Step("reading AirVPN's server manifest");
         var manifest = await account.ManifestAsync(session, refresh: false, ct);
         var servers = targets.Select(t => Resolve(manifest, t)).ToList();
         foreach (var p in protocols) p.Resolve(manifest);
         // Without -p: the WireGuard mode connect uses.
         if (protocols.Count == 0) protocols.Add(ProtocolSpec.Parse($"wg-{ProfileBuilder.WireGuardMode(manifest).Port}"));
+        context.Steps.Step("choosing the device key");
         (session, var key) = await account.KeyAsync(session, o.Device ?? o.Key, ct);
 
         var files = new List<GeneratedFile>();
         var generator = await GeneratorAsync(session, ct);
+        var asked = 0;
         foreach (var server in servers)
             foreach (var p in protocols)
             {
+                context.Steps.Step($"asking AirVPN's config generator for {server} {p.ShortName} ({++asked} of {servers.Count * protocols.Count})");
                 var request = new GeneratorRequest(server, p.GeneratorValue, key.Name, $"AirVPN_{server}_{p.ShortName}{p.FileExtension}", options);
                 try
                 {
