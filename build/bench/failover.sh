@@ -12,21 +12,17 @@
 # The daemon is the published one (build/dist.sh), run in the lab's host stand-in; exits are brought
 # up through its protocol. Prints Markdown (docs/supervision.md holds the last recorded run).
 #
-#   build/bench/failover.sh          RUNS=5 IDLE_EXITS=20 MEASURE_SECONDS=60 by default; BENCH_DIST=dist skips publishing
+#   build/bench/failover.sh          RUNS=5 IDLE_EXITS=20 MEASURE_SECONDS=60 by default; BENCH_DIST=dist (or TUNMUX_BENCH_DIST) skips publishing
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=build/bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 RUNS="${RUNS:-5}"
 IDLE_EXITS="${IDLE_EXITS:-20}"
 MEASURE_SECONDS="${MEASURE_SECONDS:-60}"
-export TUNMUX_LAB_NAME="${TUNMUX_LAB_NAME:-labfo}"
-export TUNMUX_LAB_DIR="${TUNMUX_LAB_DIR:-/tmp/tunmux-$TUNMUX_LAB_NAME}"
-LAB="$ROOT/build/lab/lab.sh"
-HOST_NS="$TUNMUX_LAB_NAME-host"
-URL=http://198.18.100.1/
-
-[[ $EUID -eq 0 ]] || { echo "bench: needs root (uses the lab)" >&2; exit 1; }
-for c in curl wireguard-go wg python3 nsenter; do command -v "$c" >/dev/null || { echo "bench: '$c' not found" >&2; exit 1; }; done
+bench_lab labfo
+bench_needs_root "uses the lab"
+bench_needs_tools curl wireguard-go wg python3 nsenter
 
 WORK="$(mktemp -d /tmp/tunmux-bench-failover.XXXXXX)"
 chmod 755 "$WORK"
@@ -41,8 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# BENCH_DIST: a folder already published by build/dist.sh (skips publishing again).
-if [[ -n "${BENCH_DIST:-}" && -x "${BENCH_DIST}/tunmux" ]]; then
+# BENCH_DIST (or TUNMUX_BENCH_DIST, as rootless.sh reads it): a folder already published by build/dist.sh.
+BENCH_DIST="${BENCH_DIST:-${TUNMUX_BENCH_DIST:-}}"
+if [[ -n "$BENCH_DIST" && -x "$BENCH_DIST/tunmux" ]]; then
     DIST="$BENCH_DIST"
 else
     echo "publishing..." >&2
@@ -86,8 +83,7 @@ up() { # instance socks http profile [alternatives]
     INSTANCES+=("$1")
 }
 down() { call tunnel.down "{\"instance\":\"$1\"}" >/dev/null; INSTANCES=("${INSTANCES[@]/$1}"); }
-through() { nsenter --net="/run/netns/$HOST_NS" curl -s -m "$2" --socks5-hostname "127.0.0.1:$1" "$URL" 2>/dev/null || true; }
-now_ms() { date +%s%3N; }
+through() { in_host curl -s -m "$2" --socks5-hostname "127.0.0.1:$1" "$URL" 2>/dev/null || true; }
 stats() { # values... -> "median min max"
     printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%d %d %d", m, v[1], v[NR] }'
 }
