@@ -73,7 +73,7 @@ internal sealed class ConnectCommand(IVpnProvider provider, TunmuxConfig config,
                 $"a direct connection is already active ({active.Provider} {active.Server}); disconnect it first with 'tunmux disconnect {InstanceNames.Direct}' or use --proxy");
 
         // Proxy exits are rootless or the daemon's, and the output says which and why.
-        _steps.Step("reaching the tunmux daemon");
+        _steps.Step(proxy && (options.Rootless || general.Rootless == "always") ? "preparing a rootless exit" : "reaching the tunmux daemon");
         var choice = proxy ? await RootlessChoice.ChooseAsync(options.Rootless, general, ct) : null;
         await using var daemon = choice is { Rootless: true } ? null : choice?.Daemon ?? await DaemonAccess.ConnectAsync(general, ct);
         // Names and ports in use: the records suffice, checking every instance would cost processes per instance.

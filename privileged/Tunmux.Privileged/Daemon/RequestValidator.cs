@@ -193,7 +193,8 @@ public static partial class RequestValidator
         if (args.File is not { Length: > 1 } file || file[0] != '/' || file.Contains('\0') || Encoding.UTF8.GetByteCount(file) > MaxExecPathBytes
             || file.EndsWith('/'))
             throw Invalid($"file: must be the absolute path of a program (got {Preview(args.File)})");
-        if (args.Arguments is null || args.Arguments.Count > MaxExecArguments) throw Invalid($"arguments: at most {MaxExecArguments}");
+        if (args.Arguments is null) throw Invalid("arguments: required (an empty list when the program takes none)");
+        if (args.Arguments.Count > MaxExecArguments) throw Invalid($"arguments: at most {MaxExecArguments}");
         long total = 0;
         foreach (var a in args.Arguments)
         {
@@ -203,7 +204,8 @@ public static partial class RequestValidator
             total += bytes + 1;
         }
         if (total > MaxExecArgumentBytes) throw Invalid("arguments: at most 512 KiB in all");
-        if (args.Environment is null || args.Environment.Count > ExecEnvironment.MaxVariables)
+        if (args.Environment is null) throw Invalid("environment: required (an empty object for none)");
+        if (args.Environment.Count > ExecEnvironment.MaxVariables)
             throw Invalid($"environment: at most {ExecEnvironment.MaxVariables} variables");
         foreach (var (k, v) in args.Environment)
             if (!ExecEnvironment.IsPassed(k, v))

@@ -55,6 +55,8 @@ public class ExecRequestTests
         ("one argument over 128 KiB", r => r["arguments"] = new JsonArray(new string('a', 128 * 1024 + 1))),
         ("more than 512 KiB of arguments", r => r["arguments"] = new JsonArray([.. Enumerable.Range(0, 5).Select(i => (JsonNode?)JsonValue.Create(new string('a', 120 * 1024)))])),
         ("a null argument", r => r["arguments"] = new JsonArray("a", null)),
+        ("no argument list", r => r.Remove("arguments")),
+        ("no environment", r => r.Remove("environment")),
         ("a library to preload", r => r["environment"] = new JsonObject { ["LD_PRELOAD"] = "/tmp/x.so" }),
         ("a PATH of the caller's", r => r["environment"] = new JsonObject { ["PATH"] = "/tmp/evil:/usr/bin" }),
         ("a locale from a file", r => r["environment"] = new JsonObject { ["LC_ALL"] = "/tmp/locale" }),

@@ -242,13 +242,78 @@ public sealed class RootModeExecTests : LabSession
         AssertOk(owner.Tunmux("disconnect", instance), "disconnect");
     }
 
-    /// <summary>What the daemon's descriptors point at (for a message when one is kept).</summary>
+    [Test]
+    public void A_client_that_breaks_the_exchange_gets_an_error_and_the_daemon_keeps_nothing()
+    {
+        var owner = NewUserSession(_owner!);
+        var instance = Connect(owner, LabName + "-bad", 1);
+        AssertOk(owner.Tunmux("exec", instance, "true"), "first exec");
+        var baseline = DaemonDescriptors();
+
+        // A client of its own, speaking the frames by hand: a byte without descriptors, too few descriptors,
+        // a hang-up right after the first answer, and a program the caller names relatively.
+        const string client = """
+            import functools, json, os, socket, struct, sys
+            print = functools.partial(print, flush=True)
+            path, instance = sys.argv[1], sys.argv[2]
+            def request(s, args):
+                body = json.dumps({"v": 1, "id": 1, "op": "exec", "args": args}).encode()
+                s.sendall(struct.pack(">I", len(body)) + body)
+            def answer(s):
+                head = b""
+                while len(head) < 4:
+                    chunk = s.recv(4 - len(head))
+                    if not chunk: return "closed"
+                    head += chunk
+                (n,) = struct.unpack(">I", head)
+                body = b""
+                while len(body) < n: body += s.recv(n - len(body))
+                return json.loads(body)
+            def start(args):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(20)
+                s.connect(path)
+                request(s, args)
+                return s, answer(s)
+            plain = {"instance": instance, "file": "/usr/bin/true", "arguments": [], "environment": {}}
+            s, ready = start(plain); print("ready", json.dumps(ready.get("result")))
+            s.send(b"F"); print("no-fds", json.dumps(answer(s).get("error", {}).get("code"))); s.close()
+            s, _ = start(plain)
+            socket.send_fds(s, [b"F"], [0, 1]); print("two-fds", json.dumps(answer(s).get("error", {}).get("code"))); s.close()
+            s, _ = start(plain); s.close(); print("hung-up")
+            s, bad = start({"instance": instance, "file": "true", "arguments": [], "environment": {}}); print("relative", json.dumps(bad.get("error", {}).get("code"))); s.close()
+            """;
+        var r = owner.Run("python3", ["-c", client, Path.Combine(RuntimeDir, "ctl.sock"), instance], timeoutMs: 120_000);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.Output, Does.Contain("ready {\"ready\": true}"), r.ToString());
+            Assert.That(r.Output, Does.Contain("no-fds \"bad_frame\""), r.ToString());
+            Assert.That(r.Output, Does.Contain("two-fds \"bad_frame\""), r.ToString());
+            Assert.That(r.Output, Does.Contain("hung-up"), r.ToString());
+            Assert.That(r.Output, Does.Contain("relative \"invalid_argument\""), r.ToString());
+        });
+        AssertOk(owner.Tunmux("exec", instance, "true"), "exec after the broken clients");
+        Assert.That(WaitUntil(() => DaemonDescriptors().Count <= baseline.Count), Is.True,
+            $"the daemon kept descriptors: before [{string.Join(", ", baseline)}], after [{string.Join(", ", DaemonDescriptors())}]");
+        Assert.That(_owner!.Processes(), Is.Empty, "left behind: " + TestUser.Describe(_owner!.Processes()));
+        AssertOk(owner.Tunmux("disconnect", instance), "disconnect");
+    }
+
+    /// <summary>
+    /// What the daemon's descriptors point at (for a message when one is kept), leaving out the runtime's own code
+    /// files, which it maps the first time a path needs them (an exception's stack trace loads a few).
+    /// </summary>
     private List<string> DaemonDescriptors()
     {
         var list = new List<string>();
         foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{_daemon!.Id}/fd"))
         {
-            try { list.Add(Path.GetFileName(fd) + "=" + (new FileInfo(fd).LinkTarget ?? "?")); }
+            try
+            {
+                var target = new FileInfo(fd).LinkTarget ?? "?";
+                if (!target.EndsWith(".dll", StringComparison.Ordinal) && !target.EndsWith(".pdb", StringComparison.Ordinal))
+                    list.Add(Path.GetFileName(fd) + "=" + target);
+            }
             catch (IOException) { }
         }
         return list;
