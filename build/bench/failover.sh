@@ -68,15 +68,16 @@ DAEMON_PID=$!
 for _ in $(seq 200); do [[ -S "$WORK/run/ctl.sock" ]] && break; sleep 0.05; done
 [[ -S "$WORK/run/ctl.sock" ]] || { echo "bench: the daemon did not start (see $WORK/daemon.out)" >&2; exit 1; }
 
-# A fresh client key registered on lab server K at 10.2.K.N; prints a profile.
-NEXT=20
+# A fresh client key registered on lab server K at 10.2.K.N; prints a profile. N is passed in, not
+# counted here: a profile is made inside $(...), a subshell, where a counter's increment is lost, and
+# two exits with one address on a server would see only one of them answered (WireGuard routes an
+# address to one peer).
 profile() {
-    local k="$1" priv pub
-    NEXT=$((NEXT + 1))
+    local k="$1" n="$2" priv pub
     priv="$(wg genkey)"; pub="$(wg pubkey <<<"$priv")"
-    "$LAB" add-peer "$k" "$pub" "10.2.$k.$NEXT" >/dev/null
+    "$LAB" add-peer "$k" "$pub" "10.2.$k.$n" >/dev/null
     printf '{"private_key":"%s","addresses":["10.2.%s.%s/32"],"dns":["10.2.0.1"],"peers":[{"public_key":"%s","endpoint":"198.18.%s.2:51820","allowed_ips":["0.0.0.0/0","::/0"]}]}' \
-        "$priv" "$k" "$NEXT" "$(cat "$TUNMUX_LAB_DIR/keys/server$k.pub")" "$((10 + k))"
+        "$priv" "$k" "$n" "$(cat "$TUNMUX_LAB_DIR/keys/server$k.pub")" "$((10 + k))"
 }
 up() { # instance socks http profile [alternatives]
     call tunnel.up "{\"instance\":\"$1\",\"provider\":\"lab\",\"mode\":\"proxy\",\"backend\":\"auto\",\"proxy\":{\"socks_port\":$2,\"http_port\":$3},\"profile\":$4,\"server\":{\"name\":\"LAB#1\"},\"alternatives\":[${5:-}]}" >/dev/null
@@ -92,7 +93,7 @@ stats() { # values... -> "median min max"
 TIMES=()
 for run in $(seq "$RUNS"); do
     instance="${TUNMUX_LAB_NAME}-f$run"
-    up "$instance" 1080 8118 "$(profile 1)" "{\"server\":{\"name\":\"LAB#2\"},\"profile\":$(profile 2)}"
+    up "$instance" 1080 8118 "$(profile 1 $((10 + run)))" "{\"server\":{\"name\":\"LAB#2\"},\"profile\":$(profile 2 $((10 + run)))}"
     [[ "$(through 1080 5)" == 198.18.11.2 ]] || { echo "bench: run $run: no answer through server 1" >&2; exit 1; }
     "$LAB" stop-server 1
     died=$(now_ms)
@@ -120,7 +121,7 @@ measure() { # prints "cpu_percent rss_mib"
 sleep 5
 read -r IDLE_CPU IDLE_RSS <<<"$(measure)"
 for i in $(seq "$IDLE_EXITS"); do
-    up "${TUNMUX_LAB_NAME}-i$i" $((20000 + i)) $((21000 + i)) "$(profile $((1 + i % 2)))"
+    up "${TUNMUX_LAB_NAME}-i$i" $((20000 + i)) $((21000 + i)) "$(profile $((1 + i % 2)) $((30 + i)))"
 done
 sleep 10
 read -r EXITS_CPU EXITS_RSS <<<"$(measure)"
