@@ -40,8 +40,12 @@ public sealed record SupervisionSettings
     /// </summary>
     public TimeSpan StaleHandshake { get; init; } = TimeSpan.FromSeconds(185);
 
-    /// <summary>How long a forced new handshake (same server, endpoint resolved again) has before failing over.</summary>
-    public TimeSpan RehandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a forced new handshake (same server, endpoint resolved again) has before failing over. Shorter than
+    /// WireGuard's own 5 s retry: by the time it is tried, traffic has gone unanswered for <see cref="TrafficTimeout"/>
+    /// and a probe too, and a live server answers a handshake within one round trip.
+    /// </summary>
+    public TimeSpan RehandshakeTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>How long each alternative server has to complete its handshake during a failover.</summary>
     public TimeSpan FailoverHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
