@@ -84,6 +84,23 @@ public class SupervisorPolicyTests
     }
 
     [Test]
+    public void A_keepalive_is_not_traffic_that_awaits_an_answer()
+    {
+        var p = Policy();
+        for (var i = 0; i <= _settings.QuietChecks; i++) Check(p);
+        for (var s = 0; s < 25; s++)
+        {
+            // A passive keepalive 10 s after the last answer, and a persistent one every few seconds: neither is answered.
+            if (s % 5 == 0) _tx += SupervisorPolicy.KeepaliveBytes;
+            Assert.That(Check(p), Is.InstanceOf<SupervisorAction.Wait>(), $"second {s}");
+            Assert.That(p.Quiet, Is.True, $"second {s}");
+        }
+        _tx += 64;
+        Check(p);
+        Assert.That(p.Quiet, Is.False, "anything larger is a packet with a payload");
+    }
+
+    [Test]
     public void A_late_check_on_a_busy_exit_is_not_dated_back()
     {
         var p = Policy();

@@ -82,6 +82,9 @@ public sealed class SupervisorPolicy
     private bool _confirming;
     private TimeSpan? _retryAt;
     private bool _proxyFailed;
+
+    /// <summary>What one WireGuard keepalive adds to the sent counter: a transport header and an authentication tag, no payload.</summary>
+    public const long KeepaliveBytes = 32;
     private int _quietChecks;
 
     /// <param name="profiles">How many ranked profiles the exit has (1 when the provider gave no alternatives).</param>
@@ -299,7 +302,10 @@ public sealed class SupervisorPolicy
             _quietChecks = 0;
             return false;
         }
-        var sent = s.TxBytes > _tx;
+        // One WireGuard keepalive (an empty transport message, 32 bytes) is not traffic that awaits an answer: the
+        // interface sends one 10 s after it last received data, and every PersistentKeepalive seconds, and neither
+        // is ever answered. Counted as traffic, each would make an idle tunnel look dead and cost it a probe.
+        var sent = s.TxBytes > _tx && s.TxBytes - _tx != KeepaliveBytes;
         _quietChecks = sent || s.RxBytes > _rx ? 0 : _quietChecks + 1;
         if (s.RxBytes > _rx)
         {
