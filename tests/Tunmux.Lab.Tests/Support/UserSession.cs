@@ -61,13 +61,7 @@ public sealed class UserSession(Lab lab, TestUser user, string? daemonRuntimeDir
     }
 
     /// <summary><c>tunmux status --json</c>'s connections.</summary>
-    public IReadOnlyList<JsonElement> Status()
-    {
-        var r = Tunmux("status", "--json");
-        if (!r.Ok) throw new InvalidOperationException("tunmux status --json: " + r);
-        using var doc = JsonDocument.Parse(r.Output);
-        return [.. doc.RootElement.GetProperty("connections").EnumerateArray().Select(e => e.Clone())];
-    }
+    public IReadOnlyList<JsonElement> Status() => StatusJson.Connections(Tunmux("status", "--json"));
 
     public void Dispose()
     {
