@@ -185,4 +185,15 @@ public class ExitSupervisorTests
             Assert.That(handshake, Is.EqualTo(_iface.Handshake));
         });
     }
+
+    [TestCase(0.0, 4.0)]
+    [TestCase(1.0, 3.0)]
+    [TestCase(3.999, 0.001)]
+    [TestCase(4.0, 4.0)]
+    [TestCase(10.5, 1.5)]
+    public void Checks_wake_at_the_next_multiple_of_their_interval_so_exits_share_one_wake_up(double now, double expected)
+    {
+        var wait = ExitSupervisor.UntilNextTick(TimeSpan.FromSeconds(now), TimeSpan.FromSeconds(4));
+        Assert.That(wait.TotalSeconds, Is.EqualTo(expected).Within(1e-6));
+    }
 }

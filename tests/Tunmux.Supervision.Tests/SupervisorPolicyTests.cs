@@ -101,6 +101,52 @@ public class SupervisorPolicyTests
     }
 
     [Test]
+    public void An_idle_exits_own_answered_probe_does_not_end_its_quiet()
+    {
+        var p = Policy();
+        for (var i = 0; i <= _settings.QuietChecks; i++) Check(p);
+        Assert.That(p.Quiet, Is.True);
+        var probed = false;
+        while (!probed)
+        {
+            if (Check(p, _settings.IdleCheckInterval) is SupervisorAction.Probe)
+            {
+                // The query (17 bytes in a padded transport message) and its answer.
+                _tx += 80;
+                _rx += 80;
+                Assert.That(p.OnProbe(_clock.Monotonic, answered: true), Is.InstanceOf<SupervisorAction.Wait>());
+                probed = true;
+            }
+        }
+        Assert.That(Check(p, _settings.IdleCheckInterval), Is.InstanceOf<SupervisorAction.Wait>());
+        Assert.That(p.Quiet, Is.True, "what the probe sent and received is the probe's, not traffic");
+        // Only that one change is the probe's: traffic after it is traffic again, and unanswered it is found.
+        _tx += 100;
+        Check(p, _settings.IdleCheckInterval);
+        Assert.That(p.Quiet, Is.False);
+        var seen = 0;
+        while (Check(p) is SupervisorAction.Wait) seen++;
+        Assert.That(seen, Is.LessThan((int)_settings.TrafficTimeout.TotalSeconds), "unanswered traffic is still found");
+    }
+
+    [Test]
+    public void An_answered_probe_that_confirms_suspect_traffic_does_not_hide_the_next_change()
+    {
+        var p = Policy();
+        Check(p);
+        _tx += 100;
+        SupervisorAction a;
+        do a = Check(p); while (a is SupervisorAction.Wait);
+        Assert.That(a, Is.InstanceOf<SupervisorAction.Probe>());
+        Assert.That(a.Reason, Does.StartWith("traffic sent"));
+        _rx += 80;
+        p.OnProbe(_clock.Monotonic, answered: true);
+        _tx += 100;
+        Check(p);
+        Assert.That(p.Quiet, Is.False, "after a confirming probe, the next change counts as traffic");
+    }
+
+    [Test]
     public void A_late_check_on_a_busy_exit_is_not_dated_back()
     {
         var p = Policy();

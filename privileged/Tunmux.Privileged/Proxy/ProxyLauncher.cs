@@ -37,6 +37,11 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     // serves the same sockets, so clients that connect meanwhile wait in the backlog instead of being refused.
     private readonly Dictionary<string, (HostListeners Listeners, int Socks, int Http)> _kept = new(StringComparer.Ordinal);
 
+    // Each instance's proxy as this launcher started it, with the task that reaps it. Until that task ends the child
+    // runs (and its PID cannot be reused): a supervisor asking every few seconds is answered from memory instead of
+    // the PID file and /proc.
+    private readonly ConcurrentDictionary<string, (int Pid, Task Reaper)> _started = new(StringComparer.Ordinal);
+
     /// <summary>How long the proxy has to report it accepts connections.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -81,6 +86,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
     /// <summary>The instance's proxy PID when that process still runs, else null (never started, exited or killed).</summary>
     public int? RunningPid(string instance)
     {
+        if (_started.TryGetValue(instance, out var child) && !child.Reaper.IsCompleted) return child.Pid;
         var pid = ReadPidFile(instance);
         return pid is { } p && IsAlive(p) ? p : null;
     }
@@ -254,6 +260,7 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
 
     private void Forget(string instance, int pid)
     {
+        _started.TryRemove(instance, out _);
         pids.Unregister(pid);
         File.Delete(paths.ProxyPidFile(instance));
     }
@@ -314,6 +321,8 @@ public sealed partial class ProxyLauncher(PrivilegedPaths paths, ManagedPids pid
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, pid.ToString(CultureInfo.InvariantCulture) + "\n");
         File.Move(tmp, path, overwrite: true);
+        if (Reapers.TryGetValue(pid, out var reaper)) _started[instance] = (pid, reaper);
+        else _started.TryRemove(instance, out _);
     }
 
     private static string? LastLogLine(string path)

@@ -102,7 +102,8 @@ public sealed class ExitSupervisor : IAsyncDisposable
             {
                 // An idle exit is read less often (see SupervisionSettings.IdleCheckInterval); anything else every interval.
                 var quiet = Decide(p => p.Quiet);
-                await _clock.Delay(quiet ? _settings.IdleCheckInterval : _settings.CheckInterval, ct).ConfigureAwait(false);
+                await _clock.Delay(UntilNextTick(_clock.Monotonic, quiet ? _settings.IdleCheckInterval : _settings.CheckInterval), ct)
+                    .ConfigureAwait(false);
                 await CheckAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -117,6 +118,14 @@ public sealed class ExitSupervisor : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// The wait until the next multiple of <paramref name="interval"/> on the monotonic clock (never longer than the
+    /// interval): every exit with the same interval wakes at the same moment, so twenty idle exits cost the daemon one
+    /// wake-up every few seconds instead of twenty spread over them.
+    /// </summary>
+    internal static TimeSpan UntilNextTick(TimeSpan now, TimeSpan interval) =>
+        interval <= TimeSpan.Zero ? interval : interval - TimeSpan.FromTicks(now.Ticks % interval.Ticks);
 
     /// <summary>One check: the proxy, the interface, then whatever the policy asks for. Tests call it step by step.</summary>
     public async Task CheckAsync(CancellationToken ct)

@@ -86,6 +86,9 @@ public sealed class SupervisorPolicy
     /// <summary>What one WireGuard keepalive adds to the sent counter: a transport header and an authentication tag, no payload.</summary>
     public const long KeepaliveBytes = 32;
     private int _quietChecks;
+    // An idle exit's periodic probe was answered: the counters' next change is the probe's own query and answer
+    // (and not traffic), so it neither wakes the exit from quiet nor waits for an answer.
+    private bool _ownProbeTraffic;
 
     /// <param name="profiles">How many ranked profiles the exit has (1 when the provider gave no alternatives).</param>
     /// <param name="current">The profile in use.</param>
@@ -190,6 +193,7 @@ public sealed class SupervisorPolicy
         _lastProbe = mono;
         if (answered == true)
         {
+            _ownProbeTraffic = !_confirming && State == ExitState.Up && _unansweredSince is null;
             Healthy(mono, "probe answered");
             return SupervisorAction.None;
         }
@@ -300,6 +304,15 @@ public sealed class SupervisorPolicy
             _rx = s.RxBytes;
             _tx = s.TxBytes;
             _quietChecks = 0;
+            return false;
+        }
+        if (_ownProbeTraffic)
+        {
+            // What the answered probe sent and received since the last read; the probe already proved the tunnel.
+            _ownProbeTraffic = false;
+            _quietChecks++;
+            _rx = s.RxBytes;
+            _tx = s.TxBytes;
             return false;
         }
         // One WireGuard keepalive (an empty transport message, 32 bytes) is not traffic that awaits an answer: the

@@ -14,6 +14,8 @@ internal sealed class WireGuardReader(Func<TunnelRecord> record, SystemCommands 
 {
     public const string UapiDir = "/var/run/wireguard";
 
+    private static readonly TimeSpan UapiTimeout = TimeSpan.FromSeconds(5);
+
     public async Task<InterfaceSnapshot> ReadAsync(CancellationToken ct)
     {
         var r = record();
@@ -21,7 +23,7 @@ internal sealed class WireGuardReader(Func<TunnelRecord> record, SystemCommands 
         {
             var path = Path.Combine(UapiDir, r.Interface + ".sock");
             if (!File.Exists(path)) throw new InterfaceGoneException($"interface {r.Interface} is gone ({r.DataPlane} no longer runs)");
-            return ParseUapi(await QueryUapiAsync(path, ct).ConfigureAwait(false), r.PeerPublicKey);
+            return ParseUapi(QueryUapi(path), r.PeerPublicKey);
         }
         var ns = r.Namespace;
         if (ns is not null && !commands.Tools.NamespaceExists(ns)) throw new InterfaceGoneException($"namespace {ns} is gone");
@@ -32,35 +34,39 @@ internal sealed class WireGuardReader(Func<TunnelRecord> record, SystemCommands 
         return ParseDump(show.StandardOutput, r.PeerPublicKey);
     }
 
-    private static async Task<string> QueryUapiAsync(string path, CancellationToken ct)
+    /// <summary>
+    /// One <c>get</c> on the control socket, blocking: the userspace process answers a local socket at once, and a
+    /// read without the asynchronous machinery (a readiness registration, a hop back to the thread pool) is what
+    /// an idle exit's check mostly costs. A process that stops answering is given up after the socket timeout.
+    /// </summary>
+    private static string QueryUapi(string path)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        socket.SendTimeout = socket.ReceiveTimeout = (int)UapiTimeout.TotalMilliseconds;
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), timeout.Token).ConfigureAwait(false);
-            await socket.SendAsync("get=1\n\n"u8.ToArray(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            socket.Send("get=1\n\n"u8);
             var text = new StringBuilder();
-            var buffer = new byte[4096];
+            Span<byte> buffer = stackalloc byte[4096];
             while (true)
             {
-                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                var n = socket.Receive(buffer);
                 if (n == 0) break;
-                text.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                text.Append(Encoding.ASCII.GetString(buffer[..n]));
                 // The answer ends with an errno line and an empty line.
                 if (text.Length > 1 && text[^1] == '\n' && text[^2] == '\n') break;
                 if (text.Length > 1 << 20) throw new IOException("the interface's answer is too long");
             }
             return text.ToString();
         }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
+        {
+            throw new IOException($"the interface's control socket {path} did not answer within {UapiTimeout.TotalSeconds:0} s");
+        }
         catch (SocketException e)
         {
             throw new InterfaceGoneException($"cannot reach the interface's control socket {path}: {e.Message}");
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new IOException($"the interface's control socket {path} did not answer within 5 s");
         }
     }
 
