@@ -1,3 +1,4 @@
+using McMaster.NETCore.Plugins;
 using Tunmux.Contracts;
 using Tunmux.Host.Config;
 using Tunmux.Host.Connections;
@@ -98,15 +99,22 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         var word = args[0];
         if (word == "help") return await RunAsync(args.Length > 1 ? [.. args[1..], "--help"] : ["--help"], ct);
         if (word == "connect" && args.Length > 1 && !args[1].StartsWith('-'))
-            return await RunProviderAsync(args[1], ["connect", .. args[2..]], ct);
+        {
+            using var early = Preparing(args[1]);
+            return await RunProviderAsync(args[1], ["connect", .. args[2..]], ct, early);
+        }
 
         if (word == "exec") return await ExecAsync(args[1..], ct);
+
+        // A word naming an installed plugin: its version check starts on the other core now, while this one looks the
+        // word up among the host's verbs (the first reading of CommandLineParser's attributes).
+        using var preparing = Preparing(word);
 
         var verb = VerbModel.Find(HostVerbs.All, word);
         if (verb is null)
         {
             if (_catalog.Find(word) is null) throw new UsageException($"unknown command '{word}'", RootUsage);
-            return await RunProviderAsync(word, args[1..], ct);
+            return await RunProviderAsync(word, args[1..], ct, preparing);
         }
 
         var path = "tunmux " + verb.Name;
@@ -193,7 +201,9 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         return await new ExecCommand(paths, () => LoadConfig().General).RunAsync(words[0], command, ct);
     }
 
-    private async Task<int> RunProviderAsync(string name, string[] args, CancellationToken ct)
+    private PluginPreparation? Preparing(string word) => _catalog.Find(word) is { } candidate ? PluginHost.PrepareAside(candidate) : null;
+
+    private async Task<int> RunProviderAsync(string name, string[] args, CancellationToken ct, PluginPreparation? preparing)
     {
         var candidate = _catalog.Find(name) ?? throw new UsageException($"unknown provider '{name}'", RootUsage);
         var prefix = $"tunmux {name}";
@@ -201,6 +211,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         // Connection bookkeeping is the host's alone: these verbs work even when the plugin is broken.
         if (args.Length > 0 && VerbModel.Find(HostVerbs.Bookkeeping, args[0]) is { } bookkeeping && !ArgWords.WantsHelp(args[1..]))
         {
+            preparing?.Dispose();
             var path = $"{prefix} {bookkeeping.Name}";
             var parsed = VerbParser.Parse(bookkeeping, args[1..], path);
             if (ParseOnly) return Parsed($"{name} {bookkeeping.Name}");
@@ -210,13 +221,16 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         }
 
         if (args.Length > 0 && args[0] == "connect" && !ParseOnly) ProtocolClient.StartWarmUp();
-        // The plugin loads on another core (the metadata check, then McMaster's loader, which reads the
-        // runtime configs) while this one reads config.toml and readies CommandLineParser, which the
-        // command parses with next: independent start-up costs overlap instead of adding up.
-        var loading = Task.Run(() => PluginHost.Load(candidate), ct);
+        // The plugin is made ready on another core (its contracts version checked, then McMaster's load context, which
+        // reads the plugin's deps.json and the runtime configs) while this one reads config.toml and readies
+        // CommandLineParser, which the command parses with next: independent start-up costs overlap instead of
+        // adding up. Nothing of the plugin is loaded before its version passed.
+        using var own = preparing is null ? PluginHost.PrepareAside(candidate) : null;
+        var ready = preparing ?? own!;
+        ready.Proceed();
         var config = LoadConfig();
         VerbParser.WarmUp(args);
-        var plugin = await loading;
+        var plugin = PluginHost.Load(candidate, ready.Result());
         var provider = plugin.Provider;
         // What the command waits for, shown from its first step on (nothing is looked at before).
         var steps = StepLine.ForProcess(console);

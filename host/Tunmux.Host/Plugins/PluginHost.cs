@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using McMaster.NETCore.Plugins;
@@ -28,24 +29,52 @@ public static class PluginHost
 
     public static LoadedPlugin Load(PluginCandidate candidate)
     {
+        CheckPresent(candidate);
+        CheckContractsVersion(candidate);
+        return Load(candidate, Prepare(candidate));
+    }
+
+    /// <summary>Refuses a plugin whose assembly is not where its folder says.</summary>
+    public static void CheckPresent(PluginCandidate candidate)
+    {
         if (!File.Exists(candidate.AssemblyPath))
             throw new PluginLoadException("missing", $"plugin '{candidate.Name}' is broken: {candidate.AssemblyPath} does not exist; reinstall the plugin or remove {candidate.Directory}");
+    }
 
-        CheckContractsVersion(candidate);
-
-        Assembly assembly;
+    /// <summary>
+    /// McMaster's load context for the plugin, built from its <c>.deps.json</c> and the runtime configs; nothing of the
+    /// plugin is loaded yet, so this may run beside <see cref="CheckContractsVersion"/> (a command does it on another core).
+    /// </summary>
+    public static PluginLoader Prepare(PluginCandidate candidate)
+    {
         try
         {
             // Not unloadable: a plugin lives as long as the command that loaded it.
             // Lazily: the shared assemblies' own references join the shared set when first asked for, instead of the
             // whole closure being loaded up front. CommandLineParser targets netstandard2.0, whose facade references
             // about a hundred framework assemblies: loading them all cost more than anything else in a plugin's start.
-            var loader = PluginLoader.CreateFromAssemblyFile(Path.GetFullPath(candidate.AssemblyPath), SharedTypes, config => config.IsLazyLoaded = true);
+            return PluginLoader.CreateFromAssemblyFile(Path.GetFullPath(candidate.AssemblyPath), SharedTypes, config => config.IsLazyLoaded = true);
+        }
+        catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or IOException or InvalidOperationException)
+        {
+            throw Broken(candidate, e);
+        }
+    }
+
+    /// <summary>The checks and <see cref="Prepare"/> on a thread of its own, for a command to do other work meanwhile.</summary>
+    public static PluginPreparation PrepareAside(PluginCandidate candidate) => new(candidate);
+
+    /// <summary>Loads the plugin through its prepared context, once <see cref="CheckContractsVersion"/> passed.</summary>
+    public static LoadedPlugin Load(PluginCandidate candidate, PluginLoader loader)
+    {
+        Assembly assembly;
+        try
+        {
             assembly = loader.LoadDefaultAssembly();
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or IOException or InvalidOperationException)
         {
-            throw new PluginLoadException("broken", $"plugin '{candidate.Name}' is broken: cannot load {candidate.AssemblyPath}: {e.Message}", e);
+            throw Broken(candidate, e);
         }
 
         var attribute = assembly.GetCustomAttribute<TunmuxPluginAttribute>()
@@ -74,6 +103,9 @@ public static class PluginHost
         return new LoadedPlugin(candidate, provider, version);
     }
 
+    private static PluginLoadException Broken(PluginCandidate candidate, Exception e) =>
+        new("broken", $"plugin '{candidate.Name}' is broken: cannot load {candidate.AssemblyPath}: {e.Message}", e);
+
     /// <summary>Refuses a plugin built against another contracts major, without loading it.</summary>
     public static void CheckContractsVersion(PluginCandidate candidate)
     {
@@ -99,5 +131,71 @@ public static class PluginHost
         if (referenced.Major != ContractsVersion.Major)
             throw new PluginLoadException("incompatible",
                 $"plugin '{candidate.Name}' is incompatible: built for plugin API {referenced.Major}.x, this tunmux provides {ContractsVersion.Major}.{ContractsVersion.Minor}; install a build of the plugin for API {ContractsVersion.Major}.x");
+    }
+}
+
+/// <summary>
+/// A plugin made ready on a thread of its own while the command does other work: its contracts version is checked
+/// (its metadata read, nothing of it loaded) at once, and McMaster's load context is built once the command
+/// confirms it needs the plugin (<see cref="Proceed"/>). A command that turns out not to (the host's bookkeeping
+/// verbs) disposes it undecided and nothing more is read. A thread, not a thread-pool task: a command that
+/// otherwise never needs the pool would pay for starting it (a worker and its gate thread) first.
+/// </summary>
+public sealed class PluginPreparation : IDisposable
+{
+    private readonly Thread _thread;
+    private readonly object _gate = new();
+    private bool? _proceed;
+    private PluginLoader? _loader;
+    private ExceptionDispatchInfo? _error;
+
+    internal PluginPreparation(PluginCandidate candidate)
+    {
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                PluginHost.CheckPresent(candidate);
+                PluginHost.CheckContractsVersion(candidate);
+                if (Decided()) _loader = PluginHost.Prepare(candidate);
+            }
+#pragma warning disable CA1031 // handed over to the waiting thread as it was thrown
+            catch (Exception e) { _error = ExceptionDispatchInfo.Capture(e); }
+#pragma warning restore CA1031
+        }) { IsBackground = true, Name = "plugin " + candidate.Name };
+        _thread.Start();
+    }
+
+    /// <summary>The command needs the plugin: build its load context once the version check passed.</summary>
+    public void Proceed() => Decide(true);
+
+    /// <summary>Waits for the context (<see cref="Proceed"/> first); what checking or preparing threw is thrown here.</summary>
+    public PluginLoader Result()
+    {
+        Proceed();
+        _thread.Join();
+        _error?.Throw();
+        return _loader!;
+    }
+
+    /// <summary>Undecided until now: the command did not need the plugin; nothing more is read.</summary>
+    public void Dispose() => Decide(false);
+
+    private void Decide(bool proceed)
+    {
+        lock (_gate)
+        {
+            _proceed ??= proceed;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private bool Decided()
+    {
+        lock (_gate)
+        {
+            while (_proceed is null) Monitor.Wait(_gate);
+            return _proceed.Value;
+        }
     }
 }
