@@ -24,7 +24,11 @@ mv "$out/.proxy/tunmux-proxy" "$out/tunmux-proxy"
 rm -rf "$out/.proxy"
 for csproj in "$root"/plugins/*/*.csproj; do
   name=$(basename "$csproj" .csproj)
+  # ReadyToRun compiles against what the plugin publishes, which leaves out the contracts and CommandLineParser
+  # (the host's copies serve at run time): without them as references, no method of a type that touches them is
+  # compiled and the plugin runs on the JIT. The host's copies, published above, are those references.
   dotnet publish "$csproj" -c "$config" -r "$rid" --self-contained false -p:PublishReadyToRun=true \
+    "-p:PublishReadyToRunCrossgen2ExtraArgs=-r:$out/Tunmux.Contracts.dll%3B-r:$out/CommandLine.dll" \
     -o "$out/plugins/$name" -nologo -v quiet
   # The host provides the contracts and CommandLineParser; a private copy would split the plugin API into two types.
   rm -f "$out/plugins/$name/Tunmux.Contracts.dll" "$out/plugins/$name/CommandLine.dll"
