@@ -113,7 +113,7 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         var verb = VerbModel.Find(HostVerbs.All, word);
         if (verb is null)
         {
-            if (_catalog.Find(word) is null) throw new UsageException($"unknown command '{word}'", RootUsage);
+            if (preparing is null) throw new UsageException($"unknown command '{word}'", RootUsage);
             return await RunProviderAsync(word, args[1..], ct, preparing);
         }
 
@@ -201,17 +201,19 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         return await new ExecCommand(paths, () => LoadConfig().General).RunAsync(words[0], command, ct);
     }
 
+    /// <summary>The installed plugin <paramref name="word"/> names, being made ready; null when there is none.</summary>
     private PluginPreparation? Preparing(string word) => _catalog.Find(word) is { } candidate ? PluginHost.PrepareAside(candidate) : null;
 
     private async Task<int> RunProviderAsync(string name, string[] args, CancellationToken ct, PluginPreparation? preparing)
     {
-        var candidate = _catalog.Find(name) ?? throw new UsageException($"unknown provider '{name}'", RootUsage);
+        if (preparing is null) throw new UsageException($"unknown provider '{name}'", RootUsage);
+        var candidate = preparing.Candidate;
         var prefix = $"tunmux {name}";
 
         // Connection bookkeeping is the host's alone: these verbs work even when the plugin is broken.
         if (args.Length > 0 && VerbModel.Find(HostVerbs.Bookkeeping, args[0]) is { } bookkeeping && !ArgWords.WantsHelp(args[1..]))
         {
-            preparing?.Dispose();
+            preparing.Dispose();
             var path = $"{prefix} {bookkeeping.Name}";
             var parsed = VerbParser.Parse(bookkeeping, args[1..], path);
             if (ParseOnly) return Parsed($"{name} {bookkeeping.Name}");
@@ -225,12 +227,10 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         // reads the plugin's deps.json and the runtime configs) while this one reads config.toml and readies
         // CommandLineParser, which the command parses with next: independent start-up costs overlap instead of
         // adding up. Nothing of the plugin is loaded before its version passed.
-        using var own = preparing is null ? PluginHost.PrepareAside(candidate) : null;
-        var ready = preparing ?? own!;
-        ready.Proceed();
+        preparing.Proceed();
         var config = LoadConfig();
         VerbParser.WarmUp(args);
-        var plugin = PluginHost.Load(candidate, ready.Result());
+        var plugin = PluginHost.Load(candidate, preparing.Result());
         var provider = plugin.Provider;
         // What the command waits for, shown from its first step on (nothing is looked at before).
         var steps = StepLine.ForProcess(console);

@@ -151,6 +151,7 @@ public sealed class PluginPreparation : IDisposable
 
     internal PluginPreparation(PluginCandidate candidate)
     {
+        Candidate = candidate;
         _thread = new Thread(() =>
         {
             try
@@ -165,6 +166,8 @@ public sealed class PluginPreparation : IDisposable
         }) { IsBackground = true, Name = "plugin " + candidate.Name };
         _thread.Start();
     }
+
+    public PluginCandidate Candidate { get; }
 
     /// <summary>The command needs the plugin: build its load context once the version check passed.</summary>
     public void Proceed() => Decide(true);
