@@ -65,8 +65,8 @@ public sealed class AirVpnTests : ProviderLab
         var castor = status.Single(s => s.GetProperty("instance").GetString() == "castor");
         var pollux = status.Single(s => s.GetProperty("instance").GetString() == "pollux");
 
-        Assert.That(tm.Curl("--socks5-hostname", $"127.0.0.1:{castor.GetProperty("socks_port").GetInt32()}", "http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(1)));
-        Assert.That(tm.Curl("-x", $"http://127.0.0.1:{pollux.GetProperty("http_port").GetInt32()}", "http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(2)));
+        Assert.That(tm.Curl("--socks5-hostname", $"127.0.0.1:{castor.GetProperty("socks_port").GetInt32()}", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Curl("-x", $"http://127.0.0.1:{pollux.GetProperty("http_port").GetInt32()}", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)));
         Assert.That(tm.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.HostAddress));
         Assert.That(tm.NetworkSnapshot(), Is.EqualTo(before));
 

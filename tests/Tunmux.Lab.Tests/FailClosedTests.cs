@@ -24,7 +24,6 @@ public sealed class FailClosedTests : ProviderLab
     private const string FastSupervision =
         "health_check_interval_ms = 250\nhealth_idle_check_interval_ms = 250\nhealth_traffic_timeout_ms = 1500\nhealth_idle_probe_ms = 2000\nhealth_rehandshake_timeout_ms = 1500\n";
 
-    private const string WhoamiName = "http://whoami.lab/";
 
     private LeakPaths _leaks = null!;
     private MachineSnapshot _machine = null!;
@@ -66,7 +65,7 @@ public sealed class FailClosedTests : ProviderLab
         Assert.Multiple(() =>
         {
             Assert.That(_leaks.Fetch(Lab.WhoamiUrl), Is.EqualTo(Lab.ExitAddress(2)), "by address, through the tunnel");
-            Assert.That(_leaks.Fetch(WhoamiName), Is.EqualTo(Lab.ExitAddress(2)), "by name, through the tunnel's DNS");
+            Assert.That(_leaks.Fetch(Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)), "by name, through the tunnel's DNS");
             Assert.That(_leaks.Fetch(Lab.WhoamiUrl, "--interface", "eth0"), Does.StartWith("error"), "the ordinary link is closed");
             Assert.That(Nft(), Does.Contain("table inet tunmux"));
             Assert.That(tm.Tunmux("status").Output, Does.Contain("Kill switch: on: nothing leaves outside the tunnel."));
@@ -86,7 +85,7 @@ public sealed class FailClosedTests : ProviderLab
         Assert.Multiple(() =>
         {
             Assert.That(_leaks.Fetch(Lab.WhoamiUrl), Does.StartWith("error"), "by address");
-            Assert.That(_leaks.Fetch(WhoamiName), Does.StartWith("error"), "by name");
+            Assert.That(_leaks.Fetch(Lab.WhoamiByName), Does.StartWith("error"), "by name");
             Assert.That(_leaks.Dig(LeakPaths.LanResolver), Does.StartWith("error"), "the LAN's resolver");
             Assert.That(_leaks.Whoami6(), Does.StartWith("error"), "IPv6");
         });
@@ -272,7 +271,7 @@ public sealed class FailClosedTests : ProviderLab
             while (seen[^1] != next && clock.Elapsed < TimeSpan.FromSeconds(45))
             {
                 seen.Add(_leaks.Fetch(Lab.WhoamiUrl, "-m", "1"));
-                seen.Add(_leaks.Fetch(WhoamiName, "-m", "1"));
+                seen.Add(_leaks.Fetch(Lab.WhoamiByName, "-m", "1"));
                 Thread.Sleep(200);
             }
             TestContext.Out.WriteLine($"failover seen after {clock.Elapsed.TotalSeconds:0.0} s; answers: {string.Join(" | ", seen)}");
@@ -295,7 +294,7 @@ public sealed class FailClosedTests : ProviderLab
                 Assert.That(_leaks.Dig(LeakPaths.LanResolver), Does.StartWith("error"), "and DNS outside the tunnel");
             });
             _leaks.ResetCounter();
-            Assert.That(_leaks.Fetch(WhoamiName), Is.EqualTo(next), "by name, through the new server's DNS");
+            Assert.That(_leaks.Fetch(Lab.WhoamiByName), Is.EqualTo(next), "by name, through the new server's DNS");
             Assert.That(_leaks.Leaked(), Is.Zero);
         }
         finally

@@ -131,8 +131,8 @@ public sealed class MullvadIvpnTests : ProviderLab
         {
             var row = status.Single(s => s.GetProperty("provider").GetString() == provider);
             return kind == "socks"
-                ? tm.Curl("--socks5-hostname", $"127.0.0.1:{row.GetProperty("socks_port").GetInt32()}", "http://whoami.lab/")
-                : tm.Curl("-x", $"http://127.0.0.1:{row.GetProperty("http_port").GetInt32()}", "http://whoami.lab/");
+                ? tm.Curl("--socks5-hostname", $"127.0.0.1:{row.GetProperty("socks_port").GetInt32()}", Lab.WhoamiByName)
+                : tm.Curl("-x", $"http://127.0.0.1:{row.GetProperty("http_port").GetInt32()}", Lab.WhoamiByName);
         }
         Assert.That(Through("proton", "socks"), Is.EqualTo(Lab.ExitAddress(1)));
         Assert.That(Through("mullvad", "socks"), Is.EqualTo(Lab.ExitAddress(2)), "names resolve through Mullvad's gateway DNS");
@@ -158,7 +158,7 @@ public sealed class MullvadIvpnTests : ProviderLab
 
         AssertOk(tm.Tunmux(provider, "connect", provider == "mullvad" ? MullvadRelay : IvpnHost), provider + " direct connect");
         Assert.That(tm.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.ExitAddress(server)));
-        Assert.That(tm.Curl("http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(server)), "names resolve through the provider's DNS in the tunnel");
+        Assert.That(tm.Curl(Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(server)), "names resolve through the provider's DNS in the tunnel");
 
         AssertOk(tm.Tunmux("disconnect"), "disconnect");
         Assert.That(tm.NetworkSnapshot(), Is.EqualTo(before));

@@ -53,7 +53,7 @@ public sealed class ProgressTests : LabSession
             Assert.That(doc.RootElement.GetProperty("socks_port").GetInt32(), Is.EqualTo(1080));
             Assert.That(doc.RootElement.GetProperty("http_port").GetInt32(), Is.EqualTo(8118));
         });
-        Assert.That(tm.Curl("--socks5-hostname", "127.0.0.1:1080", "http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Curl("--socks5-hostname", "127.0.0.1:1080", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
         AssertOk(tm.Tunmux("disconnect", "--all"), "disconnect");
     }
 

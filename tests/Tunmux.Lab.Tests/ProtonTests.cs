@@ -45,8 +45,8 @@ public sealed partial class ProtonTests : ProviderLab
         var nl = status.Single(s => s.GetProperty("instance").GetString() == Instance(ServerName("NL#1")));
         var de = status.Single(s => s.GetProperty("instance").GetString() == Instance(ServerName("DE#1")));
 
-        Assert.That(tm.Curl("--socks5-hostname", $"127.0.0.1:{nl.GetProperty("socks_port").GetInt32()}", "http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(1)));
-        Assert.That(tm.Curl("-x", $"http://127.0.0.1:{de.GetProperty("http_port").GetInt32()}", "http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(2)));
+        Assert.That(tm.Curl("--socks5-hostname", $"127.0.0.1:{nl.GetProperty("socks_port").GetInt32()}", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Curl("-x", $"http://127.0.0.1:{de.GetProperty("http_port").GetInt32()}", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)));
         Assert.That(tm.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.HostAddress));
         Assert.That(tm.NetworkSnapshot(), Is.EqualTo(before));
 
@@ -65,7 +65,7 @@ public sealed partial class ProtonTests : ProviderLab
 
         AssertOk(tm.Tunmux("proton", "connect", "--country", "DE"), "proton direct connect");
         Assert.That(tm.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.ExitAddress(2)));
-        Assert.That(tm.Curl("http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(2)), "names resolve through the VPN's DNS (10.2.0.1)");
+        Assert.That(tm.Curl(Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)), "names resolve through the VPN's DNS (10.2.0.1)");
 
         AssertOk(tm.Tunmux("disconnect"), "disconnect");
         Assert.That(tm.NetworkSnapshot(), Is.EqualTo(before));

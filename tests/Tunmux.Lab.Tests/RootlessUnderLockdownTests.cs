@@ -70,7 +70,7 @@ public sealed class RootlessUnderLockdownTests : LabSession
         {
             Assert.That(up.Output, Does.Contain("backend rootless"));
             Assert.That(Ruleset(), Does.Contain(hole), "the user's pasta, to the exit's server");
-            Assert.That(user.Curl("--socks5-hostname", "127.0.0.1:1080", "http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(1)),
+            Assert.That(user.Curl("--socks5-hostname", "127.0.0.1:1080", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)),
                 "the exit works through its own tunnel");
             Assert.That(user.Curl("-m", "3", Lab.WhoamiUrl), Does.StartWith("error"), "the user's traffic outside the exit stays blocked");
             Assert.That(root.Curl("-m", "3", Lab.WhoamiUrl), Does.StartWith("error"), "and everyone else's");

@@ -10,7 +10,6 @@ public sealed class WgConfTests : LabSession
 {
     protected override string LabName => "tbe2ewg";
 
-    private const string WhoamiName = "http://whoami.lab/";
 
     [Test]
     public void Two_proxy_exits_side_by_side_then_a_dead_proxy_is_stale_and_still_cleaned_up()
@@ -37,10 +36,10 @@ public sealed class WgConfTests : LabSession
         Assert.That(second.GetProperty("http_port").GetInt32(), Is.EqualTo(8119));
 
         // Names resolve through each tunnel's DNS; the host stand-in itself does not know them.
-        Assert.That(tm.Curl("--socks5-hostname", "127.0.0.1:1080", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
-        Assert.That(tm.Curl("-x", "http://127.0.0.1:8119", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)));
-        Assert.That(tm.Curl("-x", $"http://127.0.0.1:{first.GetProperty("http_port").GetInt32()}", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
-        Assert.That(tm.Curl("--socks5-hostname", $"127.0.0.1:{second.GetProperty("socks_port").GetInt32()}", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)));
+        Assert.That(tm.Curl("--socks5-hostname", "127.0.0.1:1080", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Curl("-x", "http://127.0.0.1:8119", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)));
+        Assert.That(tm.Curl("-x", $"http://127.0.0.1:{first.GetProperty("http_port").GetInt32()}", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Curl("--socks5-hostname", $"127.0.0.1:{second.GetProperty("socks_port").GetInt32()}", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)));
         var resolve = tm.Exec("timeout", ["5", "getent", "hosts", "whoami.lab"]);
         Assert.That(resolve.ExitCode, Is.Not.Zero, "whoami.lab must not resolve on the host itself: " + resolve);
         Assert.That(tm.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.HostAddress), "the host's own traffic bypasses the tunnels");
@@ -57,7 +56,7 @@ public sealed class WgConfTests : LabSession
 
         AssertOk(tm.Tunmux("disconnect", LabName + "-one"), "disconnect of the stale instance");
         Assert.That(InstanceNamespaces(), Is.EqualTo(new[] { "tunmux_" + LabName + "-two" }));
-        Assert.That(tm.Curl("-x", "http://127.0.0.1:8119", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)), "the other exit keeps working");
+        Assert.That(tm.Curl("-x", "http://127.0.0.1:8119", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)), "the other exit keeps working");
 
         AssertOk(tm.Tunmux("disconnect", "--all"), "disconnect --all");
         Assert.That(InstanceNamespaces(), Is.Empty);
@@ -73,11 +72,11 @@ public sealed class WgConfTests : LabSession
         var conf = WriteClientConf(tm, 1, LabName + "-auth");
         AssertOk(tm.Tunmux("wgconf", "connect", "--proxy", "--proxy-user", "alice", "--file", conf), "connect with --proxy-user");
 
-        Assert.That(tm.Curl("--socks5-hostname", "alice:lab-proxy-secret@127.0.0.1:1080", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
-        Assert.That(tm.Curl("-x", "http://alice:lab-proxy-secret@127.0.0.1:8118", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
-        Assert.That(tm.Exec("curl", ["-s", "-m", "5", "--socks5-hostname", "127.0.0.1:1080", WhoamiName]).ExitCode, Is.Not.Zero, "no credentials, no service");
-        Assert.That(tm.Exec("curl", ["-s", "-m", "5", "--socks5-hostname", "alice:wrong@127.0.0.1:1080", WhoamiName]).ExitCode, Is.Not.Zero, "wrong password");
-        Assert.That(tm.Exec("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", "-x", "http://127.0.0.1:8118", WhoamiName]).Output.Trim(), Is.EqualTo("407"));
+        Assert.That(tm.Curl("--socks5-hostname", "alice:lab-proxy-secret@127.0.0.1:1080", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Curl("-x", "http://alice:lab-proxy-secret@127.0.0.1:8118", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(tm.Exec("curl", ["-s", "-m", "5", "--socks5-hostname", "127.0.0.1:1080", Lab.WhoamiByName]).ExitCode, Is.Not.Zero, "no credentials, no service");
+        Assert.That(tm.Exec("curl", ["-s", "-m", "5", "--socks5-hostname", "alice:wrong@127.0.0.1:1080", Lab.WhoamiByName]).ExitCode, Is.Not.Zero, "wrong password");
+        Assert.That(tm.Exec("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", "-x", "http://127.0.0.1:8118", Lab.WhoamiByName]).Output.Trim(), Is.EqualTo("407"));
         foreach (var log in Directory.EnumerateFiles(tm.StateDir, "*.log", SearchOption.AllDirectories))
             Assert.That(File.ReadAllText(log), Does.Not.Contain("lab-proxy-secret"), log);
 
@@ -124,7 +123,7 @@ public sealed class WgConfTests : LabSession
         var resolv = tm.Exec("cat", [resolvConfPath]);
         Assert.That(resolv.Output, Does.Contain("nameserver " + Lab.DnsIp));
         Assert.That(resolv.Output, Does.Not.Contain("198.18.1.1"));
-        Assert.That(tm.Curl(WhoamiName), Is.EqualTo(Lab.ExitAddress(1)), "names resolve through the VPN's DNS");
+        Assert.That(tm.Curl(Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)), "names resolve through the VPN's DNS");
 
         var second = tm.Tunmux("wgconf", "connect", "--file", two);
         Assert.That(second.ExitCode, Is.Not.Zero, second.ToString());

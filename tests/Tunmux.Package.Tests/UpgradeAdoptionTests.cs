@@ -16,7 +16,6 @@ namespace Tunmux.Package.Tests;
 [NonParallelizable]
 public sealed class UpgradeAdoptionTests
 {
-    private const string Whoami = "http://whoami.lab/";
     private Lab? _lab;
     private ThrowawayRoot? _root;
     private string _deb = "";
@@ -88,11 +87,11 @@ public sealed class UpgradeAdoptionTests
             echo "=== status"
             tunmux status --json
             echo "=== one"
-            curl -sS -m 8 --socks5-hostname 127.0.0.1:1080 {{Whoami}}; echo
-            curl -sS -m 8 -x http://127.0.0.1:8118 {{Whoami}}; echo
+            curl -sS -m 8 --socks5-hostname 127.0.0.1:1080 {{Lab.WhoamiByName}}; echo
+            curl -sS -m 8 -x http://127.0.0.1:8118 {{Lab.WhoamiByName}}; echo
             echo "=== two"
-            curl -sS -m 8 --socks5-hostname 127.0.0.1:1081 {{Whoami}}; echo
-            curl -sS -m 8 -x http://127.0.0.1:8119 {{Whoami}}; echo
+            curl -sS -m 8 --socks5-hostname 127.0.0.1:1081 {{Lab.WhoamiByName}}; echo
+            curl -sS -m 8 -x http://127.0.0.1:8119 {{Lab.WhoamiByName}}; echo
             echo "=== disconnect"
             tunmux disconnect --all; echo "exit=$?"
             echo "=== left"

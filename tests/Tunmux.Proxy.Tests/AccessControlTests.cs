@@ -18,7 +18,7 @@ namespace Tunmux.Proxy.Tests;
 [NonParallelizable]
 public sealed class AccessControlTests
 {
-    private static readonly string User = "tmxu" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
+    private static readonly string User = "tmxu" + Tunmux.TestSupport.Users.LocalUsers.NewSuffix();
     private uint _uid;
     private bool _created;
 

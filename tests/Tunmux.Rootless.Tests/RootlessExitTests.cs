@@ -14,7 +14,6 @@ namespace Tunmux.Rootless.Tests;
 [NonParallelizable]
 public sealed class RootlessExitTests : LabFixture
 {
-    private const string WhoamiName = "http://whoami.lab/";
     private RootlessDriver _user = null!;
     private readonly List<string> _instances = [];
 
@@ -66,10 +65,10 @@ public sealed class RootlessExitTests : LabFixture
         // SOCKS5 and HTTP of each exit, names resolved through each tunnel's DNS (the host stand-in knows no whoami.lab).
         Assert.Multiple(() =>
         {
-            Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1080", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
-            Assert.That(_user.Curl("-x", "http://127.0.0.1:8118", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
-            Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1081", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)));
-            Assert.That(_user.Curl("-x", "http://127.0.0.1:8119", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)));
+            Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1080", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
+            Assert.That(_user.Curl("-x", "http://127.0.0.1:8118", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
+            Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1081", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)));
+            Assert.That(_user.Curl("-x", "http://127.0.0.1:8119", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)));
             Assert.That(_user.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.HostAddress), "the host's own traffic bypasses the exits");
             Assert.That(_user.AsUser("getent", ["hosts", "whoami.lab"]).ExitCode, Is.Not.Zero, "the host itself does not know the lab's names");
         });
@@ -77,8 +76,8 @@ public sealed class RootlessExitTests : LabFixture
         // A program inside each exit, as the user, sees the exit's address, resolves through the tunnel, and cannot change the exit.
         Assert.Multiple(() =>
         {
-            Assert.That(_user.Exec(a, "curl", "-sS", "-m", "8", WhoamiName).Output.Trim(), Is.EqualTo(Lab.ExitAddress(1)));
-            Assert.That(_user.Exec(b, "curl", "-sS", "-m", "8", WhoamiName).Output.Trim(), Is.EqualTo(Lab.ExitAddress(2)));
+            Assert.That(_user.Exec(a, "curl", "-sS", "-m", "8", Lab.WhoamiByName).Output.Trim(), Is.EqualTo(Lab.ExitAddress(1)));
+            Assert.That(_user.Exec(b, "curl", "-sS", "-m", "8", Lab.WhoamiByName).Output.Trim(), Is.EqualTo(Lab.ExitAddress(2)));
             Assert.That(_user.Exec(a, "id", "-u").Output.Trim(), Is.EqualTo(_user.User.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             Assert.That(_user.Exec(a, "cat", "/etc/resolv.conf").Output, Does.Contain("nameserver 10.2.0.1"));
             Assert.That(_user.Exec(a, "ip", "route", "del", "default").ExitCode, Is.Not.Zero, "a program inside holds no capability over the exit");
@@ -90,7 +89,7 @@ public sealed class RootlessExitTests : LabFixture
         Assert.That(HostSnapshot(), Is.EqualTo(before), "routes, rules, addresses and resolv.conf of the host stand-in");
 
         Assert.That(_user.Down(a), Is.True);
-        Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1081", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)), "the other exit keeps working");
+        Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1081", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)), "the other exit keeps working");
         Assert.That(_user.Down(b), Is.True);
         Assert.That(_user.Down(a), Is.False, "down is idempotent");
 
@@ -110,7 +109,7 @@ public sealed class RootlessExitTests : LabFixture
         var pasta = _user.User.Processes().Single(p => ProcessName(p).StartsWith("passt", StringComparison.Ordinal) || ProcessName(p) == "pasta");
         Lab.Check(Lab.Run("kill", ["-9", pasta.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
         WaitUntil(() => _user.Problems(a).Contains("pasta not running"));
-        Assert.That(_user.Curl("-x", "http://127.0.0.1:8120", "-o", "/dev/null", "-w", "%{http_code}", WhoamiName), Does.Not.Contain(Lab.ExitAddress(1)));
+        Assert.That(_user.Curl("-x", "http://127.0.0.1:8120", "-o", "/dev/null", "-w", "%{http_code}", Lab.WhoamiByName), Does.Not.Contain(Lab.ExitAddress(1)));
 
         // The proxy dies too.
         Lab.Check(Lab.Run("kill", ["-9", info.ProxyPid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
@@ -128,7 +127,7 @@ public sealed class RootlessExitTests : LabFixture
         var a = Instance("rs");
         var info = _user.Up(RootlessDriver.Args(Lab.NewClient(2), a, 1083, 8121), "--without", "pasta");
         Assert.That(info.BackendReason, Does.Contain("slirp4netns"));
-        Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1083", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)));
+        Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1083", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)));
         Assert.That(_user.Exec(a, "ip", "route").Output, Does.Not.Contain("10.0.2.0/24"), "only the endpoint leaves through the outside link");
         Assert.That(_user.Down(a), Is.True);
         AssertNothingLeft();
@@ -139,7 +138,7 @@ public sealed class RootlessExitTests : LabFixture
     {
         var a = Instance("rp");
         _user.Up(RootlessDriver.Args(Lab.NewClient(1), a, 1084, 8122), "--private-run");
-        Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1084", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
+        Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1084", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
         var listing = _user.Exec(a, "sh", "-c", "ls /run/wireguard; ls -d /run/user /run/netns 2>/dev/null; wg show all latest-handshakes | wc -l");
         Assert.That(listing.Output, Does.Contain(Tunmux.Privileged.Naming.InstanceNames.Interface(a) + ".sock"));
         Assert.That(listing.Output, Does.Contain("/run/netns"), "the host's /run entries are still there inside");
@@ -160,7 +159,7 @@ public sealed class RootlessExitTests : LabFixture
             Assert.That(r.Error, Does.Contain("everything was rolled back").And.Contain("injected failure"), r.ToString());
             Assert.That(r.Error.Trim().Split('\n'), Has.Length.EqualTo(1), "one line");
             AssertNothingLeft();
-            Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1085", WhoamiName), Does.StartWith("error:"), "no proxy left on its port");
+            Assert.That(_user.Curl("--socks5-hostname", "127.0.0.1:1085", Lab.WhoamiByName), Does.StartWith("error:"), "no proxy left on its port");
         }
     }
 

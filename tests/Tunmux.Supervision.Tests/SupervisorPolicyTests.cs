@@ -24,6 +24,14 @@ public class SupervisorPolicyTests
     private SupervisorPolicy Policy(int profiles = 1, SupervisionSettings? settings = null) =>
         new(settings ?? _settings, profiles, 0, _clock.Monotonic);
 
+    /// <summary>A policy whose exit has stood still for one check more than it takes to count as quiet.</summary>
+    private SupervisorPolicy QuietPolicy()
+    {
+        var p = Policy();
+        for (var i = 0; i <= _settings.QuietChecks; i++) Check(p);
+        return p;
+    }
+
     private SupervisorAction Check(SupervisorPolicy p, TimeSpan? after = null)
     {
         _clock.Advance(after ?? Second);
@@ -69,8 +77,7 @@ public class SupervisorPolicyTests
     [Test]
     public void Traffic_first_seen_after_an_idle_wait_is_dated_back_so_a_dead_server_is_found_as_soon_as_on_a_busy_exit()
     {
-        var p = Policy();
-        for (var i = 0; i <= _settings.QuietChecks; i++) Check(p);
+        var p = QuietPolicy();
         Assert.That(p.Quiet, Is.True);
         // The traffic may have begun right after the previous read, IdleCheckInterval - CheckInterval before this one.
         _tx += 100;
@@ -86,8 +93,7 @@ public class SupervisorPolicyTests
     [Test]
     public void A_keepalive_is_not_traffic_that_awaits_an_answer()
     {
-        var p = Policy();
-        for (var i = 0; i <= _settings.QuietChecks; i++) Check(p);
+        var p = QuietPolicy();
         for (var s = 0; s < 25; s++)
         {
             // A passive keepalive 10 s after the last answer, and a persistent one every few seconds: neither is answered.
@@ -103,21 +109,13 @@ public class SupervisorPolicyTests
     [Test]
     public void An_idle_exits_own_answered_probe_does_not_end_its_quiet()
     {
-        var p = Policy();
-        for (var i = 0; i <= _settings.QuietChecks; i++) Check(p);
+        var p = QuietPolicy();
         Assert.That(p.Quiet, Is.True);
-        var probed = false;
-        while (!probed)
-        {
-            if (Check(p, _settings.IdleCheckInterval) is SupervisorAction.Probe)
-            {
-                // The query (17 bytes in a padded transport message) and its answer.
-                _tx += 80;
-                _rx += 80;
-                Assert.That(p.OnProbe(_clock.Monotonic, answered: true), Is.InstanceOf<SupervisorAction.Wait>());
-                probed = true;
-            }
-        }
+        while (Check(p, _settings.IdleCheckInterval) is not SupervisorAction.Probe) { }
+        // The query (17 bytes in a padded transport message) and its answer.
+        _tx += 80;
+        _rx += 80;
+        Assert.That(p.OnProbe(_clock.Monotonic, answered: true), Is.InstanceOf<SupervisorAction.Wait>());
         Assert.That(Check(p, _settings.IdleCheckInterval), Is.InstanceOf<SupervisorAction.Wait>());
         Assert.That(p.Quiet, Is.True, "what the probe sent and received is the probe's, not traffic");
         // Only that one change is the probe's: traffic after it is traffic again, and unanswered it is found.

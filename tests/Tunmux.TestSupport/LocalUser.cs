@@ -29,7 +29,7 @@ public sealed class LocalUser : IDisposable
         Requires.Root("creates a local user and group");
         foreach (var tool in new[] { "useradd", "userdel", "groupadd", "groupdel", "setpriv" })
             if (Requires.Which(tool) is null && !File.Exists("/usr/sbin/" + tool)) Assert.Ignore($"needs '{tool}' to create a test user");
-        var suffix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
+        var suffix = LocalUsers.NewSuffix();
         var name = prefix + suffix;
         var group = name + "g";
         UserAdmin.Run("groupadd", group);

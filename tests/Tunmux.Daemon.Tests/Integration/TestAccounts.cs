@@ -12,7 +12,7 @@ namespace Tunmux.Daemon.Tests.Integration;
 [SetUpFixture]
 public sealed class TestAccounts
 {
-    private static readonly string Suffix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
+    private static readonly string Suffix = LocalUsers.NewSuffix();
 
     public static string Group { get; } = "tmxg" + Suffix;
     public static string Member { get; } = "tmxm" + Suffix;

@@ -21,8 +21,7 @@ public sealed class RootModeExecTests : LabSession
 {
     protected override string LabName => "tbrmexec";
 
-    private const string WhoamiName = "http://whoami.lab/";
-    private static readonly string Suffix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
+    private static readonly string Suffix = LocalUsers.NewSuffix();
     private readonly string _group = "tmxe" + Suffix;
     private TestUser? _owner;
     private TestUser? _other;
@@ -118,7 +117,7 @@ public sealed class RootModeExecTests : LabSession
             Assert.That(owner.Tunmux("exec", instance, "id", "-g").Output.Trim(), Is.EqualTo(_owner!.Gid.ToString(CultureInfo.InvariantCulture)), "the caller's gid");
             Assert.That(owner.Tunmux("exec", instance, "id", "-G").Output.Trim().Split(' '), Does.Contain(groupId), "the caller's groups");
 
-            var curl = owner.Tunmux("exec", instance, "curl", "-sS", "-m", "8", WhoamiName);
+            var curl = owner.Tunmux("exec", instance, "curl", "-sS", "-m", "8", Lab.WhoamiByName);
             Assert.That(curl.Output.Trim(), Is.EqualTo(Lab.ExitAddress(1)), "traffic and DNS through the exit: " + curl);
             Assert.That(owner.Tunmux("exec", instance, "cat", "/etc/resolv.conf").Output, Does.Contain("nameserver " + Lab.DnsIp), "the exit's resolv.conf");
 
@@ -193,7 +192,7 @@ public sealed class RootModeExecTests : LabSession
             sys.stdout.write(out.decode(errors="replace") + "\nEXIT=%d\n" % os.waitstatus_to_exitcode(status))
             """;
         var r = owner.Run("python3", ["-c", harness, Dist.Executable, "exec", instance, "sh", "-c",
-            "tty; stty size; curl -sS -m 8 " + WhoamiName + "; echo; trap 'echo got-INT; exit 3' INT; echo ready; while :; do sleep 0.1; done"], timeoutMs: 60_000);
+            "tty; stty size; curl -sS -m 8 " + Lab.WhoamiByName + "; echo; trap 'echo got-INT; exit 3' INT; echo ready; while :; do sleep 0.1; done"], timeoutMs: 60_000);
         Assert.Multiple(() =>
         {
             Assert.That(r.Output, Does.Contain("/dev/pts/"), r.ToString());

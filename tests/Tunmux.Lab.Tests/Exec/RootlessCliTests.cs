@@ -18,8 +18,7 @@ public sealed class RootlessCliTests : LabSession
 {
     protected override string LabName => "tbrlcli";
 
-    private const string WhoamiName = "http://whoami.lab/";
-    private static readonly string Suffix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
+    private static readonly string Suffix = LocalUsers.NewSuffix();
     private TestUser? _user;
     private IDisposable? _tun;
 
@@ -77,8 +76,8 @@ public sealed class RootlessCliTests : LabSession
 
         Assert.Multiple(() =>
         {
-            Assert.That(tm.Curl("--socks5-hostname", $"127.0.0.1:{socksA}", WhoamiName), Is.EqualTo(Lab.ExitAddress(1)));
-            Assert.That(tm.Curl("-x", $"http://127.0.0.1:{httpB}", WhoamiName), Is.EqualTo(Lab.ExitAddress(2)));
+            Assert.That(tm.Curl("--socks5-hostname", $"127.0.0.1:{socksA}", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)));
+            Assert.That(tm.Curl("-x", $"http://127.0.0.1:{httpB}", Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(2)));
             Assert.That(tm.Curl(Lab.WhoamiUrl), Is.EqualTo(Lab.HostAddress), "the host's own traffic bypasses the exits");
         });
 
@@ -87,10 +86,10 @@ public sealed class RootlessCliTests : LabSession
         var uid = _user!.Uid.ToString(CultureInfo.InvariantCulture);
         Assert.Multiple(() =>
         {
-            var curl = tm.Tunmux("exec", LabName + "-one", "curl", "-v", "-sS", "-m", "8", WhoamiName);
+            var curl = tm.Tunmux("exec", LabName + "-one", "curl", "-v", "-sS", "-m", "8", Lab.WhoamiByName);
             Assert.That(curl.Output.Trim(), Is.EqualTo(Lab.ExitAddress(1)), curl.ToString());
             Assert.That(curl.Error, Does.Contain("> GET / HTTP/1.1"), "-v reached curl");
-            Assert.That(tm.Tunmux("exec", LabName + "-two", "--", "curl", "-sS", "-m", "8", WhoamiName).Output.Trim(), Is.EqualTo(Lab.ExitAddress(2)));
+            Assert.That(tm.Tunmux("exec", LabName + "-two", "--", "curl", "-sS", "-m", "8", Lab.WhoamiByName).Output.Trim(), Is.EqualTo(Lab.ExitAddress(2)));
             Assert.That(tm.Tunmux("exec", LabName + "-one", "id", "-u").Output.Trim(), Is.EqualTo(uid));
             Assert.That(tm.Tunmux("exec", LabName + "-one", "sh", "-c", "exit 7").ExitCode, Is.EqualTo(7), "exit code");
             Assert.That(tm.Tunmux("exec", LabName + "-one", "sh", "-c", "kill -TERM $$").ExitCode, Is.EqualTo(128 + 15), "a signal comes back as 128+N");

@@ -69,7 +69,7 @@ public sealed class KillSwitchTests : LabFixture
         Assert.Multiple(() =>
         {
             Assert.That(Lab.Whoami(Dhost), Is.EqualTo(Lab.ExitAddress(1)), "by address, through the tunnel");
-            Assert.That(Lab.Whoami(Dhost, "http://whoami.lab/"), Is.EqualTo(Lab.ExitAddress(1)), "by name, through the tunnel's DNS");
+            Assert.That(Lab.Whoami(Dhost, Lab.WhoamiByName), Is.EqualTo(Lab.ExitAddress(1)), "by name, through the tunnel's DNS");
             // Forced onto the ordinary link (SO_BINDTODEVICE), the same request has no way out.
             Assert.That(Fetch(Lab.WhoamiUrl, "--interface", "eth0"), Does.StartWith("error"), "the ordinary link is closed");
             Assert.That(Nft(), Does.Contain("table inet tunmux"));
@@ -121,7 +121,7 @@ public sealed class KillSwitchTests : LabFixture
         Assert.Multiple(() =>
         {
             Assert.That(Fetch(Lab.WhoamiUrl), Does.StartWith("error"), "by address");
-            Assert.That(Fetch("http://whoami.lab/"), Does.StartWith("error"), "by name");
+            Assert.That(Fetch(Lab.WhoamiByName), Does.StartWith("error"), "by name");
             Assert.That(Fetch(Lab.WhoamiUrl, "--interface", "eth0"), Does.StartWith("error"), "by the ordinary link");
             Assert.That(Dig(LanResolver), Does.StartWith("error"), "the LAN's resolver");
             Assert.That(Whoami6(), Does.StartWith("error"), "IPv6");

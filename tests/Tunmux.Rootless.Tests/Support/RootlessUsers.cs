@@ -10,7 +10,7 @@ namespace Tunmux.Rootless.Tests;
 [SetUpFixture]
 public sealed class RootlessUsers
 {
-    private static readonly string Suffix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
+    private static readonly string Suffix = LocalUsers.NewSuffix();
     private IDisposable? _tun;
 
     /// <summary>The user who owns the exits.</summary>

@@ -54,6 +54,9 @@ public sealed class Lab : IDisposable
     /// <summary>VPN server <paramref name="k"/>'s namespace (lab.sh's <c>&lt;name&gt;-vpnK</c>).</summary>
     public string ServerNamespace(int k) => $"{Name}-vpn{k}";
     public string WhoamiUrl => "http://198.18.100.1/";
+
+    /// <summary>The what-is-my-IP service by name: it resolves only through a lab server's DNS, so inside a tunnel.</summary>
+    public string WhoamiByName => "http://whoami.lab/";
     public string WhoamiIp => "198.18.100.1";
     public string DnsIp => "198.18.100.53";
     public string HostAddress => "198.18.0.2";

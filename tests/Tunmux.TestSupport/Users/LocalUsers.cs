@@ -65,6 +65,9 @@ public static class LocalUsers
     public const string TunDevice = "/dev/net/tun";
     private static readonly List<TestUser> Created = [];
 
+    /// <summary>Six hex digits for the names of users and groups a run creates: a later run never meets an earlier run's leftovers.</summary>
+    public static string NewSuffix() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
+
     /// <summary>Why accounts cannot be made here, or null.</summary>
     public static string? Unavailable()
     {
