@@ -99,4 +99,28 @@ public sealed class PluginLoadingTests
         Assert.That(catalog.Find("testgood")!.AssemblyPath, Is.EqualTo(Path.Combine(cli.PluginsDir, "testgood", "testgood.dll")));
         Assert.That(catalog.Find("../etc"), Is.Null);
     }
+
+    [Test]
+    public void PluginFolderNamedLikeAHostCommandIsNeverAProvider()
+    {
+        using var cli = new CliHarness("testgood");
+        var shadowed = Path.Combine(cli.PluginsDir, "status");
+        Directory.CreateDirectory(shadowed);
+        File.Copy(Path.Combine(cli.PluginsDir, "testgood", "testgood.dll"), Path.Combine(shadowed, "status.dll"));
+        var catalog = new PluginCatalog([cli.PluginsDir]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(catalog.Find("status"), Is.Null);
+            Assert.That(catalog.Discover().Select(c => c.Name), Is.EqualTo(new[] { "testgood" }));
+            Assert.That(cli.Run("status"), Is.Zero, cli.Err);
+            Assert.That(cli.Out, Does.Contain("No active connections."), "the host's status, not a plugin's");
+        });
+    }
+
+    [Test]
+    public void HostCommandWordsAreWhatTheHostVerbsDeclare()
+    {
+        var declared = Cli.HostVerbs.All.SelectMany(t => new[] { Cli.VerbModel.Of(t).Name }.Concat(Cli.VerbModel.Of(t).Aliases)).Append("help");
+        Assert.That(Cli.HostVerbs.Words, Is.EquivalentTo(declared));
+    }
 }

@@ -46,6 +46,6 @@ public sealed class PublishedHostTests
                         && reader.GetString(reader.GetTypeReference((TypeReferenceHandle)t.BaseType).Name) == "AssemblyLoadContext")
             .Select(t => reader.GetString(t.Name))
             .ToList();
-        Assert.That(derived, Is.Empty, "plugins are loaded by McMaster.NETCore.Plugins' PluginLoader only");
+        Assert.That(derived, Is.Empty, "plugins are loaded by McMaster.NETCore.Plugins' load context only");
     }
 }

@@ -106,16 +106,12 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
 
         if (word == "exec") return await ExecAsync(args[1..], ct);
 
-        // A word naming an installed plugin: its version check starts on the other core now, while this one looks the
-        // word up among the host's verbs (the first reading of CommandLineParser's attributes).
+        // A word naming an installed plugin is a provider (plugin names are never host words): its preparation starts
+        // on the other core now.
         using var preparing = Preparing(word);
+        if (preparing is not null) return await RunProviderAsync(word, args[1..], ct, preparing);
 
-        var verb = VerbModel.Find(HostVerbs.All, word);
-        if (verb is null)
-        {
-            if (preparing is null) throw new UsageException($"unknown command '{word}'", RootUsage);
-            return await RunProviderAsync(word, args[1..], ct, preparing);
-        }
+        var verb = VerbModel.Find(HostVerbs.All, word) ?? throw new UsageException($"unknown command '{word}'", RootUsage);
 
         var path = "tunmux " + verb.Name;
         var words = args[1..];
@@ -207,7 +203,6 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
     private async Task<int> RunProviderAsync(string name, string[] args, CancellationToken ct, PluginPreparation? preparing)
     {
         if (preparing is null) throw new UsageException($"unknown provider '{name}'", RootUsage);
-        var candidate = preparing.Candidate;
         var prefix = $"tunmux {name}";
 
         // Connection bookkeeping is the host's alone: these verbs work even when the plugin is broken.
@@ -223,21 +218,21 @@ public sealed class CliApp(TunmuxPaths paths, IConsoleIO console)
         }
 
         if (args.Length > 0 && args[0] == "connect" && !ParseOnly) ProtocolClient.StartWarmUp();
-        // The plugin is made ready on another core (its contracts version checked, then McMaster's load context, which
-        // reads the plugin's deps.json and the runtime configs) while this one reads config.toml and readies
+        // The plugin is made ready on another core (its contracts version checked, then McMaster's load context built from
+        // its deps.json, the plugin loaded and its provider created) while this one reads config.toml and readies
         // CommandLineParser, which the command parses with next: independent start-up costs overlap instead of
         // adding up. Nothing of the plugin is loaded before its version passed.
         preparing.Proceed();
         var config = LoadConfig();
         VerbParser.WarmUp(args);
-        var plugin = PluginHost.Load(candidate, preparing.Result());
-        var provider = plugin.Provider;
         // What the command waits for, shown from its first step on (nothing is looked at before).
         var steps = StepLine.ForProcess(console);
         try
         {
+            // The provider's context needs nothing of the plugin: built before the plugin is waited for.
             var context = new ProviderContext(name, config, paths, console, ct, steps);
             await using var hole = context.Hole;
+            var provider = preparing.Result().Provider;
             provider.Initialize(context);
             var commands = ProviderVerbs.Of(provider);
             WarnUnknownKeys(config, name, commands.Declared);

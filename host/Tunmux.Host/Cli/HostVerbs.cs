@@ -156,6 +156,16 @@ internal static class HostVerbs
         [typeof(StatusOptions), typeof(PluginsVerb), typeof(HostConnectVerb), typeof(HostDisconnectVerb), typeof(ExecVerb), typeof(LockdownVerb), typeof(WgVerb), typeof(PrivilegedVerb),
             typeof(DoctorVerb), typeof(CompletionVerb), typeof(CompleteVerb), typeof(ManPageVerb)];
 
+    /// <summary>
+    /// Every word that names a host command (each verb's name and aliases, and <c>help</c>): no plugin may be called so.
+    /// Kept as text so that a provider's command line is told from a host one without reading the verb classes'
+    /// attributes (a start-up cost); a test holds it equal to what <see cref="All"/> declares.
+    /// </summary>
+    public static readonly IReadOnlySet<string> Words = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "status", "plugins", "connect", "disconnect", "exec", "lockdown", "wg", "privileged", "doctor", "completion", "__complete", "manpage", "help",
+    };
+
     /// <summary>The standard verbs below a provider that the host answers without loading the plugin.</summary>
     public static readonly IReadOnlyList<Type> Bookkeeping = [typeof(DisconnectOptions), typeof(StatusOptions)];
 }

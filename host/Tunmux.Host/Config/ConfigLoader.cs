@@ -27,6 +27,12 @@ public static partial class ConfigLoader
 
     public static TunmuxConfig Load(string path)
     {
+        // Most commands run without a config.toml. Looked for first, since a thrown and caught FileNotFoundException costs
+        // milliseconds of a command's start; only where "not there" is certain: "folder/." resolves only if the folder
+        // may be searched, so a file hidden by permissions still reaches the read below and its clear error.
+        var folder = Path.GetDirectoryName(path);
+        if (folder is { Length: > 0 } && Directory.Exists(Path.Combine(folder, ".")) && !File.Exists(path) && !Directory.Exists(path))
+            return new TunmuxConfig { SourceFile = path };
         string text;
         try
         {

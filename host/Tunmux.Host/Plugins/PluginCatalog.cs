@@ -44,7 +44,12 @@ public sealed class PluginCatalog(IReadOnlyList<string> pluginDirs)
         return found.Values.OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Plugin names are command words: lowercase letters, digits and dashes.</summary>
+    /// <summary>
+    /// Plugin names are command words: lowercase letters, digits and dashes, and never one of the host's own command
+    /// words (<see cref="Cli.HostVerbs.Words"/>), which would shadow it. So a word that names a plugin is a provider
+    /// without the host's verb classes being read.
+    /// </summary>
     public static bool IsPluginName(string name) =>
-        name.Length is > 0 and <= 32 && name[0] is >= 'a' and <= 'z' && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
+        name.Length is > 0 and <= 32 && name[0] is >= 'a' and <= 'z' && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
+        && !Cli.HostVerbs.Words.Contains(name);
 }

@@ -2,7 +2,8 @@ using System.Reflection;
 using System.Runtime.ExceptionServices;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
-using McMaster.NETCore.Plugins;
+using System.Runtime.Loader;
+using McMaster.NETCore.Plugins.Loader;
 using Tunmux.Contracts;
 
 namespace Tunmux.Host.Plugins;
@@ -14,10 +15,10 @@ namespace Tunmux.Host.Plugins;
 public sealed record LoadedPlugin(PluginCandidate Candidate, IVpnProvider Provider, string Version);
 
 /// <summary>
-/// Loads one plugin with McMaster.NETCore.Plugins' <see cref="PluginLoader"/>: a load context of its own
-/// that resolves the plugin's dependencies (managed and native) from its <c>.deps.json</c> and folder,
-/// sharing only the plugin API with the host, so a plugin may carry its own version of any other
-/// library. The contracts major version is read from the plugin's metadata before anything of it is loaded.
+/// Loads one plugin into McMaster.NETCore.Plugins' load context: a context of its own that resolves the plugin's
+/// dependencies (managed and native) from its <c>.deps.json</c> and folder, sharing only the plugin API with the
+/// host, so a plugin may carry its own version of any other library. The contracts major version is read from the
+/// plugin's metadata before anything of it is loaded.
 /// </summary>
 public static class PluginHost
 {
@@ -42,18 +43,28 @@ public static class PluginHost
     }
 
     /// <summary>
-    /// McMaster's load context for the plugin, built from its <c>.deps.json</c> and the runtime configs; nothing of the
-    /// plugin is loaded yet, so this may run beside <see cref="CheckContractsVersion"/> (a command does it on another core).
+    /// McMaster's load context for the plugin, resolving from its folder and <c>.deps.json</c>; nothing of the plugin is
+    /// loaded yet, so this may run beside <see cref="CheckContractsVersion"/> (a command does it on another core).
     /// </summary>
-    public static PluginLoader Prepare(PluginCandidate candidate)
+    public static AssemblyLoadContext Prepare(PluginCandidate candidate)
     {
         try
         {
+            // McMaster's builder, configured as PluginLoader.CreateFromAssemblyFile(path, SharedTypes, c => c.IsLazyLoaded = true)
+            // configures it, for the same ManagedLoadContext. Not through PluginLoader itself: on top of this it reads the
+            // plugin's and the host's *.runtimeconfig.json with reflection-based System.Text.Json and asks for
+            // Process.MainModule, looking for extra probing paths that a published plugin folder never has: about 60 of the
+            // 65 ms a load took, on the path of every provider command (docs/performance.md, sixth run).
             // Not unloadable: a plugin lives as long as the command that loaded it.
             // Lazily: the shared assemblies' own references join the shared set when first asked for, instead of the
             // whole closure being loaded up front. CommandLineParser targets netstandard2.0, whose facade references
             // about a hundred framework assemblies: loading them all cost more than anything else in a plugin's start.
-            return PluginLoader.CreateFromAssemblyFile(Path.GetFullPath(candidate.AssemblyPath), SharedTypes, config => config.IsLazyLoaded = true);
+            var builder = new AssemblyLoadContextBuilder()
+                .SetMainAssemblyPath(Path.GetFullPath(candidate.AssemblyPath))
+                .IsLazyLoaded(true);
+            foreach (var shared in SharedTypes.Select(t => t.Assembly).Distinct())
+                builder.PreferDefaultLoadContextAssembly(shared.GetName());
+            return builder.Build();
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or IOException or InvalidOperationException)
         {
@@ -65,12 +76,12 @@ public static class PluginHost
     public static PluginPreparation PrepareAside(PluginCandidate candidate) => new(candidate);
 
     /// <summary>Loads the plugin through its prepared context, once <see cref="CheckContractsVersion"/> passed.</summary>
-    public static LoadedPlugin Load(PluginCandidate candidate, PluginLoader loader)
+    public static LoadedPlugin Load(PluginCandidate candidate, AssemblyLoadContext context)
     {
         Assembly assembly;
         try
         {
-            assembly = loader.LoadDefaultAssembly();
+            assembly = context.LoadFromAssemblyPath(Path.GetFullPath(candidate.AssemblyPath));
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or IOException or InvalidOperationException)
         {
@@ -136,9 +147,9 @@ public static class PluginHost
 
 /// <summary>
 /// A plugin made ready on a thread of its own while the command does other work: its contracts version is checked
-/// (its metadata read, nothing of it loaded) at once, and McMaster's load context is built once the command
-/// confirms it needs the plugin (<see cref="Proceed"/>). A command that turns out not to (the host's bookkeeping
-/// verbs) disposes it undecided and nothing more is read. A thread, not a thread-pool task: a command that
+/// (its metadata read, nothing of it loaded) at once; once the command confirms it needs the plugin
+/// (<see cref="Proceed"/>), McMaster's load context is built and the plugin loaded into it and its provider created.
+/// A command that turns out not to (the host's bookkeeping verbs) disposes it undecided and nothing more is read. A thread, not a thread-pool task: a command that
 /// otherwise never needs the pool would pay for starting it (a worker and its gate thread) first.
 /// </summary>
 public sealed class PluginPreparation : IDisposable
@@ -146,7 +157,7 @@ public sealed class PluginPreparation : IDisposable
     private readonly Thread _thread;
     private readonly object _gate = new();
     private bool? _proceed;
-    private PluginLoader? _loader;
+    private LoadedPlugin? _plugin;
     private ExceptionDispatchInfo? _error;
 
     internal PluginPreparation(PluginCandidate candidate)
@@ -158,7 +169,7 @@ public sealed class PluginPreparation : IDisposable
             {
                 PluginHost.CheckPresent(candidate);
                 PluginHost.CheckContractsVersion(candidate);
-                if (Decided()) _loader = PluginHost.Prepare(candidate);
+                if (Decided()) _plugin = PluginHost.Load(candidate, PluginHost.Prepare(candidate));
             }
 #pragma warning disable CA1031 // handed over to the waiting thread as it was thrown
             catch (Exception e) { _error = ExceptionDispatchInfo.Capture(e); }
@@ -169,16 +180,16 @@ public sealed class PluginPreparation : IDisposable
 
     public PluginCandidate Candidate { get; }
 
-    /// <summary>The command needs the plugin: build its load context once the version check passed.</summary>
+    /// <summary>The command needs the plugin: load it once the version check passed.</summary>
     public void Proceed() => Decide(true);
 
-    /// <summary>Waits for the context (<see cref="Proceed"/> first); what checking or preparing threw is thrown here.</summary>
-    public PluginLoader Result()
+    /// <summary>Waits for the loaded plugin (<see cref="Proceed"/> first); what checking or loading threw is thrown here.</summary>
+    public LoadedPlugin Result()
     {
         Proceed();
         _thread.Join();
         _error?.Throw();
-        return _loader!;
+        return _plugin!;
     }
 
     /// <summary>Undecided until now: the command did not need the plugin; nothing more is read.</summary>
