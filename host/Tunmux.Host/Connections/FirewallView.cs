@@ -13,11 +13,16 @@ internal static class FirewallView
 {
     public static FirewallStatus? Read(PrivilegedPaths paths)
     {
-        // Usually there is none (no kill switch or lockdown ever set): a missing file is no exception to throw and catch.
-        if (!File.Exists(paths.FirewallStatusFile)) return null;
+        // Usually there is none (no kill switch or lockdown ever set): a missing file is no exception to throw and catch,
+        // and no JSON library to load (the reading is a method of its own, so status without the file never loads it).
+        return File.Exists(paths.FirewallStatusFile) ? Parse(paths.FirewallStatusFile) : null;
+    }
+
+    private static FirewallStatus? Parse(string file)
+    {
         try
         {
-            return JsonSerializer.Deserialize<FirewallStatus>(File.ReadAllText(paths.FirewallStatusFile), ProtocolJson.Options);
+            return JsonSerializer.Deserialize<FirewallStatus>(File.ReadAllText(file), ProtocolJson.Options);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {

@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.ExceptionServices;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Runtime.Loader;
@@ -149,33 +148,23 @@ public static class PluginHost
 /// A plugin made ready on a thread of its own while the command does other work: its contracts version is checked
 /// (its metadata read, nothing of it loaded) at once; once the command confirms it needs the plugin
 /// (<see cref="Proceed"/>), McMaster's load context is built and the plugin loaded into it and its provider created.
-/// A command that turns out not to (the host's bookkeeping verbs) disposes it undecided and nothing more is read. A thread, not a thread-pool task: a command that
-/// otherwise never needs the pool would pay for starting it (a worker and its gate thread) first.
+/// A command that turns out not to (the host's bookkeeping verbs) disposes it undecided and nothing more is read.
 /// </summary>
 public sealed class PluginPreparation : IDisposable
 {
-    private readonly Thread _thread;
     private readonly object _gate = new();
+    private readonly Task<LoadedPlugin?> _plugin;
     private bool? _proceed;
-    private LoadedPlugin? _plugin;
-    private ExceptionDispatchInfo? _error;
 
     internal PluginPreparation(PluginCandidate candidate)
     {
         Candidate = candidate;
-        _thread = new Thread(() =>
+        _plugin = Cli.SideThread.Start("plugin " + candidate.Name, () =>
         {
-            try
-            {
-                PluginHost.CheckPresent(candidate);
-                PluginHost.CheckContractsVersion(candidate);
-                if (Decided()) _plugin = PluginHost.Load(candidate, PluginHost.Prepare(candidate));
-            }
-#pragma warning disable CA1031 // handed over to the waiting thread as it was thrown
-            catch (Exception e) { _error = ExceptionDispatchInfo.Capture(e); }
-#pragma warning restore CA1031
-        }) { IsBackground = true, Name = "plugin " + candidate.Name };
-        _thread.Start();
+            PluginHost.CheckPresent(candidate);
+            PluginHost.CheckContractsVersion(candidate);
+            return Decided() ? PluginHost.Load(candidate, PluginHost.Prepare(candidate)) : null;
+        });
     }
 
     public PluginCandidate Candidate { get; }
@@ -187,9 +176,7 @@ public sealed class PluginPreparation : IDisposable
     public LoadedPlugin Result()
     {
         Proceed();
-        _thread.Join();
-        _error?.Throw();
-        return _plugin!;
+        return _plugin.GetAwaiter().GetResult()!;
     }
 
     /// <summary>Undecided until now: the command did not need the plugin; nothing more is read.</summary>

@@ -36,11 +36,14 @@ public static class PrivilegedClient
     /// A ready, authorized connection, or null when no daemon answers on the socket (missing, refusing, or
     /// closing as it stops). A daemon that answers but refuses this user is an error, not a reason to start another.
     /// </summary>
-    internal static async Task<IPrivilegedClient?> TryConnectAsync(PrivilegedClientOptions options, CancellationToken ct)
-    {
+    internal static Task<IPrivilegedClient?> TryConnectAsync(PrivilegedClientOptions options, CancellationToken ct) =>
         // No socket file, no daemon: say so without a failed connect, whose exception (rethrown across the await) makes
-        // the runtime read this program's debug symbols for its stack trace, a cost every `status` without a daemon paid.
-        if (!File.Exists(options.Paths.SocketPath)) return null;
+        // the runtime read this program's debug symbols for its stack trace, a cost every `status` without a daemon paid;
+        // and without the socket library, which the connecting method's state machine loads (a method of its own).
+        File.Exists(options.Paths.SocketPath) ? ConnectToSocketAsync(options, ct) : Task.FromResult<IPrivilegedClient?>(null);
+
+    private static async Task<IPrivilegedClient?> ConnectToSocketAsync(PrivilegedClientOptions options, CancellationToken ct)
+    {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
