@@ -124,11 +124,13 @@ internal sealed class IvpnService
         await EnsureUsableAsync(api, session, ct).ConfigureAwait(false);
         await RotateKeyIfDueAsync(api, session, ct).ConfigureAwait(false);
 
+        _context.Steps.Step("fetching IVPN's server list");
         var result = await _catalog.GetAsync(api, refresh: false, ct).ConfigureAwait(false);
         var chosenPort = ProfileBuilder.ChoosePort(result.List, port);
         var candidates = HostSelector.Candidates(result.List, name, filter, sort);
         if (sort == ServerSort.Latency)
         {
+            _context.Steps.Step($"measuring the round trip to {candidates.Ranked.Count} servers");
             var ordered = await LatencyRanking.OrderAsync(_context.Latency, candidates.Ranked, h => h.Hostname, h => (h.Host, chosenPort), ct).ConfigureAwait(false);
             candidates = candidates with { Ranked = ordered };
         }
@@ -143,6 +145,7 @@ internal sealed class IvpnService
         var now = _time.GetUtcNow();
         var due = session.CheckedAt is not { } at || now - at >= StatusCheckInterval || !session.Active || session.ActiveUntil <= now;
         if (!due) return;
+        _context.Steps.Step("checking the IVPN session and account");
         try
         {
             var status = await api.SessionStatusAsync(session.SessionToken, ct).ConfigureAwait(false);
@@ -168,6 +171,7 @@ internal sealed class IvpnService
     private async Task RotateKeyIfDueAsync(IvpnApi api, IvpnSession session, CancellationToken ct)
     {
         if (_time.GetUtcNow() - session.KeyCreated < KeyLifetime) return;
+        _context.Steps.Step("replacing the WireGuard key, which is due");
         var keys = WireGuardKeys.Generate();
         _context.Log.RegisterSecret(keys.PrivateKeyBase64);
         try

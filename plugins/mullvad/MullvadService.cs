@@ -157,11 +157,13 @@ internal sealed class MullvadService
         await EnsureUsableAsync(api, session, ct).ConfigureAwait(false);
         await RotateKeyIfDueAsync(api, session, ct).ConfigureAwait(false);
 
+        _context.Steps.Step("fetching Mullvad's relay list");
         var result = await _catalog.GetAsync(api, refresh: false, ct).ConfigureAwait(false);
         var chosenPort = ProfileBuilder.ChoosePort(result.List, port);
         var candidates = RelaySelector.Candidates(result.List, hostname, filter, sort, Random);
         if (sort == ServerSort.Latency)
         {
+            _context.Steps.Step($"measuring the round trip to {candidates.Ranked.Count} relays");
             var ordered = await LatencyRanking.OrderAsync(_context.Latency, candidates.Ranked, r => r.Hostname, r => (r.Ipv4AddrIn, chosenPort), ct).ConfigureAwait(false);
             candidates = candidates with { Ranked = ordered };
         }
@@ -184,6 +186,7 @@ internal sealed class MullvadService
         var changed = false;
         if (session.Expiry is { } expiry && expiry <= now)
         {
+            _context.Steps.Step("checking the Mullvad account's time");
             session.ApplyAccount(await api.GetAccountAsync(ct).ConfigureAwait(false), now);
             changed = true;
             if (session.Expiry <= now)
@@ -194,6 +197,7 @@ internal sealed class MullvadService
         }
         if (session.DeviceCheckedAt is not { } checkedAt || now - checkedAt >= DeviceCheckInterval)
         {
+            _context.Steps.Step("checking this device on the Mullvad account");
             try
             {
                 await api.GetDeviceAsync(session.DeviceId, ct).ConfigureAwait(false);
@@ -217,6 +221,7 @@ internal sealed class MullvadService
     {
         var since = session.KeyCreated ?? session.DeviceCreated;
         if (since is null || _time.GetUtcNow() - since < KeyRotationInterval) return;
+        _context.Steps.Step("replacing the device's WireGuard key (due every 30 days)");
         var keys = WireGuardKeys.Generate();
         _context.Log.RegisterSecret(keys.PrivateKeyBase64);
         try

@@ -42,6 +42,16 @@ public sealed class PluginTestContext : IProviderContext, IDisposable
     public string CacheDirectory { get; }
     public CancellationToken Cancellation => CancellationToken.None;
 
+    /// <summary>The steps the plugin reported, in order (the host shows each on a terminal's step line).</summary>
+    public ConcurrentQueue<string> ReportedSteps { get; } = new();
+
+    IStepReporter IProviderContext.Steps => new RecordingSteps(ReportedSteps);
+
+    private sealed class RecordingSteps(ConcurrentQueue<string> steps) : IStepReporter
+    {
+        public void Step(string text) => steps.Enqueue(text);
+    }
+
     /// <summary>Everything the plugin wrote or logged, for "this secret appears nowhere" checks.</summary>
     public string AllOutput => Terminal.OutWriter + "\n" + Terminal.ErrorWriter + "\n" + string.Join('\n', Logger.Lines);
 

@@ -101,7 +101,10 @@ public sealed class ServersConnectAndFaultTests : IvpnFixture
     {
         var login = await LoginAsync();
         Clock.Now += TimeSpan.FromHours(25);
+        Context.ReportedSteps.Clear();
         var plan = await Service.PrepareConnectAsync(null, new HostFilter("de", null), null, null, CancellationToken.None);
+        Assert.That(Context.ReportedSteps, Is.EqualTo(new[] { "checking the IVPN session and account", "replacing the WireGuard key, which is due", "fetching IVPN's server list" }),
+            "what the connect waits for, as its step line shows it");
         var (connected, added) = Fake.KeyChanges.Single();
         Assert.That(connected, Is.EqualTo(login.Session.PublicKey));
         Assert.That(plan.Chosen.Profile.PrivateKey, Is.Not.EqualTo(login.Session.PrivateKey));

@@ -144,7 +144,9 @@ public sealed class ProviderTests : MullvadFixture
 
         var probe = Probe(("185.213.154.67", 3), ("185.195.233.76", 9));
         Context.Latency = probe;
+        Context.ReportedSteps.Clear();
         var nearest = await provider.PrepareConnectAsync(Connect("--country", "se", "--sort", "latency", "--port", "53"), CancellationToken.None);
+        Assert.That(Context.ReportedSteps.TakeLast(2), Is.EqualTo(new[] { "fetching Mullvad's relay list", "measuring the round trip to 3 relays" }));
         Assert.That(nearest.Server.Name, Is.EqualTo("se-got-wg-002"));
         Assert.That(nearest.Alternatives.Select(a => a.Server.Name), Is.EqualTo(new[] { "se-sto-wg-001", "se-got-wg-001" }), "measured first, then the silent one");
         Assert.That(probe.Asked.Select(t => t.Port), Is.All.EqualTo(53), "probed on the port the tunnel will use");

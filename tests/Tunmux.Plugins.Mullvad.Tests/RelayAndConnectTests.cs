@@ -161,7 +161,10 @@ public sealed class RelayAndConnectTests : MullvadFixture
     {
         var login = await LoginAsync();
         AgeStoredKey(TimeSpan.FromDays(31));
+        Context.ReportedSteps.Clear();
         var plan = await NewService().PrepareConnectAsync(null, new RelayFilter("se", null), null, null, CancellationToken.None);
+        Assert.That(Context.ReportedSteps, Is.EqualTo(new[] { "replacing the device's WireGuard key (due every 30 days)", "fetching Mullvad's relay list" }),
+            "what the connect waits for, as its step line shows it");
         var device = Fake.Accounts[Account].Devices.Values.Single();
         Assert.That(device.Id, Is.EqualTo(login.Session.DeviceId), "the same device, with a new key");
         Assert.That(device.Pubkey, Is.Not.EqualTo(login.Session.PublicKey));
