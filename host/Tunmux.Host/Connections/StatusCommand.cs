@@ -148,6 +148,8 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console,
     /// <summary>The socket daemon's view, without starting one and without holding it up (no autostop request).</summary>
     private static Task<DaemonView> AskDaemonAsync(CancellationToken ct) => AskDaemonAsync(recordedOnly: false, ct);
 
+    private const string NotRunning = "the privileged daemon is not running, so nothing supervises the exits";
+
     /// <summary>
     /// The socket daemon's view; <paramref name="recordedOnly"/> asks for its records and supervisors' news without
     /// inspecting each interface (cheap enough for any command).
@@ -155,12 +157,16 @@ public sealed class StatusCommand(TunmuxPaths paths, IConsoleIO console,
     internal static async Task<DaemonView> AskDaemonAsync(bool recordedOnly, CancellationToken ct)
     {
         if (!OperatingSystem.IsLinux()) return new DaemonView(null, "no privileged daemon on this system");
+        var options = new PrivilegedClientOptions { Autostart = false };
+        // Without a socket there is nothing to wait for: said before the timeout is armed, since the process's first timer
+        // starts the runtime's timer thread (milliseconds of every `status` without a daemon).
+        if (!PrivilegedClient.SocketExists(options)) return new DaemonView(null, NotRunning);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(Patience);
         try
         {
-            await using var client = await PrivilegedClient.TryConnectAsync(new PrivilegedClientOptions { Autostart = false }, timeout.Token);
-            if (client is null) return new DaemonView(null, "the privileged daemon is not running, so nothing supervises the exits");
+            await using var client = await PrivilegedClient.TryConnectAsync(options, timeout.Token);
+            if (client is null) return new DaemonView(null, NotRunning);
             var list = recordedOnly ? await client.TunnelListRecordedAsync(timeout.Token) : await client.TunnelListAsync(timeout.Token);
             return new DaemonView(list.ToDictionary(t => t.Instance, StringComparer.Ordinal), null);
         }

@@ -40,7 +40,10 @@ public static class PrivilegedClient
         // No socket file, no daemon: say so without a failed connect, whose exception (rethrown across the await) makes
         // the runtime read this program's debug symbols for its stack trace, a cost every `status` without a daemon paid;
         // and without the socket library, which the connecting method's state machine loads (a method of its own).
-        File.Exists(options.Paths.SocketPath) ? ConnectToSocketAsync(options, ct) : Task.FromResult<IPrivilegedClient?>(null);
+        SocketExists(options) ? ConnectToSocketAsync(options, ct) : Task.FromResult<IPrivilegedClient?>(null);
+
+    /// <summary>Whether the daemon's socket is there at all (no socket file, no daemon to ask).</summary>
+    internal static bool SocketExists(PrivilegedClientOptions options) => File.Exists(options.Paths.SocketPath);
 
     private static async Task<IPrivilegedClient?> ConnectToSocketAsync(PrivilegedClientOptions options, CancellationToken ct)
     {
