@@ -1,4 +1,3 @@
-using McMaster.NETCore.Plugins;
 using Tunmux.Contracts;
 using Tunmux.Host.Config;
 using Tunmux.Host.Connections;

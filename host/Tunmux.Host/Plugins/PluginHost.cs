@@ -27,11 +27,17 @@ public static class PluginHost
     /// </summary>
     public static Type[] SharedTypes { get; } = [typeof(IVpnProvider), typeof(CommandLine.Parser)];
 
-    public static LoadedPlugin Load(PluginCandidate candidate)
+    public static LoadedPlugin Load(PluginCandidate candidate) => Load(candidate, wanted: () => true)!;
+
+    /// <summary>
+    /// The checks, then the plugin loaded only if <paramref name="wanted"/> still says so once they passed (null otherwise):
+    /// nothing of it is loaded before its version is known to fit.
+    /// </summary>
+    public static LoadedPlugin? Load(PluginCandidate candidate, Func<bool> wanted)
     {
         CheckPresent(candidate);
         CheckContractsVersion(candidate);
-        return Load(candidate, Prepare(candidate));
+        return wanted() ? Load(candidate, Prepare(candidate)) : null;
     }
 
     /// <summary>Refuses a plugin whose assembly is not where its folder says.</summary>
@@ -156,18 +162,8 @@ public sealed class PluginPreparation : IDisposable
     private readonly Task<LoadedPlugin?> _plugin;
     private bool? _proceed;
 
-    internal PluginPreparation(PluginCandidate candidate)
-    {
-        Candidate = candidate;
-        _plugin = Cli.SideThread.Start("plugin " + candidate.Name, () =>
-        {
-            PluginHost.CheckPresent(candidate);
-            PluginHost.CheckContractsVersion(candidate);
-            return Decided() ? PluginHost.Load(candidate, PluginHost.Prepare(candidate)) : null;
-        });
-    }
-
-    public PluginCandidate Candidate { get; }
+    internal PluginPreparation(PluginCandidate candidate) =>
+        _plugin = Cli.SideThread.Start("plugin " + candidate.Name, () => PluginHost.Load(candidate, wanted: Decided));
 
     /// <summary>The command needs the plugin: load it once the version check passed.</summary>
     public void Proceed() => Decide(true);
